@@ -1,0 +1,45 @@
+//! What every resolver can reach: the shared state and the per-request caller.
+
+use std::sync::Arc;
+
+use chrono::{FixedOffset, NaiveDate, Utc};
+use sea_orm::DatabaseConnection;
+
+use crate::auth::{Principal, Scope};
+use crate::db::StatementCounter;
+
+/// Shared across requests.
+#[derive(Clone)]
+pub struct State {
+    pub db: DatabaseConnection,
+    pub statements: StatementCounter,
+}
+
+impl State {
+    pub fn of<'a>(ctx: &async_graphql::Context<'a>) -> &'a State {
+        ctx.data_unchecked::<Arc<State>>()
+    }
+}
+
+/// The caller of one request and what it may see.
+pub struct Caller {
+    pub principal: Principal,
+    pub scope: Scope,
+}
+
+impl Caller {
+    pub fn of<'a>(ctx: &async_graphql::Context<'a>) -> &'a Caller {
+        ctx.data_unchecked::<Caller>()
+    }
+}
+
+/// Indochina Time (UTC+7), checked at compile time.
+const ICT: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+7 is a valid offset"),
+};
+
+/// Vietnam's civil date: "today" for deadlines is the province's today, not UTC's.
+pub fn today() -> NaiveDate {
+    Utc::now().with_timezone(&ICT).date_naive()
+}

@@ -1,0 +1,7 @@
+//! The pure domain of chidao: Vietnamese numbers, deadline phrases, reporting periods, derived task status and text folding, with no database, GraphQL or I/O.
+
+pub mod deadline;
+pub mod number;
+pub mod period;
+pub mod status;
+pub mod text;

@@ -1,0 +1,461 @@
+//! Indicators (chỉ tiêu): yearly targets, their recorded values and achievement.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use entity::enums::Comparator as C;
+use entity::{indicator, indicator_value};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+
+use crate::agencies::{Agency, load_agency};
+use crate::context::State;
+use crate::domain::period::PeriodId;
+use crate::error::{ApiError, ApiResult};
+use crate::loaders::{Loaders, load_err};
+use crate::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey};
+
+/// How a value compares with the target: "trên" is GT, "đạt"/"tối thiểu" GE.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::Comparator")]
+pub enum Comparator {
+    /// Greater than (trên).
+    Gt,
+    /// At least (đạt, tối thiểu).
+    Ge,
+    /// Equal (a structural share).
+    Eq,
+    /// At most (không quá).
+    Le,
+    /// Less than (dưới).
+    Lt,
+}
+
+/// Which way is better.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::Direction")]
+pub enum Direction {
+    /// More is better.
+    Increase,
+    /// A reduction target: the value recorded is the reduction achieved.
+    Decrease,
+    /// No better side (a structural share): the deviation is what matters.
+    Neutral,
+}
+
+/// Whether values accumulate over the year or are a level.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::Measure")]
+pub enum Measure {
+    /// A rate, share, index or stock: each period's value stands on its own.
+    Level,
+    /// A flow summed over the year (revenue, arrivals): a quarter's value is part of the year's.
+    Cumulative,
+}
+
+/// Estimate or official figure.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::ValueKind")]
+pub enum ValueKind {
+    /// Ước tính.
+    Estimate,
+    /// Số chính thức: supersedes estimates of the same period.
+    Official,
+}
+
+fn dec(s: &str) -> Option<Decimal> {
+    Decimal::from_str(s).ok()
+}
+
+/// Achievement ratio of a value against a target (1.0 = met exactly). For a reduction target
+/// the value recorded is the reduction achieved, so the ratio is reduction achieved ÷
+/// reduction targeted. For a ceiling (LE, LT) lower is better: target ÷ value.
+pub fn achievement(target: Decimal, value: Decimal, comparator: Option<C>) -> Option<f64> {
+    let ratio = match comparator {
+        Some(C::Le | C::Lt) => (!value.is_zero()).then(|| target / value)?,
+        _ => (!target.is_zero()).then(|| value / target)?,
+    };
+    ratio.round_dp(6).to_f64()
+}
+
+/// Whether a value meets the target by its comparator.
+pub fn met(target: Decimal, value: Decimal, comparator: Option<C>) -> Option<bool> {
+    Some(match comparator? {
+        C::Gt => value > target,
+        C::Ge => value >= target,
+        C::Eq => value == target,
+        C::Le => value <= target,
+        C::Lt => value < target,
+    })
+}
+
+/// The value that stands for an indicator now: the latest period; within it, an official
+/// figure over an estimate; then the latest recorded.
+pub fn latest(values: &[indicator_value::Model]) -> Option<&indicator_value::Model> {
+    values.iter().max_by_key(|v| {
+        let end = PeriodId::from_str(&v.period).ok().map(|p| p.calendar_range().1);
+        (
+            end,
+            v.kind == entity::enums::ValueKind::Official,
+            v.recorded_at,
+            v.id,
+        )
+    })
+}
+
+/// A yearly socio-economic target (chỉ tiêu).
+#[derive(Clone)]
+pub struct Indicator(pub Arc<indicator::Model>);
+
+impl Indicator {
+    fn target_dec(&self) -> Option<Decimal> {
+        self.0.target.as_deref().and_then(dec)
+    }
+
+    async fn values_all(&self, ctx: &Context<'_>) -> Result<Arc<Vec<indicator_value::Model>>> {
+        Ok(Loaders::of(ctx)
+            .indicator_values
+            .load_one(self.0.id)
+            .await
+            .map_err(load_err)?
+            .unwrap_or_default())
+    }
+}
+
+#[Object]
+impl Indicator {
+    /// Global id.
+    pub async fn id(&self) -> ID {
+        relay::global_id(NodeKind::Indicator, self.0.id)
+    }
+    /// Stable code, e.g. `2025.09` (children `2025.02.a`).
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+    /// Item marker in the source document, e.g. `(9)`.
+    async fn item(&self) -> Option<&str> {
+        self.0.item.as_deref()
+    }
+    /// Name (tên chỉ tiêu).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Unit (đơn vị tính), e.g. `tỷ đồng`, `%`.
+    async fn unit(&self) -> Option<&str> {
+        self.0.unit.as_deref()
+    }
+    /// Target value, exact; null for a composite parent or a qualitative target.
+    async fn target(&self) -> Option<Decimal> {
+        self.target_dec()
+    }
+    /// Target as written in the source, Vietnamese format (`21.000`, `8,5`).
+    async fn target_text(&self) -> Option<&str> {
+        self.0.target_text.as_deref()
+    }
+    /// How a value compares with the target.
+    async fn comparator(&self) -> Option<Comparator> {
+        self.0.comparator.map(Into::into)
+    }
+    /// Which way is better.
+    async fn direction(&self) -> Direction {
+        self.0.direction.into()
+    }
+    /// Whether values accumulate over the year or are levels.
+    async fn measure(&self) -> Measure {
+        self.0.measure.into()
+    }
+    /// Year the target is for.
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+    /// Whether the target is qualitative (định tính): no number to achieve.
+    async fn qualitative(&self) -> bool {
+        self.0.qualitative
+    }
+    /// Context from the source document.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    /// The target's sentence in the source document.
+    async fn source_text(&self) -> Option<&str> {
+        self.0.source_text.as_deref()
+    }
+    /// Composite parent (e.g. the economic structure for one of its shares).
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Indicator>> {
+        let Some(id) = self.0.parent_id else {
+            return Ok(None);
+        };
+        Ok(Loaders::of(ctx)
+            .indicator
+            .load_one(id)
+            .await
+            .map_err(load_err)?
+            .map(|m| Indicator(Arc::new(m))))
+    }
+    /// Parts of a composite target, in document order.
+    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
+        let rows = Loaders::of(ctx)
+            .indicator_children
+            .load_one(self.0.id)
+            .await
+            .map_err(load_err)?
+            .unwrap_or_default();
+        Ok(rows.iter().cloned().map(|m| Indicator(Arc::new(m))).collect())
+    }
+    /// Sum of the children's targets, as written (the economic structure's shares add up to
+    /// 99.96 in the source, which is kept as is); null without children.
+    async fn children_target_sum(&self, ctx: &Context<'_>) -> Result<Option<Decimal>> {
+        let rows = Loaders::of(ctx)
+            .indicator_children
+            .load_one(self.0.id)
+            .await
+            .map_err(load_err)?
+            .unwrap_or_default();
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(
+            rows.iter()
+                .filter_map(|c| c.target.as_deref().and_then(dec))
+                .sum(),
+        ))
+    }
+    /// The agency responsible for the figures (not in the source document: assigned by sector).
+    async fn responsible_agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
+        match self.0.responsible_agency_id {
+            Some(id) => Ok(load_agency(ctx, id).await?),
+            None => Ok(None),
+        }
+    }
+    /// Recorded values, oldest period first, optionally within a period range (inclusive,
+    /// e.g. `from: "202501", to: "202512"`; statistical calendar).
+    async fn values(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<Vec<IndicatorValue>> {
+        let parse =
+            |s: &Option<String>, f: &str| -> ApiResult<Option<(chrono::NaiveDate, chrono::NaiveDate)>> {
+                s.as_deref()
+                    .map(|p| {
+                        PeriodId::from_str(p)
+                            .map(|p| p.calendar_range())
+                            .map_err(|e| ApiError::bad_input(f, e.to_string()))
+                    })
+                    .transpose()
+            };
+        let (from, to) = (parse(&from, "from")?, parse(&to, "to")?);
+        let mut out: Vec<(chrono::NaiveDate, IndicatorValue)> = self
+            .values_all(ctx)
+            .await?
+            .iter()
+            .filter_map(|v| {
+                let (start, end) = PeriodId::from_str(&v.period).ok()?.calendar_range();
+                let inside = from.is_none_or(|f| start >= f.0) && to.is_none_or(|t| end <= t.1);
+                inside.then(|| (start, IndicatorValue::new(v.clone(), self.0.clone())))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.m.recorded_at.cmp(&b.1.m.recorded_at)));
+        Ok(out.into_iter().map(|(_, v)| v).collect())
+    }
+    /// The value that stands now: the latest period, official over estimate.
+    async fn latest_value(&self, ctx: &Context<'_>) -> Result<Option<IndicatorValue>> {
+        let values = self.values_all(ctx).await?;
+        Ok(latest(&values).map(|v| IndicatorValue::new(v.clone(), self.0.clone())))
+    }
+    /// Achievement of the latest value as a ratio (1.0 = target met exactly; for a reduction
+    /// target, reduction achieved ÷ reduction targeted); null without a value or for a
+    /// qualitative target.
+    async fn achievement(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
+        let Some(target) = self.target_dec() else {
+            return Ok(None);
+        };
+        let values = self.values_all(ctx).await?;
+        Ok(latest(&values)
+            .and_then(|v| dec(&v.value))
+            .and_then(|v| achievement(target, v, self.0.comparator)))
+    }
+}
+
+/// A recorded value of an indicator for a period.
+#[derive(Clone)]
+pub struct IndicatorValue {
+    m: Arc<indicator_value::Model>,
+    indicator: Arc<indicator::Model>,
+}
+
+impl IndicatorValue {
+    fn new(m: indicator_value::Model, indicator: Arc<indicator::Model>) -> Self {
+        IndicatorValue {
+            m: Arc::new(m),
+            indicator,
+        }
+    }
+}
+
+#[Object]
+impl IndicatorValue {
+    /// Global id.
+    pub async fn id(&self) -> ID {
+        relay::global_id(NodeKind::IndicatorValue, self.m.id)
+    }
+    /// Period id, statistical calendar: `2025`, `2025S1`, `2025Q1`, `202501`.
+    async fn period(&self) -> &str {
+        &self.m.period
+    }
+    /// The value, exact.
+    async fn value(&self) -> Option<Decimal> {
+        dec(&self.m.value)
+    }
+    /// Estimate or official.
+    async fn kind(&self) -> ValueKind {
+        self.m.kind.into()
+    }
+    /// Remark.
+    async fn note(&self) -> Option<&str> {
+        self.m.note.as_deref()
+    }
+    /// When it was recorded.
+    async fn recorded_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.m.recorded_at
+    }
+    /// Achievement of this value against the yearly target (see `Indicator.achievement`).
+    async fn achievement(&self) -> Option<f64> {
+        let target = self.indicator.target.as_deref().and_then(dec)?;
+        achievement(target, dec(&self.m.value)?, self.indicator.comparator)
+    }
+    /// Whether this value meets the target by its comparator.
+    async fn met(&self) -> Option<bool> {
+        let target = self.indicator.target.as_deref().and_then(dec)?;
+        met(target, dec(&self.m.value)?, self.indicator.comparator)
+    }
+    /// Value minus target (for structural shares, the deviation that matters).
+    async fn deviation(&self) -> Option<Decimal> {
+        let target = self.indicator.target.as_deref().and_then(dec)?;
+        Some(dec(&self.m.value)? - target)
+    }
+}
+
+/// Filter of `indicators`.
+#[derive(InputObject, Default)]
+pub struct IndicatorFilter {
+    /// Only targets of this year.
+    pub year: Option<i32>,
+    /// Only this unit (`%`, `tỷ đồng`…).
+    pub unit: Option<String>,
+    /// Only those this agency is responsible for.
+    pub responsible_agency_id: Option<ID>,
+    /// Only top-level targets (true) or only parts of composite ones (false).
+    pub top_level: Option<bool>,
+    /// Only these codes.
+    pub codes: Option<Vec<String>>,
+    /// Only indicators whose achievement is below this ratio (e.g. 0.9); indicators without
+    /// a value or target are left out.
+    pub achievement_below: Option<f64>,
+}
+
+pub async fn list_indicators(
+    ctx: &Context<'_>,
+    filter: IndicatorFilter,
+    args: PageArgs,
+) -> ApiResult<IndicatorConnection> {
+    use indicator::Column as Col;
+    let mut cond = Condition::all();
+    if let Some(y) = filter.year {
+        cond = cond.add(Col::Year.eq(y));
+    }
+    if let Some(u) = &filter.unit {
+        cond = cond.add(Col::Unit.eq(u.as_str()));
+    }
+    if let Some(id) = &filter.responsible_agency_id {
+        cond = cond.add(Col::ResponsibleAgencyId.eq(relay::decode_id(
+            id,
+            NodeKind::Agency,
+            "filter.responsibleAgencyId",
+        )?));
+    }
+    match filter.top_level {
+        Some(true) => cond = cond.add(Col::ParentId.is_null()),
+        Some(false) => cond = cond.add(Col::ParentId.is_not_null()),
+        None => {}
+    }
+    if let Some(codes) = &filter.codes {
+        cond = cond.add(Col::Code.is_in(codes.iter().map(String::as_str)));
+    }
+    let db = &State::of(ctx).db;
+    if let Some(limit) = filter.achievement_below {
+        // Achievement depends on comparator and the latest value, so it is computed here
+        // over the (few hundred) candidates, and the page is then cut in SQL.
+        let candidates = indicator::Entity::find()
+            .filter(cond.clone())
+            .filter(Col::Target.is_not_null())
+            .all(db)
+            .await?;
+        let ids: Vec<i32> = candidates.iter().map(|m| m.id).collect();
+        let values = indicator_value::Entity::find()
+            .filter(indicator_value::Column::IndicatorId.is_in(ids))
+            .all(db)
+            .await?;
+        let below: Vec<i32> = candidates
+            .iter()
+            .filter(|m| {
+                let mine: Vec<_> = values
+                    .iter()
+                    .filter(|v| v.indicator_id == m.id)
+                    .cloned()
+                    .collect();
+                let a = latest(&mine)
+                    .and_then(|v| dec(&v.value))
+                    .and_then(|v| achievement(m.target.as_deref().and_then(dec)?, v, m.comparator));
+                a.is_some_and(|a| a < limit)
+            })
+            .map(|m| m.id)
+            .collect();
+        cond = cond.add(Col::Id.is_in(below));
+    }
+    let sort = SortKey {
+        expr: Expr::col((indicator::Entity, Col::Ordinal)).into(),
+        id: Expr::col((indicator::Entity, Col::Id)).into(),
+        direction: OrderDirection::Asc,
+        to_value: relay::json_int,
+    };
+    let select = indicator::Entity::find().filter(cond);
+    let (page, count) = relay::fetch_page(db, select, &sort, &args, |m| Cursor {
+        key: m.ordinal.into(),
+        id: m.id,
+    })
+    .await?;
+    Ok(IndicatorConnection::new(
+        page.map(|m| Indicator(Arc::new(m))),
+        count,
+    ))
+}
+
+crate::connection!(Indicator, IndicatorConnection, IndicatorEdge, "indicators");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap_or_default()
+    }
+
+    #[test]
+    fn achievement_by_comparator() {
+        assert_eq!(achievement(d("21000"), d("21000"), Some(C::Ge)), Some(1.0));
+        assert_eq!(achievement(d("21000"), d("10500"), Some(C::Ge)), Some(0.5));
+        // Poverty: a reduction of 2.70 points against a 2.68 target.
+        let a = achievement(d("2.68"), d("2.70"), Some(C::Ge)).unwrap_or_default();
+        assert!(a > 1.0 && a < 1.01, "{a}");
+        assert_eq!(met(d("2.68"), d("2.70"), Some(C::Ge)), Some(true));
+        // A ceiling: lower is better.
+        assert_eq!(achievement(d("5"), d("4"), Some(C::Le)), Some(1.25));
+        assert_eq!(met(d("95"), d("95"), Some(C::Gt)), Some(false));
+        assert_eq!(achievement(d("0"), d("4"), Some(C::Ge)), None);
+    }
+}

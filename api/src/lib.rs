@@ -1,0 +1,98 @@
+//! chidao's library: the domain, the GraphQL API and the HTTP service. The `chidao` binary
+//! is a thin CLI over [`Application`].
+
+pub mod agencies;
+pub mod auth;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod directives;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod indicators;
+pub mod loaders;
+pub mod relay;
+pub mod reports;
+pub mod scalars;
+pub mod schema;
+pub mod seed;
+pub mod tasks;
+pub mod telemetry;
+
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::Settings;
+use crate::context::State;
+use crate::db::StatementCounter;
+
+/// A built service, bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    state: Arc<State>,
+}
+
+impl Application {
+    /// Connects, migrates, seeds an empty database, and binds (port 0 picks a free port).
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let (db, statements) = db::connect(&settings.database_url, settings.db_pool).await?;
+        db::migrate(&db).await?;
+        if let Some(report) = seed::seed_if_empty(&db, &settings.seeds).await? {
+            tracing::info!("{report}");
+        }
+        let listener = TcpListener::bind(settings.bind).await?;
+        Ok(Application {
+            listener,
+            state: Arc::new(State { db, statements }),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Counts SQL statements run by this application (for tests proving N+1 freedom).
+    pub fn statements(&self) -> StatementCounter {
+        self.state.statements.clone()
+    }
+
+    pub fn db(&self) -> sea_orm::DatabaseConnection {
+        self.state.db.clone()
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let app = http::router(self.state.clone());
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

@@ -1,0 +1,255 @@
+//! Per-request DataLoaders. Each holds the caller's `Scope`, so a cached row can never be
+//! served to another caller, and each runs one `WHERE … IN (…)` per batch.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::auth::Scope;
+
+pub type LoadError = Arc<sea_orm::DbErr>;
+
+/// A table whose rows loaders fetch by id, with the scope rule that applies to it.
+pub trait Row: EntityTrait {
+    fn id_column() -> Self::Column;
+    fn id_of(m: &Self::Model) -> i32;
+    fn scope(scope: &Scope) -> Condition;
+}
+
+/// Loads rows by primary key, within the scope.
+pub struct ById<E: Row> {
+    db: DatabaseConnection,
+    scope: Scope,
+    _e: PhantomData<E>,
+}
+
+impl<E: Row> ById<E> {
+    pub fn new(db: DatabaseConnection, scope: Scope) -> DataLoader<Self> {
+        DataLoader::new(
+            ById {
+                db,
+                scope,
+                _e: PhantomData,
+            },
+            tokio::spawn,
+        )
+    }
+}
+
+impl<E> Loader<i32> for ById<E>
+where
+    E: Row + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        let rows = E::find()
+            .filter(E::id_column().is_in(keys.iter().copied()))
+            .filter(E::scope(&self.scope))
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|m| (E::id_of(&m), m)).collect())
+    }
+}
+
+/// Loads the rows that point at a parent through a foreign key, grouped by parent, within
+/// the scope and in a fixed order.
+pub struct ByParent<E: Row> {
+    db: DatabaseConnection,
+    scope: Scope,
+    column: E::Column,
+    parent_of: fn(&E::Model) -> i32,
+    order: E::Column,
+}
+
+impl<E: Row> ByParent<E> {
+    pub fn new(
+        db: DatabaseConnection,
+        scope: Scope,
+        column: E::Column,
+        parent_of: fn(&E::Model) -> i32,
+        order: E::Column,
+    ) -> DataLoader<Self> {
+        DataLoader::new(
+            ByParent {
+                db,
+                scope,
+                column,
+                parent_of,
+                order,
+            },
+            tokio::spawn,
+        )
+    }
+}
+
+impl<E> Loader<i32> for ByParent<E>
+where
+    E: Row + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    type Value = Arc<Vec<E::Model>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        let rows = E::find()
+            .filter(self.column.is_in(keys.iter().copied()))
+            .filter(E::scope(&self.scope))
+            .order_by_asc(self.order)
+            .order_by_asc(E::id_column())
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        let mut out: HashMap<i32, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for m in rows {
+            out.entry((self.parent_of)(&m)).or_default().push(m);
+        }
+        Ok(out.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
+}
+
+macro_rules! row {
+    ($entity:path, $col:path, |$s:ident| $scope:expr) => {
+        impl Row for $entity {
+            fn id_column() -> Self::Column {
+                $col
+            }
+            fn id_of(m: &Self::Model) -> i32 {
+                m.id
+            }
+            fn scope($s: &Scope) -> Condition {
+                $scope
+            }
+        }
+    };
+}
+
+use entity::*;
+row!(agency::Entity, agency::Column::Id, |_s| Condition::all());
+row!(agency_succession::Entity, agency_succession::Column::Id, |_s| {
+    Condition::all()
+});
+row!(directive::Entity, directive::Column::Id, |s| s.directives());
+row!(task::Entity, task::Column::Id, |s| s.tasks());
+row!(task_milestone::Entity, task_milestone::Column::Id, |_s| {
+    Condition::all()
+});
+row!(deadline_extension::Entity, deadline_extension::Column::Id, |_s| {
+    Condition::all()
+});
+row!(assignment::Entity, assignment::Column::Id, |s| s.assignments());
+row!(progress_report::Entity, progress_report::Column::Id, |s| s
+    .reports());
+row!(indicator::Entity, indicator::Column::Id, |_s| Condition::all());
+row!(indicator_value::Entity, indicator_value::Column::Id, |_s| {
+    Condition::all()
+});
+
+/// Every loader of one request.
+pub struct Loaders {
+    pub agency: DataLoader<ById<agency::Entity>>,
+    pub successions_from: DataLoader<ByParent<agency_succession::Entity>>,
+    pub successions_to: DataLoader<ByParent<agency_succession::Entity>>,
+    pub directive: DataLoader<ById<directive::Entity>>,
+    pub task: DataLoader<ById<task::Entity>>,
+    pub milestones: DataLoader<ByParent<task_milestone::Entity>>,
+    pub extensions: DataLoader<ByParent<deadline_extension::Entity>>,
+    pub assignment: DataLoader<ById<assignment::Entity>>,
+    pub assignments_of_task: DataLoader<ByParent<assignment::Entity>>,
+    pub report: DataLoader<ById<progress_report::Entity>>,
+    pub latest_report: DataLoader<crate::reports::LatestReport>,
+    pub indicator: DataLoader<ById<indicator::Entity>>,
+    pub indicator_children: DataLoader<ByParent<indicator::Entity>>,
+    pub indicator_values: DataLoader<ByParent<indicator_value::Entity>>,
+}
+
+impl Loaders {
+    pub fn new(db: &DatabaseConnection, scope: &Scope) -> Self {
+        let (d, s) = (db.clone(), scope.clone());
+        Loaders {
+            agency: ById::new(d.clone(), s.clone()),
+            successions_from: ByParent::new(
+                d.clone(),
+                s.clone(),
+                agency_succession::Column::PredecessorId,
+                |m: &agency_succession::Model| m.predecessor_id,
+                agency_succession::Column::EffectiveOn,
+            ),
+            successions_to: ByParent::new(
+                d.clone(),
+                s.clone(),
+                agency_succession::Column::SuccessorId,
+                |m: &agency_succession::Model| m.successor_id,
+                agency_succession::Column::EffectiveOn,
+            ),
+            directive: ById::new(d.clone(), s.clone()),
+            task: ById::new(d.clone(), s.clone()),
+            milestones: ByParent::new(
+                d.clone(),
+                s.clone(),
+                task_milestone::Column::TaskId,
+                |m: &task_milestone::Model| m.task_id,
+                task_milestone::Column::Ordinal,
+            ),
+            extensions: ByParent::new(
+                d.clone(),
+                s.clone(),
+                deadline_extension::Column::TaskId,
+                |m: &deadline_extension::Model| m.task_id,
+                deadline_extension::Column::GrantedAt,
+            ),
+            assignment: ById::new(d.clone(), s.clone()),
+            assignments_of_task: ByParent::new(
+                d.clone(),
+                s.clone(),
+                assignment::Column::TaskId,
+                |m: &assignment::Model| m.task_id,
+                assignment::Column::Role,
+            ),
+            report: ById::new(d.clone(), s.clone()),
+            latest_report: crate::reports::LatestReport::loader(d.clone(), s.clone()),
+            indicator: ById::new(d.clone(), s.clone()),
+            indicator_children: ByParent::new(
+                d.clone(),
+                s.clone(),
+                indicator::Column::ParentId,
+                |m: &indicator::Model| m.parent_id.unwrap_or_default(),
+                indicator::Column::Ordinal,
+            ),
+            indicator_values: ByParent::new(
+                d,
+                s,
+                indicator_value::Column::IndicatorId,
+                |m: &indicator_value::Model| m.indicator_id,
+                indicator_value::Column::RecordedAt,
+            ),
+        }
+    }
+
+    pub fn of<'a>(ctx: &async_graphql::Context<'a>) -> &'a Loaders {
+        ctx.data_unchecked::<Loaders>()
+    }
+}
+
+/// Turns a loader failure into the API's error.
+pub fn load_err(e: LoadError) -> crate::error::ApiError {
+    crate::error::ApiError::Internal(Box::new(ArcErr(e)))
+}
+
+#[derive(Debug)]
+struct ArcErr(LoadError);
+
+impl std::fmt::Display for ArcErr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ArcErr {}

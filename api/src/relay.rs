@@ -1,0 +1,426 @@
+//! Relay building blocks shared by every list: opaque global ids, keyset cursors that stay
+//! stable under inserts, page-size rules, and the connection types themselves.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::{Condition, Order, Value};
+use serde_json::Value as Json;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Largest page a client may ask for; more is a BAD_USER_INPUT, never a silent cut.
+pub const MAX_PAGE: u64 = 100;
+/// Page size when the client gives neither `first` nor `last`.
+pub const DEFAULT_PAGE: u64 = 20;
+
+/// The kinds of object that have a global id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Agency,
+    Directive,
+    Task,
+    Assignment,
+    ProgressReport,
+    Indicator,
+    IndicatorValue,
+    DeadlineExtension,
+}
+
+impl NodeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Agency => "Agency",
+            NodeKind::Directive => "Directive",
+            NodeKind::Task => "Task",
+            NodeKind::Assignment => "Assignment",
+            NodeKind::ProgressReport => "ProgressReport",
+            NodeKind::Indicator => "Indicator",
+            NodeKind::IndicatorValue => "IndicatorValue",
+            NodeKind::DeadlineExtension => "DeadlineExtension",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "Agency" => NodeKind::Agency,
+            "Directive" => NodeKind::Directive,
+            "Task" => NodeKind::Task,
+            "Assignment" => NodeKind::Assignment,
+            "ProgressReport" => NodeKind::ProgressReport,
+            "Indicator" => NodeKind::Indicator,
+            "IndicatorValue" => NodeKind::IndicatorValue,
+            "DeadlineExtension" => NodeKind::DeadlineExtension,
+            _ => return None,
+        })
+    }
+}
+
+/// Encodes `Task:12` as an opaque, URL-safe id.
+pub fn global_id(kind: NodeKind, id: i32) -> async_graphql::ID {
+    async_graphql::ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.as_str())))
+}
+
+/// Decodes any global id into its kind and row id.
+pub fn decode_any(id: &str) -> Option<(NodeKind, i32)> {
+    let raw = URL_SAFE_NO_PAD.decode(id).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (kind, n) = text.split_once(':')?;
+    Some((NodeKind::parse(kind)?, n.parse().ok()?))
+}
+
+/// Decodes a global id that must be of `kind`; `field` names the input for the error.
+pub fn decode_id(id: &async_graphql::ID, kind: NodeKind, field: &str) -> ApiResult<i32> {
+    match decode_any(id) {
+        Some((k, n)) if k == kind => Ok(n),
+        _ => Err(ApiError::bad_input(
+            field,
+            format!("'{}' không phải là mã {} hợp lệ", id.as_str(), kind.as_str()),
+        )),
+    }
+}
+
+/// Sort direction.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum OrderDirection {
+    /// Ascending (tăng dần).
+    #[default]
+    Asc,
+    /// Descending (giảm dần).
+    Desc,
+}
+
+/// `first`/`after`/`last`/`before`, checked.
+#[derive(Debug, Clone)]
+pub struct PageArgs {
+    pub limit: u64,
+    /// Paging backwards (`last`/`before`).
+    pub backward: bool,
+    pub cursor: Option<Cursor>,
+}
+
+impl PageArgs {
+    pub fn parse(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Self> {
+        let check = |n: i32, name: &str| -> ApiResult<u64> {
+            if n < 0 {
+                return Err(ApiError::bad_input(name, format!("`{name}` không được âm")));
+            }
+            let n = n as u64;
+            if n > MAX_PAGE {
+                return Err(ApiError::bad_input(
+                    name,
+                    format!("`{name}` tối đa là {MAX_PAGE} bản ghi một trang (yêu cầu {n})"),
+                ));
+            }
+            Ok(n)
+        };
+        if first.is_some() && last.is_some() {
+            return Err(ApiError::bad_input(
+                "last",
+                "Chỉ dùng một trong `first` hoặc `last`",
+            ));
+        }
+        if after.is_some() && before.is_some() {
+            return Err(ApiError::bad_input(
+                "before",
+                "Chỉ dùng một trong `after` hoặc `before`",
+            ));
+        }
+        let backward = last.is_some() || (before.is_some() && first.is_none());
+        let limit = match (first, last) {
+            (Some(n), _) => check(n, "first")?,
+            (_, Some(n)) => check(n, "last")?,
+            _ => DEFAULT_PAGE,
+        };
+        let (raw, name) = match (after, before) {
+            (Some(a), _) => (Some(a), "after"),
+            (_, Some(b)) => (Some(b), "before"),
+            _ => (None, "after"),
+        };
+        if backward && name == "after" && raw.is_some() {
+            return Err(ApiError::bad_input(
+                "after",
+                "`after` đi với `first`, `before` đi với `last`",
+            ));
+        }
+        let cursor = raw.map(|c| Cursor::decode(&c, name)).transpose()?;
+        Ok(PageArgs {
+            limit,
+            backward,
+            cursor,
+        })
+    }
+}
+
+/// A keyset position: the sort key's value and the row id (the tie-break).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cursor {
+    pub key: Json,
+    pub id: i32,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::json!([self.key, self.id]).to_string())
+    }
+
+    fn decode(s: &str, field: &str) -> ApiResult<Self> {
+        let bad = || ApiError::bad_input(field, "Con trỏ phân trang không hợp lệ");
+        let raw = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
+        let v: Json = serde_json::from_slice(&raw).map_err(|_| bad())?;
+        match v {
+            Json::Array(mut parts) if parts.len() == 2 => {
+                let id = parts[1]
+                    .as_i64()
+                    .and_then(|n| i32::try_from(n).ok())
+                    .ok_or_else(bad)?;
+                Ok(Cursor {
+                    key: parts.swap_remove(0),
+                    id,
+                })
+            }
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// How a list is ordered: a key expression plus the id tie-break.
+pub struct SortKey {
+    /// The SQL expression sorted on (never NULL: callers COALESCE).
+    pub expr: SimpleExpr,
+    /// The id column expression.
+    pub id: SimpleExpr,
+    pub direction: OrderDirection,
+    /// Turns a cursor's JSON key back into a SQL value of the right type.
+    pub to_value: fn(&Json) -> Option<Value>,
+}
+
+impl SortKey {
+    /// Effective SQL order given the paging direction.
+    pub fn order(&self, backward: bool) -> Order {
+        match (self.direction, backward) {
+            (OrderDirection::Asc, false) | (OrderDirection::Desc, true) => Order::Asc,
+            _ => Order::Desc,
+        }
+    }
+
+    /// The keyset condition: rows strictly after (or before) the cursor.
+    pub fn after(&self, cursor: &Cursor, backward: bool, field: &str) -> ApiResult<Condition> {
+        let key = (self.to_value)(&cursor.key)
+            .ok_or_else(|| ApiError::bad_input(field, "Con trỏ không khớp với thứ tự sắp xếp"))?;
+        let ascending = self.order(backward) == Order::Asc;
+        let (k, id) = (self.expr.clone(), self.id.clone());
+        let beyond = |e: SimpleExpr, v: Value| {
+            if ascending {
+                Expr::expr(e).gt(v)
+            } else {
+                Expr::expr(e).lt(v)
+            }
+        };
+        Ok(Condition::any().add(beyond(k.clone(), key.clone())).add(
+            Condition::all()
+                .add(Expr::expr(k).eq(key))
+                .add(beyond(id, Value::Int(Some(cursor.id)))),
+        ))
+    }
+}
+
+pub fn json_int(v: &Json) -> Option<Value> {
+    v.as_i64().map(|n| Value::BigInt(Some(n)))
+}
+
+pub fn json_date(v: &Json) -> Option<Value> {
+    v.as_str()
+        .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .map(|d| Value::ChronoDate(Some(d)))
+}
+
+pub fn json_text(v: &Json) -> Option<Value> {
+    v.as_str().map(|s| Value::String(Some(s.to_owned())))
+}
+
+/// Page information (Relay).
+#[derive(async_graphql::SimpleObject, Debug, Clone, Default)]
+pub struct PageInfo {
+    /// Whether more rows follow this page.
+    pub has_next_page: bool,
+    /// Whether rows precede this page.
+    pub has_previous_page: bool,
+    /// Cursor of the first row of the page.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last row of the page; pass it as `after` for the next page.
+    pub end_cursor: Option<String>,
+}
+
+/// One page of rows with their cursors, in display order.
+pub struct Page<T> {
+    pub items: Vec<(String, T)>,
+    pub info: PageInfo,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from `limit + 1` rows fetched in SQL order.
+    pub fn from_rows(mut rows: Vec<T>, args: &PageArgs, cursor_of: impl Fn(&T) -> Cursor) -> Self {
+        let more = rows.len() as u64 > args.limit;
+        rows.truncate(args.limit as usize);
+        if args.backward {
+            rows.reverse();
+        }
+        let items: Vec<(String, T)> = rows.into_iter().map(|r| (cursor_of(&r).encode(), r)).collect();
+        let info = PageInfo {
+            has_next_page: if args.backward {
+                args.cursor.is_some()
+            } else {
+                more
+            },
+            has_previous_page: if args.backward {
+                more
+            } else {
+                args.cursor.is_some()
+            },
+            start_cursor: items.first().map(|(c, _)| c.clone()),
+            end_cursor: items.last().map(|(c, _)| c.clone()),
+        };
+        Page { items, info }
+    }
+
+    pub fn map<U>(self, f: impl Fn(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(|(c, t)| (c, f(t))).collect(),
+            info: self.info,
+        }
+    }
+}
+
+/// Declares `<Name>Connection` and `<Name>Edge` for a node type. `totalCount` runs its
+/// COUNT only when a client asks for it.
+#[macro_export]
+macro_rules! connection {
+    ($node:ty, $conn:ident, $edge:ident, $desc:literal) => {
+        #[doc = concat!("An edge in a connection of ", $desc, ".")]
+        #[derive(Clone)]
+        pub struct $edge {
+            cursor: String,
+            node: $node,
+        }
+
+        #[async_graphql::Object]
+        impl $edge {
+            /// Opaque cursor of this row.
+            async fn cursor(&self) -> &str {
+                &self.cursor
+            }
+            /// The row.
+            async fn node(&self) -> &$node {
+                &self.node
+            }
+        }
+
+        #[doc = concat!("A page of ", $desc, ".")]
+        pub struct $conn {
+            page: $crate::relay::Page<$node>,
+            count: $crate::relay::TotalCount,
+        }
+
+        impl $conn {
+            pub fn new(page: $crate::relay::Page<$node>, count: $crate::relay::TotalCount) -> Self {
+                Self { page, count }
+            }
+        }
+
+        #[async_graphql::Object]
+        impl $conn {
+            /// Rows of this page with their cursors.
+            async fn edges(&self) -> Vec<$edge> {
+                self.page
+                    .items
+                    .iter()
+                    .map(|(c, n)| $edge {
+                        cursor: c.clone(),
+                        node: n.clone(),
+                    })
+                    .collect()
+            }
+            /// Rows of this page, without cursors.
+            async fn nodes(&self) -> Vec<$node> {
+                self.page.items.iter().map(|(_, n)| n.clone()).collect()
+            }
+            /// Where this page stands.
+            async fn page_info(&self) -> &$crate::relay::PageInfo {
+                &self.page.info
+            }
+            /// Number of rows matching the filter, over all pages.
+            async fn total_count(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<i64> {
+                Ok(self.count.resolve(ctx).await?)
+            }
+        }
+    };
+}
+
+/// A count that is run only if the client selects `totalCount`.
+pub enum TotalCount {
+    /// Already known (lists computed in memory).
+    Known(i64),
+    /// A `SELECT COUNT(*)` to run.
+    Query(sea_orm::Statement),
+}
+
+impl TotalCount {
+    pub async fn resolve(&self, ctx: &async_graphql::Context<'_>) -> ApiResult<i64> {
+        match self {
+            TotalCount::Known(n) => Ok(*n),
+            TotalCount::Query(stmt) => {
+                use sea_orm::ConnectionTrait;
+                let db = &crate::context::State::of(ctx).db;
+                let row = db.query_one_raw(stmt.clone()).await?;
+                let n: i64 = match row {
+                    Some(r) => r.try_get_by_index(0)?,
+                    None => 0,
+                };
+                Ok(n)
+            }
+        }
+    }
+}
+
+/// Runs one keyset page of `select` ordered by `sort`, and prepares its COUNT.
+pub async fn fetch_page<E>(
+    db: &sea_orm::DatabaseConnection,
+    select: sea_orm::Select<E>,
+    sort: &SortKey,
+    args: &PageArgs,
+    cursor_of: impl Fn(&E::Model) -> Cursor,
+) -> ApiResult<(Page<E::Model>, TotalCount)>
+where
+    E: sea_orm::EntityTrait,
+{
+    use sea_orm::sea_query::{Alias, Query};
+    use sea_orm::{QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+
+    let count = {
+        let inner = select.clone().into_query();
+        let q = Query::select()
+            .expr(Expr::cust("COUNT(*)"))
+            .from_subquery(inner, Alias::new("counted"))
+            .to_owned();
+        TotalCount::Query(db.get_database_backend().build(&q))
+    };
+    let mut select = select;
+    if let Some(c) = &args.cursor {
+        let field = if args.backward { "before" } else { "after" };
+        select = select.filter(sort.after(c, args.backward, field)?);
+    }
+    let order = sort.order(args.backward);
+    let rows = select
+        .order_by(sort.expr.clone(), order.clone())
+        .order_by(sort.id.clone(), order)
+        .limit(args.limit + 1)
+        .all(db)
+        .await?;
+    Ok((Page::from_rows(rows, args, cursor_of), count))
+}

@@ -1,0 +1,386 @@
+//! The task and assignment lists: filters turned into one SQL condition (scope included),
+//! keyset pages, and search ranking.
+
+use async_graphql::{Context, Enum, ID, InputObject};
+use chrono::NaiveDate;
+use entity::{agency, assignment, directive, task};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Value};
+
+use super::status_sql::{status_condition, task_completed};
+use super::{Assignment, AssignmentRole, RoleFilter, Task, TaskStatus};
+use crate::auth::Scope;
+use crate::context::{Caller, State};
+use crate::domain::text::search_terms;
+use crate::error::{ApiError, ApiResult};
+use crate::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey};
+use crate::scalars::Date;
+
+/// Filter of `tasks` and `taskStatistics` (the same filter gives the same rows).
+#[derive(InputObject, Default, Clone)]
+pub struct TaskFilter {
+    /// Only tasks assigned to this agency (as holder now, or as the agency the directive named).
+    pub agency_id: Option<ID>,
+    /// Same as `agencyId`, by the agency's code.
+    pub agency_code: Option<String>,
+    /// With `agencyId`/`agencyCode`: which role the agency has (default ANY).
+    pub role: Option<RoleFilter>,
+    /// Only tasks of this directive.
+    pub directive_id: Option<ID>,
+    /// Only tasks of the directive with this number, e.g. `10/CT-UBND`.
+    pub directive_number: Option<String>,
+    /// Only tasks in these status categories (as of the query's `asOf`).
+    pub status: Option<Vec<TaskStatus>>,
+    /// Only unfinished tasks past their due date (true) or the others (false), as of `asOf`.
+    pub overdue: Option<bool>,
+    /// Only tasks due on or before this date (current due date; recurring and ongoing
+    /// tasks have none and are left out).
+    pub due_before: Option<Date>,
+    /// Only tasks due on or after this date.
+    pub due_after: Option<Date>,
+    /// Only tasks whose product is (or is not) a report to UBND tỉnh.
+    pub requires_report: Option<bool>,
+    /// Only tasks in this section or below it (`II.1` matches `II.1`, `II.1.1`, `II.1.2`…).
+    pub section: Option<String>,
+    /// Words to find in the title or full text, with or without diacritics
+    /// ("ke hoach" finds "kế hoạch"); every word must occur.
+    pub search: Option<String>,
+}
+
+/// Fields `tasks` can be ordered by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TaskOrderField {
+    /// Document order: directive, then position in it (the default).
+    Document,
+    /// Current due date; tasks without one come last in ascending order.
+    DueOn,
+    /// Search relevance (the default with `search`, descending): words in the title weigh
+    /// more than words in the text, and the whole phrase more than scattered words.
+    Relevance,
+}
+
+/// Ordering of `tasks`.
+#[derive(InputObject, Clone)]
+pub struct TaskOrder {
+    /// Field to order by.
+    pub field: TaskOrderField,
+    /// Direction (default ASC; DESC for RELEVANCE).
+    pub direction: Option<OrderDirection>,
+}
+
+fn bad(field: &str, msg: impl Into<String>) -> ApiError {
+    ApiError::bad_input(field, msg)
+}
+
+/// Builds the condition of a task filter, the caller's scope included.
+pub async fn task_condition(
+    ctx: &Context<'_>,
+    filter: &TaskFilter,
+    as_of: NaiveDate,
+    scope: &Scope,
+) -> ApiResult<Condition> {
+    let _ = ctx;
+    let mut cond = Condition::all().add(scope.tasks());
+    let role = filter.role.unwrap_or_default().role();
+    let agency_ids: Option<SimpleExpr> = match (&filter.agency_id, &filter.agency_code) {
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "filter.agencyCode",
+                "Chỉ dùng một trong agencyId hoặc agencyCode",
+            ));
+        }
+        (Some(id), None) => {
+            Some(Expr::val(relay::decode_id(id, NodeKind::Agency, "filter.agencyId")?).into())
+        }
+        (None, Some(code)) => Some(SimpleExpr::from(
+            Query::select()
+                .column(agency::Column::Id)
+                .from(agency::Entity)
+                .and_where(agency::Column::Code.eq(code.as_str()))
+                .to_owned(),
+        )),
+        (None, None) => None,
+    };
+    if let Some(agency) = agency_ids {
+        let mut sub = Query::select();
+        sub.expr(Expr::val(1))
+            .from(assignment::Entity)
+            .and_where(
+                Expr::col((assignment::Entity, assignment::Column::TaskId))
+                    .equals((task::Entity, task::Column::Id)),
+            )
+            .cond_where(
+                Condition::any()
+                    .add(Expr::col((assignment::Entity, assignment::Column::AgencyId)).eq(agency.clone()))
+                    .add(Expr::col((assignment::Entity, assignment::Column::OriginalAgencyId)).eq(agency)),
+            );
+        if let Some(r) = role {
+            sub.and_where(Expr::col((assignment::Entity, assignment::Column::Role)).eq(r));
+        }
+        cond = cond.add(Expr::exists(sub.to_owned()));
+    } else if filter.role.is_some() && role.is_some() {
+        return Err(bad("filter.role", "`role` cần đi kèm agencyId hoặc agencyCode"));
+    }
+    match (&filter.directive_id, &filter.directive_number) {
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "filter.directiveNumber",
+                "Chỉ dùng một trong directiveId hoặc directiveNumber",
+            ));
+        }
+        (Some(id), None) => {
+            cond = cond.add(task::Column::DirectiveId.eq(relay::decode_id(
+                id,
+                NodeKind::Directive,
+                "filter.directiveId",
+            )?));
+        }
+        (None, Some(number)) => {
+            cond = cond.add(
+                task::Column::DirectiveId.in_subquery(
+                    Query::select()
+                        .column(directive::Column::Id)
+                        .from(directive::Entity)
+                        .and_where(directive::Column::Number.eq(number.trim()))
+                        .to_owned(),
+                ),
+            );
+        }
+        (None, None) => {}
+    }
+    let completed = task_completed();
+    if let Some(statuses) = &filter.status {
+        let mut any = Condition::any();
+        for s in statuses {
+            any = any.add(status_condition((*s).into(), &completed, as_of));
+        }
+        cond = cond.add(any);
+    }
+    if let Some(overdue) = filter.overdue {
+        let c = status_condition(
+            crate::domain::status::TaskStatus::InProgressOverdue,
+            &completed,
+            as_of,
+        );
+        cond = cond.add(if overdue { c } else { c.not() });
+    }
+    if let (Some(a), Some(b)) = (filter.due_after, filter.due_before)
+        && a > b
+    {
+        return Err(bad("filter.dueAfter", "dueAfter phải không muộn hơn dueBefore"));
+    }
+    if let Some(Date(d)) = filter.due_before {
+        cond = cond.add(task::Column::DueOn.lte(d));
+    }
+    if let Some(Date(d)) = filter.due_after {
+        cond = cond.add(task::Column::DueOn.gte(d));
+    }
+    if let Some(r) = filter.requires_report {
+        cond = cond.add(task::Column::RequiresReport.eq(r));
+    }
+    if let Some(section) = &filter.section {
+        let s = section.trim().trim_end_matches('.');
+        if s.is_empty() || s.len() > 32 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') {
+            return Err(bad(
+                "filter.section",
+                format!("Mục '{section}' không hợp lệ (ví dụ: II.1.1)"),
+            ));
+        }
+        cond = cond.add(
+            Condition::any()
+                .add(task::Column::Section.eq(s))
+                .add(task::Column::Section.like(format!("{s}.%"))),
+        );
+    }
+    if let Some(q) = &filter.search {
+        let terms = search_terms(q);
+        if terms.is_empty() {
+            return Err(bad("filter.search", "Cần ít nhất một từ để tìm"));
+        }
+        for t in terms {
+            cond = cond.add(task::Column::SearchText.like(format!("%{t}%")));
+        }
+    }
+    Ok(cond)
+}
+
+/// Relevance of a task for a search: 3 per word in the title, 1 per word in the text, 5 more
+/// when the whole phrase occurs. `relevance_sql` is the same formula in SQL.
+fn relevance(terms: &[String], phrase: &str, title: &str, text: &str) -> i64 {
+    let mut score = 0;
+    for t in terms {
+        if title.contains(t.as_str()) {
+            score += 3;
+        }
+        if text.contains(t.as_str()) {
+            score += 1;
+        }
+    }
+    if terms.len() > 1 && text.contains(phrase) {
+        score += 5;
+    }
+    score
+}
+
+fn relevance_sql(terms: &[String], phrase: &str) -> SimpleExpr {
+    let case = |col: task::Column, pat: String, w: i64| -> SimpleExpr {
+        Expr::case(Expr::col((task::Entity, col)).like(pat), w)
+            .finally(0)
+            .into()
+    };
+    let mut sum: SimpleExpr = Expr::val(0i64).into();
+    for t in terms {
+        sum = sum.add(case(task::Column::SearchTitle, format!("%{t}%"), 3));
+        sum = sum.add(case(task::Column::SearchText, format!("%{t}%"), 1));
+    }
+    if terms.len() > 1 {
+        sum = sum.add(case(task::Column::SearchText, format!("%{phrase}%"), 5));
+    }
+    sum
+}
+
+/// The latest date that sorts after every real due date.
+fn no_due_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
+}
+
+/// `tasks`, and nested task lists (a directive's tasks).
+pub async fn list_tasks(
+    ctx: &Context<'_>,
+    filter: TaskFilter,
+    order: Option<TaskOrder>,
+    as_of: NaiveDate,
+    args: PageArgs,
+    list_as_of: Option<NaiveDate>,
+) -> ApiResult<TaskConnection> {
+    let caller = Caller::of(ctx);
+    let cond = task_condition(ctx, &filter, as_of, &caller.scope).await?;
+    let terms = filter.search.as_deref().map(search_terms).unwrap_or_default();
+    let phrase = terms.join(" ");
+    let field = match &order {
+        Some(o) => o.field,
+        None if !terms.is_empty() => TaskOrderField::Relevance,
+        None => TaskOrderField::Document,
+    };
+    if field == TaskOrderField::Relevance && terms.is_empty() {
+        return Err(bad("orderBy.field", "Sắp xếp theo RELEVANCE cần filter.search"));
+    }
+    let direction = order.and_then(|o| o.direction).unwrap_or(match field {
+        TaskOrderField::Relevance => OrderDirection::Desc,
+        _ => OrderDirection::Asc,
+    });
+    let far = no_due_date();
+    let (expr, to_value): (SimpleExpr, fn(&serde_json::Value) -> Option<Value>) = match field {
+        TaskOrderField::Document => (
+            Expr::col((task::Entity, task::Column::DirectiveId))
+                .mul(100_000)
+                .add(Expr::col((task::Entity, task::Column::Ordinal))),
+            relay::json_int,
+        ),
+        TaskOrderField::DueOn => (
+            Func::coalesce([Expr::col((task::Entity, task::Column::DueOn)), Expr::val(far)]).into(),
+            relay::json_date,
+        ),
+        TaskOrderField::Relevance => (relevance_sql(&terms, &phrase), relay::json_int),
+    };
+    let sort = SortKey {
+        expr,
+        id: Expr::col((task::Entity, task::Column::Id)).into(),
+        direction,
+        to_value,
+    };
+    let db = &State::of(ctx).db;
+    let (page, count) = relay::fetch_page(db, task::Entity::find().filter(cond), &sort, &args, |m| Cursor {
+        key: match field {
+            TaskOrderField::Document => (i64::from(m.directive_id) * 100_000 + i64::from(m.ordinal)).into(),
+            TaskOrderField::DueOn => m.due_on.unwrap_or(far).format("%Y-%m-%d").to_string().into(),
+            TaskOrderField::Relevance => relevance(&terms, &phrase, &m.search_title, &m.search_text).into(),
+        },
+        id: m.id,
+    })
+    .await?;
+    Ok(TaskConnection::new(page.map(|m| Task::new(m, list_as_of)), count))
+}
+
+crate::connection!(Task, TaskConnection, TaskEdge, "tasks");
+crate::connection!(Assignment, AssignmentConnection, AssignmentEdge, "assignments");
+
+/// Filter of an agency's `assignments`.
+#[derive(InputObject, Default)]
+pub struct AssignmentFilter {
+    /// Only this role.
+    pub role: Option<AssignmentRole>,
+    /// Only unfinished (true) or completed (false) assignments.
+    pub open: Option<bool>,
+    /// Only assignments of this directive's tasks.
+    pub directive_id: Option<ID>,
+}
+
+/// An agency's assignments, in task document order.
+pub async fn list_assignments(
+    ctx: &Context<'_>,
+    agency_id: Option<i32>,
+    filter: AssignmentFilter,
+    args: PageArgs,
+) -> ApiResult<AssignmentConnection> {
+    let caller = Caller::of(ctx);
+    let mut cond = Condition::all().add(caller.scope.assignments());
+    if let Some(a) = agency_id {
+        cond = cond.add(assignment::Column::AgencyId.eq(a));
+    }
+    if let Some(r) = filter.role {
+        cond = cond.add(assignment::Column::Role.eq(entity::enums::AssignmentRole::from(r)));
+    }
+    match filter.open {
+        Some(true) => cond = cond.add(assignment::Column::CompletedOn.is_null()),
+        Some(false) => cond = cond.add(assignment::Column::CompletedOn.is_not_null()),
+        None => {}
+    }
+    if let Some(id) = &filter.directive_id {
+        let d = relay::decode_id(id, NodeKind::Directive, "filter.directiveId")?;
+        cond = cond.add(
+            assignment::Column::TaskId.in_subquery(
+                Query::select()
+                    .column(task::Column::Id)
+                    .from(task::Entity)
+                    .and_where(task::Column::DirectiveId.eq(d))
+                    .to_owned(),
+            ),
+        );
+    }
+    let sort = SortKey {
+        expr: Expr::col((assignment::Entity, assignment::Column::TaskId)).into(),
+        id: Expr::col((assignment::Entity, assignment::Column::Id)).into(),
+        direction: OrderDirection::Asc,
+        to_value: relay::json_int,
+    };
+    let db = &State::of(ctx).db;
+    let (page, count) = relay::fetch_page(db, assignment::Entity::find().filter(cond), &sort, &args, |m| {
+        Cursor {
+            key: m.task_id.into(),
+            id: m.id,
+        }
+    })
+    .await?;
+    Ok(AssignmentConnection::new(
+        page.map(|m| Assignment::new(m, None)),
+        count,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::text::fold;
+
+    #[test]
+    fn relevance_prefers_title_and_phrase() {
+        let terms = search_terms("ke hoach dau tu");
+        let phrase = terms.join(" ");
+        let title = fold("Sở Kế hoạch và Đầu tư xây dựng kịch bản");
+        let in_title = relevance(&terms, &phrase, &title, &title);
+        let text_only = relevance(&terms, &phrase, "khac", &fold("kế hoạch đầu tư công"));
+        assert!(in_title > text_only, "{in_title} > {text_only}");
+        assert_eq!(relevance(&terms, &phrase, "", ""), 0);
+    }
+}

@@ -1,0 +1,316 @@
+//! `taskStatistics`: the dashboard's counts, computed in SQL from the same filter and the
+//! same status conditions as `tasks`, so the totals equal the list's `totalCount`.
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+use entity::{assignment, task};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
+use sea_orm::{Condition, ConnectionTrait, QueryResult};
+
+use super::status_sql::{
+    assignment_completed, fallen_due, overdue_by_more_than, status_condition, task_completed,
+};
+use super::{TaskFilter, task_condition};
+use crate::agencies::{Agency, load_agency};
+use crate::context::{Caller, State};
+use crate::directives::{Directive, load_directive};
+use crate::domain::status::TaskStatus as S;
+use crate::error::ApiResult;
+use crate::scalars::Date;
+
+/// What `taskStatistics` groups by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TaskGroupBy {
+    /// Per agency holding an assignment (the role filter applies); a task with several lead
+    /// agencies counts once per agency, with that agency's own completion.
+    Agency,
+    /// Per directive.
+    Directive,
+    /// Per section path.
+    Section,
+}
+
+/// Counts of tasks per status, and the dashboard's derived figures.
+#[derive(SimpleObject, Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskCounts {
+    /// Number of tasks (or, per agency, assignments).
+    pub total: i64,
+    /// Hoàn thành đúng hạn.
+    pub completed_on_time: i64,
+    /// Hoàn thành quá hạn.
+    pub completed_late: i64,
+    /// Hoàn thành, không giao hạn.
+    pub completed_no_deadline: i64,
+    /// Chưa hoàn thành, trong hạn.
+    pub in_progress_on_time: i64,
+    /// Chưa hoàn thành, quá hạn.
+    pub in_progress_overdue: i64,
+    /// Chưa hoàn thành, không giao hạn.
+    pub in_progress_no_deadline: i64,
+    /// Tasks whose (one-off) due date has passed, completed or not.
+    pub fallen_due: i64,
+    /// Unfinished tasks more than 30 days past due.
+    pub overdue_over_30_days: i64,
+    /// Unfinished tasks more than 60 days past due.
+    pub overdue_over_60_days: i64,
+    /// Unfinished tasks more than 120 days past due.
+    pub overdue_over_120_days: i64,
+}
+
+impl TaskCounts {
+    /// Share of fallen-due tasks that are overdue and unfinished (the Government's headline
+    /// figure), from 0 to 1; null when nothing has fallen due.
+    pub fn overdue_share(&self) -> Option<f64> {
+        (self.fallen_due > 0).then(|| self.in_progress_overdue as f64 / self.fallen_due as f64)
+    }
+
+    fn from_row(row: &QueryResult) -> ApiResult<Self> {
+        let get = |c: &str| -> ApiResult<i64> { Ok(row.try_get::<Option<i64>>("", c)?.unwrap_or(0)) };
+        Ok(TaskCounts {
+            total: get("total")?,
+            completed_on_time: get("completed_on_time")?,
+            completed_late: get("completed_late")?,
+            completed_no_deadline: get("completed_no_deadline")?,
+            in_progress_on_time: get("in_progress_on_time")?,
+            in_progress_overdue: get("in_progress_overdue")?,
+            in_progress_no_deadline: get("in_progress_no_deadline")?,
+            fallen_due: get("fallen_due")?,
+            overdue_over_30_days: get("over_30")?,
+            overdue_over_60_days: get("over_60")?,
+            overdue_over_120_days: get("over_120")?,
+        })
+    }
+}
+
+/// Task counts for a filter, as of a date, with optional groups.
+pub struct TaskStatistics {
+    as_of: NaiveDate,
+    counts: TaskCounts,
+    groups: Vec<TaskStatisticsGroup>,
+}
+
+#[Object]
+impl TaskStatistics {
+    /// The date the statuses are computed for.
+    async fn as_of(&self) -> Date {
+        Date(self.as_of)
+    }
+    /// Number of tasks matching the filter (equals `tasks(filter).totalCount`).
+    async fn total(&self) -> i64 {
+        self.counts.total
+    }
+    /// Counts per status and the derived figures.
+    async fn counts(&self) -> &TaskCounts {
+        &self.counts
+    }
+    /// Counts per status, as a list.
+    async fn by_status(&self) -> Vec<StatusCount> {
+        by_status(&self.counts)
+    }
+    /// Share of fallen-due tasks that are overdue and unfinished, 0–1; null when none fell due.
+    async fn overdue_share(&self) -> Option<f64> {
+        self.counts.overdue_share()
+    }
+    /// One row per group, when `groupBy` was given.
+    async fn groups(&self) -> &[TaskStatisticsGroup] {
+        &self.groups
+    }
+}
+
+/// A status and how many tasks have it.
+#[derive(SimpleObject, Clone, Copy)]
+pub struct StatusCount {
+    /// The status.
+    pub status: super::TaskStatus,
+    /// Its Vietnamese label.
+    pub label: &'static str,
+    /// Number of tasks.
+    pub count: i64,
+}
+
+fn by_status(c: &TaskCounts) -> Vec<StatusCount> {
+    S::ALL
+        .iter()
+        .map(|s| StatusCount {
+            status: (*s).into(),
+            label: s.label_vi(),
+            count: match s {
+                S::CompletedOnTime => c.completed_on_time,
+                S::CompletedLate => c.completed_late,
+                S::CompletedNoDeadline => c.completed_no_deadline,
+                S::InProgressOnTime => c.in_progress_on_time,
+                S::InProgressOverdue => c.in_progress_overdue,
+                S::InProgressNoDeadline => c.in_progress_no_deadline,
+            },
+        })
+        .collect()
+}
+
+/// One group of `taskStatistics`.
+#[derive(Clone)]
+pub struct TaskStatisticsGroup {
+    agency_id: Option<i32>,
+    directive_id: Option<i32>,
+    section: Option<String>,
+    counts: TaskCounts,
+}
+
+#[Object]
+impl TaskStatisticsGroup {
+    /// The agency (when grouped by AGENCY).
+    async fn agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
+        match self.agency_id {
+            Some(id) => Ok(load_agency(ctx, id).await?),
+            None => Ok(None),
+        }
+    }
+    /// The directive (when grouped by DIRECTIVE).
+    async fn directive(&self, ctx: &Context<'_>) -> Result<Option<Directive>> {
+        match self.directive_id {
+            Some(id) => Ok(load_directive(ctx, id).await?),
+            None => Ok(None),
+        }
+    }
+    /// The section path (when grouped by SECTION).
+    async fn section(&self) -> Option<&str> {
+        self.section.as_deref()
+    }
+    /// Number of tasks in the group.
+    async fn total(&self) -> i64 {
+        self.counts.total
+    }
+    /// Counts per status and derived figures.
+    async fn counts(&self) -> &TaskCounts {
+        &self.counts
+    }
+    /// Counts per status, as a list.
+    async fn by_status(&self) -> Vec<StatusCount> {
+        by_status(&self.counts)
+    }
+    /// Share of the group's fallen-due tasks that are overdue and unfinished.
+    async fn overdue_share(&self) -> Option<f64> {
+        self.counts.overdue_share()
+    }
+}
+
+fn sum_if(cond: Condition, alias: &str, q: &mut SelectStatement) {
+    let case: SimpleExpr = Expr::case(cond, 1).finally(0).into();
+    q.expr_as(Func::sum(case), Alias::new(alias));
+}
+
+fn add_counts(q: &mut SelectStatement, completed: &SimpleExpr, as_of: NaiveDate) {
+    q.expr_as(
+        Func::count(Expr::col(sea_orm::sea_query::Asterisk)),
+        Alias::new("total"),
+    );
+    for (s, alias) in [
+        (S::CompletedOnTime, "completed_on_time"),
+        (S::CompletedLate, "completed_late"),
+        (S::CompletedNoDeadline, "completed_no_deadline"),
+        (S::InProgressOnTime, "in_progress_on_time"),
+        (S::InProgressOverdue, "in_progress_overdue"),
+        (S::InProgressNoDeadline, "in_progress_no_deadline"),
+    ] {
+        sum_if(status_condition(s, completed, as_of), alias, q);
+    }
+    sum_if(fallen_due(as_of), "fallen_due", q);
+    for (days, alias) in [(30, "over_30"), (60, "over_60"), (120, "over_120")] {
+        sum_if(overdue_by_more_than(completed, as_of, days), alias, q);
+    }
+}
+
+pub async fn task_statistics(
+    ctx: &Context<'_>,
+    filter: TaskFilter,
+    as_of: NaiveDate,
+    group_by: Vec<TaskGroupBy>,
+) -> ApiResult<TaskStatistics> {
+    let scope = &Caller::of(ctx).scope;
+    let cond = task_condition(ctx, &filter, as_of, scope).await?;
+    let db = &State::of(ctx).db;
+
+    let mut q = Query::select();
+    q.from(task::Entity).cond_where(cond.clone());
+    add_counts(&mut q, &task_completed(), as_of);
+    let counts = match db.query_one(&q).await? {
+        Some(row) => TaskCounts::from_row(&row)?,
+        None => TaskCounts::default(),
+    };
+
+    let mut groups = Vec::new();
+    if !group_by.is_empty() {
+        let by_agency = group_by.contains(&TaskGroupBy::Agency);
+        let mut q = Query::select();
+        q.from(task::Entity).cond_where(cond);
+        if by_agency {
+            q.inner_join(
+                assignment::Entity,
+                Expr::col((assignment::Entity, assignment::Column::TaskId))
+                    .equals((task::Entity, task::Column::Id)),
+            );
+            if let Some(r) = filter.role.unwrap_or_default().role() {
+                q.and_where(Expr::col((assignment::Entity, assignment::Column::Role)).eq(r));
+            }
+            q.cond_where(scope.assignment_holders());
+            q.expr_as(
+                Expr::col((assignment::Entity, assignment::Column::AgencyId)),
+                Alias::new("g_agency"),
+            );
+            q.group_by_col((assignment::Entity, assignment::Column::AgencyId));
+        }
+        if group_by.contains(&TaskGroupBy::Directive) {
+            q.expr_as(
+                Expr::col((task::Entity, task::Column::DirectiveId)),
+                Alias::new("g_directive"),
+            );
+            q.group_by_col((task::Entity, task::Column::DirectiveId));
+        }
+        if group_by.contains(&TaskGroupBy::Section) {
+            q.expr_as(
+                Expr::col((task::Entity, task::Column::Section)),
+                Alias::new("g_section"),
+            );
+            q.group_by_col((task::Entity, task::Column::Section));
+        }
+        let completed = if by_agency {
+            assignment_completed()
+        } else {
+            task_completed()
+        };
+        add_counts(&mut q, &completed, as_of);
+        for row in db.query_all(&q).await? {
+            groups.push(TaskStatisticsGroup {
+                agency_id: if by_agency {
+                    row.try_get("", "g_agency")?
+                } else {
+                    None
+                },
+                directive_id: if group_by.contains(&TaskGroupBy::Directive) {
+                    row.try_get("", "g_directive")?
+                } else {
+                    None
+                },
+                section: if group_by.contains(&TaskGroupBy::Section) {
+                    row.try_get("", "g_section")?
+                } else {
+                    None
+                },
+                counts: TaskCounts::from_row(&row)?,
+            });
+        }
+        // Stable, readable order: most overdue first, then by key.
+        groups.sort_by(|a, b| {
+            b.counts
+                .in_progress_overdue
+                .cmp(&a.counts.in_progress_overdue)
+                .then(a.directive_id.cmp(&b.directive_id))
+                .then(a.section.cmp(&b.section))
+                .then(a.agency_id.cmp(&b.agency_id))
+        });
+    }
+    Ok(TaskStatistics {
+        as_of,
+        counts,
+        groups,
+    })
+}

@@ -1,0 +1,226 @@
+//! Closed vocabularies stored as short strings, so both databases hold readable values.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What kind of body an agency is.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AgencyKind {
+    #[sea_orm(string_value = "PROVINCIAL_OFFICE")]
+    ProvincialOffice,
+    #[sea_orm(string_value = "DEPARTMENT")]
+    Department,
+    #[sea_orm(string_value = "BOARD")]
+    Board,
+    #[sea_orm(string_value = "DISTRICT")]
+    District,
+    #[sea_orm(string_value = "COMMUNE")]
+    Commune,
+    #[sea_orm(string_value = "SECTOR")]
+    Sector,
+    #[sea_orm(string_value = "MASS_ORGANIZATION")]
+    MassOrganization,
+    #[sea_orm(string_value = "OTHER")]
+    Other,
+}
+
+/// The kind of a directing document (văn bản chỉ đạo).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DirectiveKind {
+    #[sea_orm(string_value = "CHI_THI")]
+    ChiThi,
+    #[sea_orm(string_value = "KE_HOACH")]
+    KeHoach,
+    #[sea_orm(string_value = "CONG_VAN")]
+    CongVan,
+    #[sea_orm(string_value = "QUYET_DINH")]
+    QuyetDinh,
+    #[sea_orm(string_value = "NGHI_QUYET")]
+    NghiQuyet,
+}
+
+/// An agency's role on a task: chủ trì (lead) or phối hợp (coordinator).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(12))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AssignmentRole {
+    #[sea_orm(string_value = "LEAD")]
+    Lead,
+    #[sea_orm(string_value = "COORDINATOR")]
+    Coordinator,
+}
+
+/// Life cycle of a progress report.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(12))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ReportState {
+    #[sea_orm(string_value = "DRAFT")]
+    Draft,
+    #[sea_orm(string_value = "SUBMITTED")]
+    Submitted,
+    #[sea_orm(string_value = "ACCEPTED")]
+    Accepted,
+    #[sea_orm(string_value = "RETURNED")]
+    Returned,
+}
+
+/// How a target compares: "trên" is `Gt`, "tối thiểu"/"đạt" is `Ge`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(4))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Comparator {
+    #[sea_orm(string_value = "GT")]
+    Gt,
+    #[sea_orm(string_value = "GE")]
+    Ge,
+    #[sea_orm(string_value = "EQ")]
+    Eq,
+    #[sea_orm(string_value = "LE")]
+    Le,
+    #[sea_orm(string_value = "LT")]
+    Lt,
+}
+
+/// Which way is better for an indicator.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(10))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Direction {
+    #[sea_orm(string_value = "INCREASE")]
+    Increase,
+    #[sea_orm(string_value = "DECREASE")]
+    Decrease,
+    #[sea_orm(string_value = "NEUTRAL")]
+    Neutral,
+}
+
+/// Whether an indicator's values accumulate over the year (revenue) or are a level (a rate).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(10))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Measure {
+    #[sea_orm(string_value = "LEVEL")]
+    Level,
+    #[sea_orm(string_value = "CUMULATIVE")]
+    Cumulative,
+}
+
+/// Whether an indicator value is an estimate or the official figure.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(10))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ValueKind {
+    #[sea_orm(string_value = "ESTIMATE")]
+    Estimate,
+    #[sea_orm(string_value = "OFFICIAL")]
+    Official,
+}

@@ -1,0 +1,29 @@
+//! A dated milestone inside one task (a task may carry several).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "task_milestones")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub task_id: i32,
+    pub ordinal: i32,
+    pub label: String,
+    pub deadline_text: Option<String>,
+    pub deadline_kind: String,
+    pub due_on: Option<Date>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::task::Entity",
+        from = "Column::TaskId",
+        to = "super::task::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Task,
+}
+
+impl ActiveModelBehavior for ActiveModel {}
