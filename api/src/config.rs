@@ -21,6 +21,10 @@ pub struct Settings {
     /// Maximum pooled database connections (PostgreSQL; SQLite uses a small pool).
     #[arg(long, env = "CHIDAO_DB_POOL", default_value_t = 10)]
     pub db_pool: u32,
+
+    /// How long a DataLoader collects keys before running its batch, in milliseconds.
+    #[arg(long, env = "CHIDAO_LOADER_DELAY_MS", default_value_t = 1)]
+    pub loader_delay_ms: u64,
 }
 
 impl Settings {

@@ -13,6 +13,8 @@ use crate::db::StatementCounter;
 pub struct State {
     pub db: DatabaseConnection,
     pub statements: StatementCounter,
+    /// DataLoader batch window.
+    pub loader_delay: std::time::Duration,
 }
 
 impl State {

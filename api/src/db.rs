@@ -36,8 +36,10 @@ pub async fn connect(url: &str, pool: u32) -> Result<(DatabaseConnection, Statem
     }
     let counter = StatementCounter::default();
     let inner = counter.0.clone();
-    db.set_metric_callback(move |_info| {
+    db.set_metric_callback(move |info| {
         inner.fetch_add(1, Ordering::Relaxed);
+        // RUST_LOG=chidao::sql=trace shows every statement with its duration.
+        tracing::trace!(target: "chidao::sql", elapsed_us = info.elapsed.as_micros() as u64, failed = info.failed, sql = %info.statement);
     });
     Ok((db, counter))
 }

@@ -49,7 +49,7 @@ async fn execute(app: &App, req: async_graphql::Request) -> GraphQLResponse {
     // public portal does, across all agencies.
     let principal = Principal::public();
     let scope = Scope::All;
-    let loaders = Loaders::new(&app.state.db, &scope);
+    let loaders = Loaders::new(&app.state.db, &scope, app.state.loader_delay);
     let req = req.data(Caller { principal, scope }).data(loaders);
     app.schema.execute(req).await.into()
 }

@@ -45,7 +45,11 @@ impl Application {
         let listener = TcpListener::bind(settings.bind).await?;
         Ok(Application {
             listener,
-            state: Arc::new(State { db, statements }),
+            state: Arc::new(State {
+                db,
+                statements,
+                loader_delay: std::time::Duration::from_millis(settings.loader_delay_ms),
+            }),
         })
     }
 

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -27,7 +28,7 @@ pub struct ById<E: Row> {
 }
 
 impl<E: Row> ById<E> {
-    pub fn new(db: DatabaseConnection, scope: Scope) -> DataLoader<Self> {
+    pub fn new(db: DatabaseConnection, scope: Scope, delay: Duration) -> DataLoader<Self> {
         DataLoader::new(
             ById {
                 db,
@@ -36,6 +37,7 @@ impl<E: Row> ById<E> {
             },
             tokio::spawn,
         )
+        .delay(delay)
     }
 }
 
@@ -75,6 +77,7 @@ impl<E: Row> ByParent<E> {
         column: E::Column,
         parent_of: fn(&E::Model) -> i32,
         order: E::Column,
+        delay: Duration,
     ) -> DataLoader<Self> {
         DataLoader::new(
             ByParent {
@@ -86,6 +89,7 @@ impl<E: Row> ByParent<E> {
             },
             tokio::spawn,
         )
+        .delay(delay)
     }
 }
 
@@ -171,16 +175,17 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, scope: &Scope) -> Self {
-        let (d, s) = (db.clone(), scope.clone());
+    pub fn new(db: &DatabaseConnection, scope: &Scope, delay: Duration) -> Self {
+        let (d, s, w) = (db.clone(), scope.clone(), delay);
         Loaders {
-            agency: ById::new(d.clone(), s.clone()),
+            agency: ById::new(d.clone(), s.clone(), w),
             successions_from: ByParent::new(
                 d.clone(),
                 s.clone(),
                 agency_succession::Column::PredecessorId,
                 |m: &agency_succession::Model| m.predecessor_id,
                 agency_succession::Column::EffectiveOn,
+                w,
             ),
             successions_to: ByParent::new(
                 d.clone(),
@@ -188,15 +193,17 @@ impl Loaders {
                 agency_succession::Column::SuccessorId,
                 |m: &agency_succession::Model| m.successor_id,
                 agency_succession::Column::EffectiveOn,
+                w,
             ),
-            directive: ById::new(d.clone(), s.clone()),
-            task: ById::new(d.clone(), s.clone()),
+            directive: ById::new(d.clone(), s.clone(), w),
+            task: ById::new(d.clone(), s.clone(), w),
             milestones: ByParent::new(
                 d.clone(),
                 s.clone(),
                 task_milestone::Column::TaskId,
                 |m: &task_milestone::Model| m.task_id,
                 task_milestone::Column::Ordinal,
+                w,
             ),
             extensions: ByParent::new(
                 d.clone(),
@@ -204,24 +211,27 @@ impl Loaders {
                 deadline_extension::Column::TaskId,
                 |m: &deadline_extension::Model| m.task_id,
                 deadline_extension::Column::GrantedAt,
+                w,
             ),
-            assignment: ById::new(d.clone(), s.clone()),
+            assignment: ById::new(d.clone(), s.clone(), w),
             assignments_of_task: ByParent::new(
                 d.clone(),
                 s.clone(),
                 assignment::Column::TaskId,
                 |m: &assignment::Model| m.task_id,
                 assignment::Column::Role,
+                w,
             ),
-            report: ById::new(d.clone(), s.clone()),
-            latest_report: crate::reports::LatestReport::loader(d.clone(), s.clone()),
-            indicator: ById::new(d.clone(), s.clone()),
+            report: ById::new(d.clone(), s.clone(), w),
+            latest_report: crate::reports::LatestReport::loader(d.clone(), s.clone(), w),
+            indicator: ById::new(d.clone(), s.clone(), w),
             indicator_children: ByParent::new(
                 d.clone(),
                 s.clone(),
                 indicator::Column::ParentId,
                 |m: &indicator::Model| m.parent_id.unwrap_or_default(),
                 indicator::Column::Ordinal,
+                w,
             ),
             indicator_values: ByParent::new(
                 d,
@@ -229,6 +239,7 @@ impl Loaders {
                 indicator_value::Column::IndicatorId,
                 |m: &indicator_value::Model| m.indicator_id,
                 indicator_value::Column::RecordedAt,
+                w,
             ),
         }
     }

@@ -309,6 +309,7 @@ macro_rules! connection {
             node: $node,
         }
 
+        #[doc = concat!("An edge in a connection of ", $desc, ": a row and its cursor.")]
         #[async_graphql::Object]
         impl $edge {
             /// Opaque cursor of this row.
@@ -333,6 +334,7 @@ macro_rules! connection {
             }
         }
 
+        #[doc = concat!("A page of ", $desc, " (Relay connection), with the total over all pages.")]
         #[async_graphql::Object]
         impl $conn {
             /// Rows of this page with their cursors.

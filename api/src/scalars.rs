@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub NaiveDate);
 
+/// A calendar date, ISO 8601 `YYYY-MM-DD` (e.g. `2025-01-31`).
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
@@ -26,5 +27,32 @@ impl ScalarType for Date {
 impl From<NaiveDate> for Date {
     fn from(d: NaiveDate) -> Self {
         Date(d)
+    }
+}
+
+/// An exact decimal number (targets, values), serialised as a string with `.` as the decimal
+/// mark (`"21000"`, `"8.5"`); input accepts a string or a JSON number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Decimal(pub rust_decimal::Decimal);
+
+/// An exact decimal number, serialised as a string with `.` as the decimal mark (`"8.5"`,
+/// `"10255000"`): never a binary float. Input accepts a string or a JSON number.
+#[Scalar(name = "Decimal")]
+impl ScalarType for Decimal {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        let text = match &value {
+            Value::String(s) => s.trim().to_owned(),
+            Value::Number(n) => n.to_string(),
+            _ => return Err(InputValueError::expected_type(value)),
+        };
+        text.parse::<rust_decimal::Decimal>().map(Decimal).map_err(|_| {
+            InputValueError::custom(format!(
+                "Số thập phân không hợp lệ '{text}': dùng dấu chấm, ví dụ 8.5"
+            ))
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.normalize().to_string())
     }
 }

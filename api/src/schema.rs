@@ -36,6 +36,8 @@ pub enum Node {
 /// The root of every read.
 pub struct Query;
 
+/// The root of every read.
+/// The root of every read.
 #[Object]
 impl Query {
     /// Any object by its global id. An id outside what the caller may see is NOT_FOUND, as is

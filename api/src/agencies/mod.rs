@@ -49,6 +49,7 @@ impl Agency {
     }
 }
 
+/// An agency (cơ quan, đơn vị) that directives assign tasks to.
 #[Object]
 impl Agency {
     /// Global id.
@@ -148,6 +149,7 @@ impl Succession {
     }
 }
 
+/// A succession between two agencies (the 2025 mergers): who, and from when.
 #[Object]
 impl Succession {
     /// The other agency of the succession (the successor in `successors`, the predecessor in
@@ -287,15 +289,12 @@ pub async fn list_agencies(
         }
     }
     let (expr, to_value): (_, fn(&serde_json::Value) -> Option<Value>) = match order.field {
-        AgencyOrderField::Name => (
-            Expr::col((agency::Entity, C::SearchText)).into(),
-            relay::json_text,
-        ),
-        AgencyOrderField::Code => (Expr::col((agency::Entity, C::Code)).into(), relay::json_text),
+        AgencyOrderField::Name => (Expr::col((agency::Entity, C::SearchText)), relay::json_text),
+        AgencyOrderField::Code => (Expr::col((agency::Entity, C::Code)), relay::json_text),
     };
     let sort = SortKey {
         expr,
-        id: Expr::col((agency::Entity, C::Id)).into(),
+        id: Expr::col((agency::Entity, C::Id)),
         direction: order.direction,
         to_value,
     };
@@ -362,6 +361,7 @@ pub async fn holder_scope(db: &impl ConnectionTrait, agency_id: i32) -> ApiResul
 /// `me`: the caller as the API sees it.
 pub struct Me;
 
+/// `me`: the caller as the API sees it.
 #[Object]
 impl Me {
     /// The token's subject (`sub`).

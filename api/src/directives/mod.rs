@@ -35,6 +35,7 @@ pub enum DirectiveKind {
 #[derive(Clone)]
 pub struct Directive(pub Arc<directive::Model>);
 
+/// A directing document (văn bản chỉ đạo) of the provincial People's Committee.
 #[Object]
 impl Directive {
     /// Global id.
@@ -174,11 +175,11 @@ pub async fn list_directives(
                 .into(),
             relay::json_date,
         ),
-        DirectiveOrderField::Id => (Expr::col((directive::Entity, C::Id)).into(), relay::json_int),
+        DirectiveOrderField::Id => (Expr::col((directive::Entity, C::Id)), relay::json_int),
     };
     let sort = SortKey {
         expr,
-        id: Expr::col((directive::Entity, C::Id)).into(),
+        id: Expr::col((directive::Entity, C::Id)),
         direction: order.direction,
         to_value,
     };

@@ -125,6 +125,7 @@ impl Indicator {
     }
 }
 
+/// A yearly socio-economic target (chỉ tiêu).
 #[Object]
 impl Indicator {
     /// Global id.
@@ -148,8 +149,8 @@ impl Indicator {
         self.0.unit.as_deref()
     }
     /// Target value, exact; null for a composite parent or a qualitative target.
-    async fn target(&self) -> Option<Decimal> {
-        self.target_dec()
+    async fn target(&self) -> Option<crate::scalars::Decimal> {
+        self.target_dec().map(crate::scalars::Decimal)
     }
     /// Target as written in the source, Vietnamese format (`21.000`, `8,5`).
     async fn target_text(&self) -> Option<&str> {
@@ -207,7 +208,7 @@ impl Indicator {
     }
     /// Sum of the children's targets, as written (the economic structure's shares add up to
     /// 99.96 in the source, which is kept as is); null without children.
-    async fn children_target_sum(&self, ctx: &Context<'_>) -> Result<Option<Decimal>> {
+    async fn children_target_sum(&self, ctx: &Context<'_>) -> Result<Option<crate::scalars::Decimal>> {
         let rows = Loaders::of(ctx)
             .indicator_children
             .load_one(self.0.id)
@@ -217,11 +218,11 @@ impl Indicator {
         if rows.is_empty() {
             return Ok(None);
         }
-        Ok(Some(
+        Ok(Some(crate::scalars::Decimal(
             rows.iter()
                 .filter_map(|c| c.target.as_deref().and_then(dec))
-                .sum(),
-        ))
+                .sum::<Decimal>(),
+        )))
     }
     /// The agency responsible for the figures (not in the source document: assigned by sector).
     async fn responsible_agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
@@ -297,6 +298,7 @@ impl IndicatorValue {
     }
 }
 
+/// A recorded value of an indicator for a period.
 #[Object]
 impl IndicatorValue {
     /// Global id.
@@ -308,8 +310,8 @@ impl IndicatorValue {
         &self.m.period
     }
     /// The value, exact.
-    async fn value(&self) -> Option<Decimal> {
-        dec(&self.m.value)
+    async fn value(&self) -> Option<crate::scalars::Decimal> {
+        dec(&self.m.value).map(crate::scalars::Decimal)
     }
     /// Estimate or official.
     async fn kind(&self) -> ValueKind {
@@ -334,9 +336,9 @@ impl IndicatorValue {
         met(target, dec(&self.m.value)?, self.indicator.comparator)
     }
     /// Value minus target (for structural shares, the deviation that matters).
-    async fn deviation(&self) -> Option<Decimal> {
+    async fn deviation(&self) -> Option<crate::scalars::Decimal> {
         let target = self.indicator.target.as_deref().and_then(dec)?;
-        Some(dec(&self.m.value)? - target)
+        Some(crate::scalars::Decimal(dec(&self.m.value)? - target))
     }
 }
 
@@ -418,8 +420,8 @@ pub async fn list_indicators(
         cond = cond.add(Col::Id.is_in(below));
     }
     let sort = SortKey {
-        expr: Expr::col((indicator::Entity, Col::Ordinal)).into(),
-        id: Expr::col((indicator::Entity, Col::Id)).into(),
+        expr: Expr::col((indicator::Entity, Col::Ordinal)),
+        id: Expr::col((indicator::Entity, Col::Id)),
         direction: OrderDirection::Asc,
         to_value: relay::json_int,
     };

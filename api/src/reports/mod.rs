@@ -42,6 +42,7 @@ impl ProgressReport {
     }
 }
 
+/// A progress report (báo cáo tiến độ) of an agency on one of its assignments, for a period.
 #[Object]
 impl ProgressReport {
     /// Global id.
@@ -126,8 +127,8 @@ pub struct LatestReport {
 }
 
 impl LatestReport {
-    pub fn loader(db: DatabaseConnection, scope: Scope) -> DataLoader<Self> {
-        DataLoader::new(LatestReport { db, scope }, tokio::spawn)
+    pub fn loader(db: DatabaseConnection, scope: Scope, delay: std::time::Duration) -> DataLoader<Self> {
+        DataLoader::new(LatestReport { db, scope }, tokio::spawn).delay(delay)
     }
 }
 
@@ -215,8 +216,8 @@ pub async fn list_reports(
         );
     }
     let sort = SortKey {
-        expr: Expr::col((progress_report::Entity, C::Id)).into(),
-        id: Expr::col((progress_report::Entity, C::Id)).into(),
+        expr: Expr::col((progress_report::Entity, C::Id)),
+        id: Expr::col((progress_report::Entity, C::Id)),
         direction: OrderDirection::Desc,
         to_value: relay::json_int,
     };

@@ -121,6 +121,8 @@ pub struct Deadline {
     recurrence: Option<String>,
 }
 
+/// A deadline (thời hạn): the words as written, their kind and the due date derived from them
+/// by the rule in the README ("trước ngày 15/01/2025" is due 14/01/2025).
 #[Object]
 impl Deadline {
     /// The words as written in the directive, e.g. "trong Quý I/2025".
@@ -145,6 +147,7 @@ impl Deadline {
 #[derive(Clone)]
 pub struct Milestone(task_milestone::Model);
 
+/// A dated milestone within a task (mốc thời hạn).
 #[Object]
 impl Milestone {
     /// What is due, e.g. "Bệnh viện Đa khoa tỉnh giai đoạn 2".
@@ -166,6 +169,7 @@ impl Milestone {
 #[derive(Clone)]
 pub struct DeadlineExtension(pub deadline_extension::Model);
 
+/// A deadline extension (gia hạn) granted on a task; the history is kept.
 #[Object]
 impl DeadlineExtension {
     /// Global id.
@@ -247,6 +251,7 @@ impl Task {
     }
 }
 
+/// A task (nhiệm vụ): one assignment item of a directive.
 #[Object]
 impl Task {
     /// Global id.
@@ -358,7 +363,7 @@ impl Task {
             .await?
             .iter()
             .filter(|a| role.is_none_or(|r| a.role == r))
-            .map(|a| Assignment::new(a.clone(), self.as_of))
+            .map(|a| Assignment::of_task(a.clone(), self))
             .collect())
     }
     /// Lead agencies (chủ trì).
@@ -396,6 +401,8 @@ impl Task {
 pub struct Assignment {
     pub(crate) m: Arc<assignment::Model>,
     as_of: Option<NaiveDate>,
+    /// The task, when the parent already holds it (saves a round trip per level).
+    task: Option<Arc<task::Model>>,
 }
 
 impl Assignment {
@@ -403,10 +410,22 @@ impl Assignment {
         Assignment {
             m: Arc::new(m),
             as_of,
+            task: None,
+        }
+    }
+
+    fn of_task(m: assignment::Model, task: &Task) -> Self {
+        Assignment {
+            m: Arc::new(m),
+            as_of: task.as_of,
+            task: Some(task.m.clone()),
         }
     }
 
     async fn task_row(&self, ctx: &Context<'_>) -> Result<task::Model> {
+        if let Some(t) = &self.task {
+            return Ok(t.as_ref().clone());
+        }
         Loaders::of(ctx)
             .task
             .load_one(self.m.task_id)
@@ -416,6 +435,7 @@ impl Assignment {
     }
 }
 
+/// An assignment (phân công): one agency's role on one task, the unit it owns and reports on.
 #[Object]
 impl Assignment {
     /// Global id.

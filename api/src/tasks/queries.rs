@@ -89,9 +89,11 @@ pub async fn task_condition(
                 "Chỉ dùng một trong agencyId hoặc agencyCode",
             ));
         }
-        (Some(id), None) => {
-            Some(Expr::val(relay::decode_id(id, NodeKind::Agency, "filter.agencyId")?).into())
-        }
+        (Some(id), None) => Some(Expr::val(relay::decode_id(
+            id,
+            NodeKind::Agency,
+            "filter.agencyId",
+        )?)),
         (None, Some(code)) => Some(SimpleExpr::from(
             Query::select()
                 .column(agency::Column::Id)
@@ -228,7 +230,7 @@ fn relevance_sql(terms: &[String], phrase: &str) -> SimpleExpr {
             .finally(0)
             .into()
     };
-    let mut sum: SimpleExpr = Expr::val(0i64).into();
+    let mut sum: SimpleExpr = Expr::val(0i64);
     for t in terms {
         sum = sum.add(case(task::Column::SearchTitle, format!("%{t}%"), 3));
         sum = sum.add(case(task::Column::SearchText, format!("%{t}%"), 1));
@@ -285,7 +287,7 @@ pub async fn list_tasks(
     };
     let sort = SortKey {
         expr,
-        id: Expr::col((task::Entity, task::Column::Id)).into(),
+        id: Expr::col((task::Entity, task::Column::Id)),
         direction,
         to_value,
     };
@@ -299,6 +301,11 @@ pub async fn list_tasks(
         id: m.id,
     })
     .await?;
+    // Later levels (an assignment's task) find these rows in the loader's cache.
+    crate::loaders::Loaders::of(ctx)
+        .task
+        .feed_many(page.items.iter().map(|(_, m)| (m.id, m.clone())))
+        .await;
     Ok(TaskConnection::new(page.map(|m| Task::new(m, list_as_of)), count))
 }
 
@@ -349,8 +356,8 @@ pub async fn list_assignments(
         );
     }
     let sort = SortKey {
-        expr: Expr::col((assignment::Entity, assignment::Column::TaskId)).into(),
-        id: Expr::col((assignment::Entity, assignment::Column::Id)).into(),
+        expr: Expr::col((assignment::Entity, assignment::Column::TaskId)),
+        id: Expr::col((assignment::Entity, assignment::Column::Id)),
         direction: OrderDirection::Asc,
         to_value: relay::json_int,
     };

@@ -89,6 +89,7 @@ pub struct TaskStatistics {
     groups: Vec<TaskStatisticsGroup>,
 }
 
+/// Task counts for a filter, as of a date, with optional groups.
 #[Object]
 impl TaskStatistics {
     /// The date the statuses are computed for.
@@ -155,6 +156,7 @@ pub struct TaskStatisticsGroup {
     counts: TaskCounts,
 }
 
+/// One group of `taskStatistics`.
 #[Object]
 impl TaskStatisticsGroup {
     /// The agency (when grouped by AGENCY).

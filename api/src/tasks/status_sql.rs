@@ -102,7 +102,7 @@ pub fn fallen_due(as_of: NaiveDate) -> Condition {
 
 /// The task's own completion column.
 pub fn task_completed() -> SimpleExpr {
-    Expr::col((task::Entity, task::Column::CompletedOn)).into()
+    Expr::col((task::Entity, task::Column::CompletedOn))
 }
 
 /// An assignment's completion column.
@@ -111,5 +111,4 @@ pub fn assignment_completed() -> SimpleExpr {
         entity::assignment::Entity,
         entity::assignment::Column::CompletedOn,
     ))
-    .into()
 }

@@ -1,0 +1,158 @@
+//! `TestApp::spawn()`: the real service on a random port over a fresh database: a temporary
+//! SQLite file by default, or, when `TEST_DATABASE_URL` is set, a new PostgreSQL database
+//! cloned from a migrated and seeded template (one template per test process).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use api::config::Settings;
+use api::db::StatementCounter;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+static PG_TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+pub fn seeds_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("seeds")
+}
+
+fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+/// Splits `postgres://host/db?x` into (`postgres://host`, `db`).
+fn split_pg(url: &str) -> (String, String) {
+    let (base, rest) = url
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL needs a database name");
+    let db = rest.split('?').next().unwrap_or(rest).to_owned();
+    (base.to_owned(), db)
+}
+
+async fn admin(url: &str) -> DatabaseConnection {
+    let (base, _) = split_pg(url);
+    Database::connect(format!("{base}/postgres"))
+        .await
+        .expect("connect to postgres")
+}
+
+/// The name of a migrated and seeded template database, made once per process.
+async fn pg_template(url: &str) -> String {
+    PG_TEMPLATE
+        .get_or_init(|| async {
+            let (base, run_db) = split_pg(url);
+            let name = unique(&format!("{run_db}_tmpl"));
+            let admin = admin(url).await;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create template");
+            admin.close().await.ok();
+            let (db, _) = api::db::connect(&format!("{base}/{name}"), 2)
+                .await
+                .expect("connect template");
+            api::db::migrate(&db).await.expect("migrate template");
+            let set = api::seed::SeedSet::read(&seeds_dir()).expect("read seeds");
+            api::seed::load(&db, &set).await.expect("seed template");
+            db.close().await.ok();
+            name
+        })
+        .await
+        .clone()
+}
+
+/// A fresh database URL for one test.
+pub async fn fresh_database() -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let template = pg_template(&url).await;
+            let (base, run_db) = split_pg(&url);
+            let name = unique(&run_db);
+            let admin = admin(&url).await;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            format!("{base}/{name}")
+        }
+        _ => {
+            let path = std::env::temp_dir().join(format!("{}.db", unique("chidao_test")));
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub statements: StatementCounter,
+    pub db: DatabaseConnection,
+}
+
+impl TestApp {
+    /// Starts the service (migrate, seed, serve) on 127.0.0.1:0.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts the service with settings adjusted by `tune`.
+    pub async fn spawn_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
+        api::telemetry::init();
+        let database_url = fresh_database().await;
+        let mut settings = Settings {
+            database_url: database_url.clone(),
+            bind: "127.0.0.1:0".parse().expect("address"),
+            seeds: seeds_dir(),
+            db_pool: 4,
+            loader_delay_ms: 1,
+        };
+        tune(&mut settings);
+        let app = api::Application::build(&settings).await.expect("build app");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let statements = app.statements();
+        let db = app.db();
+        tokio::spawn(app.run_until(std::future::pending()));
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            statements,
+            db,
+        }
+    }
+
+    /// POSTs a GraphQL operation and returns the whole response body.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let res = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("send");
+        res.json().await.expect("json body")
+    }
+
+    /// Like `gql`, but fails the test on any GraphQL error and returns `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// The `extensions.code` of the first error, asserting there is one.
+    pub async fn error_code(&self, query: &str, variables: Value) -> String {
+        let body = self.gql(query, variables).await;
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error with a code: {body:#}"))
+            .to_owned()
+    }
+}

@@ -1,0 +1,8 @@
+//! chidao's integration tests: one binary (links once), a module per capability. Every test
+//! starts the real server on a random port over its own database, SQLite by default and
+//! PostgreSQL when `TEST_DATABASE_URL` is set.
+
+mod helpers;
+mod read_api;
+mod schema;
+mod seed;

@@ -1,0 +1,336 @@
+//! The seed files match the documents, load idempotently, and update rows by stable code.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use entity::{agency, assignment, directive, indicator, task, task_milestone};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::helpers::{TestApp, seeds_dir};
+
+fn date(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+async fn directive_id(app: &TestApp, code: &str) -> i32 {
+    directive::Entity::find()
+        .filter(directive::Column::Code.eq(code))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("directive seeded")
+        .id
+}
+
+async fn task_by_code(app: &TestApp, code: &str) -> task::Model {
+    let d = directive_id(app, "ct-10-2024").await;
+    task::Entity::find()
+        .filter(task::Column::DirectiveId.eq(d))
+        .filter(task::Column::Code.eq(code))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .unwrap_or_else(|| panic!("task {code} seeded"))
+}
+
+async fn agency_id(app: &TestApp, code: &str) -> i32 {
+    agency::Entity::find()
+        .filter(agency::Column::Code.eq(code))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .unwrap_or_else(|| panic!("agency {code}"))
+        .id
+}
+
+#[tokio::test]
+async fn tasks_per_section_match_the_documents() {
+    let app = TestApp::spawn().await;
+    let d = directive_id(&app, "ct-10-2024").await;
+    let mut per_section: BTreeMap<String, usize> = BTreeMap::new();
+    for t in task::Entity::find()
+        .filter(task::Column::DirectiveId.eq(d))
+        .all(&app.db)
+        .await
+        .expect("tasks")
+    {
+        *per_section.entry(t.section).or_default() += 1;
+    }
+    let expected: BTreeMap<String, usize> = [
+        ("II.1.1", 16),
+        ("II.1.2", 6),
+        ("II.1.3", 5),
+        ("II.1.4", 3),
+        ("II.2", 9),
+        ("II.3", 2),
+        ("II.4", 3),
+        ("II.5", 2),
+        ("II.6", 1),
+        ("III.1", 1),
+        ("III.2", 1),
+        ("III.3", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    assert_eq!(per_section, expected);
+    assert_eq!(per_section.values().sum::<usize>(), 50);
+
+    let d2 = directive_id(&app, "2025-thi-dua-dac-biet").await;
+    let n = task::Entity::find()
+        .filter(task::Column::DirectiveId.eq(d2))
+        .all(&app.db)
+        .await
+        .expect("tasks")
+        .len();
+    assert_eq!(n, 4, "document 002 §II has four items");
+
+    let ct10 = directive::Entity::find_by_id(d)
+        .one(&app.db)
+        .await
+        .expect("q")
+        .expect("row");
+    assert_eq!(ct10.number.as_deref(), Some("10/CT-UBND"));
+    assert_eq!(ct10.issued_on, Some(date("2024-12-25")));
+    assert_eq!(ct10.signer.as_deref(), Some("Trịnh Xuân Trường"));
+}
+
+#[tokio::test]
+async fn deadline_phrases_map_to_the_due_dates_of_the_rule() {
+    let app = TestApp::spawn().await;
+    for (code, written, kind, due) in [
+        ("II.1.1-1", "trong tháng 01/2025", "MONTH", Some("2025-01-31")),
+        ("II.1.1-3.1", "trong Quý II/2025", "QUARTER", Some("2025-06-30")),
+        ("II.1.1-3.2", "trước ngày 15/01/2025", "DATE", Some("2025-01-14")),
+        ("II.1.1-4", "trong năm 2025", "YEAR", Some("2025-12-31")),
+        ("II.1.1-5.1", "trước ngày 05/01/2025", "DATE", Some("2025-01-04")),
+        ("II.1.2-1", "trong Quý I/2025", "QUARTER", Some("2025-03-31")),
+        ("II.1.2-2.1", "trong quý I/2025", "QUARTER", Some("2025-03-31")),
+        ("II.1.3-4.1", "trước tháng 6/2025", "MONTH", Some("2025-05-31")),
+        ("II.3-2", "trước 30/6/2025", "DATE", Some("2025-06-29")),
+        (
+            "III.3-1",
+            "tại các phiên họp thường kỳ hàng tháng",
+            "RECURRING",
+            None,
+        ),
+    ] {
+        let t = task_by_code(&app, code).await;
+        assert_eq!(t.deadline_text.as_deref(), Some(written), "{code}");
+        assert_eq!(t.deadline_kind, kind, "{code}");
+        assert_eq!(t.original_due_on, due.map(date), "{code}");
+        assert_eq!(t.due_on, due.map(date), "{code}");
+    }
+    let ongoing = task_by_code(&app, "II.5-2").await;
+    assert_eq!(
+        (ongoing.deadline_kind.as_str(), ongoing.due_on),
+        ("ONGOING", None)
+    );
+    assert_eq!(
+        task_by_code(&app, "III.3-1").await.recurrence.as_deref(),
+        Some("MONTHLY")
+    );
+
+    // The health department's item (1) carries two milestones.
+    let health = task_by_code(&app, "II.2-4.1").await;
+    let ms = task_milestone::Entity::find()
+        .filter(task_milestone::Column::TaskId.eq(health.id))
+        .order_by_asc(task_milestone::Column::Ordinal)
+        .all(&app.db)
+        .await
+        .expect("milestones");
+    let dues: Vec<_> = ms.iter().map(|m| m.due_on).collect();
+    assert_eq!(dues, vec![Some(date("2025-01-31")), Some(date("2025-03-31"))]);
+}
+
+#[tokio::test]
+async fn all_28_targets_with_exact_values() {
+    let app = TestApp::spawn().await;
+    let all = indicator::Entity::find().all(&app.db).await.expect("indicators");
+    let top: Vec<_> = all.iter().filter(|i| i.parent_id.is_none()).collect();
+    assert_eq!(top.len(), 28);
+    let mut items: Vec<String> = top.iter().filter_map(|i| i.item.clone()).collect();
+    items.sort_by_key(|s| {
+        s.trim_matches(|c| c == '(' || c == ')')
+            .parse::<u32>()
+            .unwrap_or(0)
+    });
+    let expected: Vec<String> = (1..=28).map(|n| format!("({n})")).collect();
+    assert_eq!(items, expected);
+
+    let by_code = |c: &str| {
+        all.iter()
+            .find(|i| i.code == c)
+            .unwrap_or_else(|| panic!("{c}"))
+            .clone()
+    };
+    use entity::enums::{Comparator, Direction};
+    for (code, target, text) in [
+        ("2025.01", "8.5", "8,5"),
+        ("2025.03", "85", "85"),
+        ("2025.06", "85000", "85.000"),
+        ("2025.08.a", "10255000", "10.255.000"),
+        ("2025.08.b", "46455", "46.455"),
+        ("2025.09", "21000", "21.000"),
+        ("2025.12", "2286", "2.286"),
+        ("2025.25", "61.5", "61,5"),
+        ("2025.18", "2.68", "2,68"),
+    ] {
+        let i = by_code(code);
+        assert_eq!(i.target.as_deref(), Some(target), "{code}");
+        assert_eq!(i.target_text.as_deref(), Some(text), "{code}");
+    }
+    assert_eq!(by_code("2025.18").direction, Direction::Decrease);
+    assert_eq!(by_code("2025.27.a").comparator, Some(Comparator::Gt), "trên 95%");
+    assert_eq!(
+        by_code("2025.27.b").comparator,
+        Some(Comparator::Ge),
+        "tối thiểu 95%"
+    );
+    assert!(by_code("2025.28").qualitative && by_code("2025.28").target.is_none());
+
+    // The economic structure's four shares, kept as written (they add up to 99.96).
+    let structure = by_code("2025.02");
+    let shares: Vec<_> = all.iter().filter(|i| i.parent_id == Some(structure.id)).collect();
+    assert_eq!(shares.len(), 4);
+    let sum: rust_decimal::Decimal = shares
+        .iter()
+        .map(|s| {
+            s.target
+                .as_deref()
+                .unwrap_or("0")
+                .parse::<rust_decimal::Decimal>()
+                .expect("decimal")
+        })
+        .sum();
+    assert_eq!(sum.to_string(), "99.96");
+    // Compound targets are split.
+    for (parent, n) in [
+        ("2025.04", 2),
+        ("2025.05", 2),
+        ("2025.08", 2),
+        ("2025.16", 2),
+        ("2025.20", 2),
+        ("2025.27", 3),
+    ] {
+        let p = by_code(parent);
+        assert_eq!(
+            all.iter().filter(|i| i.parent_id == Some(p.id)).count(),
+            n,
+            "{parent}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn merged_agencies_hand_their_open_assignments_to_the_successor() {
+    let app = TestApp::spawn().await;
+    let khdt = agency_id(&app, "so-ke-hoach-dau-tu").await;
+    let tc = agency_id(&app, "so-tai-chinh").await;
+    let named = assignment::Entity::find()
+        .filter(assignment::Column::OriginalAgencyId.eq(khdt))
+        .all(&app.db)
+        .await
+        .expect("assignments");
+    assert!(
+        named.len() >= 6,
+        "the directive names Sở KH&ĐT often: {}",
+        named.len()
+    );
+    for a in &named {
+        assert_eq!(a.agency_id, tc, "held by Sở Tài chính since 1/3/2025");
+        assert_eq!(a.transferred_on, Some(date("2025-03-01")));
+    }
+    // A lead that is also in a coordinating group keeps only its lead role (II.1.1-4).
+    let t = task_by_code(&app, "II.1.1-4").await;
+    let du_lich = agency_id(&app, "so-du-lich").await;
+    let roles: Vec<_> = assignment::Entity::find()
+        .filter(assignment::Column::TaskId.eq(t.id))
+        .filter(assignment::Column::OriginalAgencyId.eq(du_lich))
+        .all(&app.db)
+        .await
+        .expect("assignments")
+        .into_iter()
+        .map(|a| a.role)
+        .collect();
+    assert_eq!(roles, vec![entity::enums::AssignmentRole::Lead]);
+}
+
+async fn dump(app: &TestApp) -> String {
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        agency::Entity::find()
+            .order_by_asc(agency::Column::Id)
+            .all(&app.db)
+            .await
+            .expect("a"),
+        directive::Entity::find()
+            .order_by_asc(directive::Column::Id)
+            .all(&app.db)
+            .await
+            .expect("d"),
+        task::Entity::find()
+            .order_by_asc(task::Column::Id)
+            .all(&app.db)
+            .await
+            .expect("t"),
+        assignment::Entity::find()
+            .order_by_asc(assignment::Column::Id)
+            .all(&app.db)
+            .await
+            .expect("s"),
+        indicator::Entity::find()
+            .order_by_asc(indicator::Column::Id)
+            .all(&app.db)
+            .await
+            .expect("i"),
+    )
+}
+
+#[tokio::test]
+async fn seeding_twice_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let before = dump(&app).await;
+    let set = api::seed::SeedSet::read(&seeds_dir()).expect("read");
+    let report = api::seed::load(&app.db, &set).await.expect("reseed");
+    assert!(!report.changed(), "second run wrote: {report}");
+    assert_eq!(before, dump(&app).await);
+}
+
+#[tokio::test]
+async fn a_changed_file_updates_rows_by_stable_code() {
+    let app = TestApp::spawn().await;
+    let dir = std::env::temp_dir().join(format!("chidao-seeds-{}-{}", std::process::id(), line!()));
+    copy_dir(&seeds_dir(), &dir);
+    let file = dir.join("directives/10-CT-UBND.yaml");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let before = task_by_code(&app, "II.5-2").await;
+    // Replace the `title:` line that follows the task's code, whatever its quoting.
+    let start = text.find("code: II.5-2").expect("task in file");
+    let at = start + text[start..].find("\n    title:").expect("title line") + 5;
+    let end = at + text[at..].find('\n').expect("end of line");
+    let edited = format!("{}title: Tiêu đề đã sửa{}", &text[..at], &text[end..]);
+    std::fs::write(&file, edited).expect("write");
+
+    let set = api::seed::SeedSet::read(&dir).expect("read");
+    let report = api::seed::load(&app.db, &set).await.expect("reseed");
+    assert_eq!(report.updated.get("tasks"), Some(&1), "{report}");
+    assert!(report.inserted.is_empty(), "{report}");
+    let after = task_by_code(&app, "II.5-2").await;
+    assert_eq!(after.id, before.id, "same row");
+    assert_eq!(after.title, "Tiêu đề đã sửa");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
+}
