@@ -3,6 +3,7 @@
 //! PostgreSQL when `TEST_DATABASE_URL` is set.
 
 mod helpers;
+mod http;
 mod read_api;
 mod schema;
 mod seed;
