@@ -691,3 +691,73 @@ async fn indicators_with_values_and_achievement() {
         "55.35 of 61.5 is 0.9"
     );
 }
+
+/// Pages through `tasks` under `order` and returns the codes in order.
+async fn page_through(app: &TestApp, order: Value, filter: Value, size: i64) -> Vec<String> {
+    let q = r#"query($o: TaskOrder, $f: TaskFilter, $n: Int, $a: String) {
+        tasks(first: $n, after: $a, orderBy: $o, filter: $f) {
+            nodes { code } pageInfo { hasNextPage endCursor } } }"#;
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let d = app
+            .data(q, json!({ "o": order, "f": filter, "n": size, "a": after }))
+            .await;
+        for n in d["tasks"]["nodes"].as_array().expect("nodes") {
+            out.push(n["code"].as_str().expect("code").to_owned());
+        }
+        if !d["tasks"]["pageInfo"]["hasNextPage"].as_bool().expect("bool") {
+            return out;
+        }
+        after = d["tasks"]["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+}
+
+#[tokio::test]
+async fn every_ordering_pages_consistently() {
+    let app = TestApp::spawn().await;
+    let ct10 = json!({"directiveNumber": "10/CT-UBND"});
+    for order in [
+        json!({"field": "DOCUMENT"}),
+        json!({"field": "DOCUMENT", "direction": "DESC"}),
+        json!({"field": "DUE_ON"}),
+        json!({"field": "DUE_ON", "direction": "DESC"}),
+    ] {
+        let small = page_through(&app, order.clone(), ct10.clone(), 4).await;
+        let whole = page_through(&app, order.clone(), ct10.clone(), 100).await;
+        assert_eq!(small, whole, "paging by 4 equals one page for {order}");
+        assert_eq!(whole.len(), 50, "{order}");
+    }
+    // Due dates ascend, and tasks without one come last.
+    let d = app
+        .data(
+            r#"{ tasks(first: 100, orderBy: {field: DUE_ON}, filter: {directiveNumber: "10/CT-UBND"}) { nodes { dueOn } } }"#,
+            json!({}),
+        )
+        .await;
+    let dues: Vec<Option<String>> = d["tasks"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["dueOn"].as_str().map(str::to_owned))
+        .collect();
+    let dated: Vec<&String> = dues.iter().flatten().collect();
+    assert!(dated.windows(2).all(|w| w[0] <= w[1]), "ascending: {dated:?}");
+    let first_undated = dues.iter().position(Option::is_none).unwrap_or(dues.len());
+    // The recurring task shows its period's due date but sorts with the undated ones.
+    assert!(dues[..first_undated].iter().all(Option::is_some));
+
+    let search = json!({"search": "bao cao"});
+    let small = page_through(&app, json!({"field": "RELEVANCE"}), search.clone(), 3).await;
+    let whole = page_through(&app, json!({"field": "RELEVANCE"}), search, 100).await;
+    assert_eq!(small, whole, "relevance paging is stable");
+    assert!(whole.len() > 3);
+    assert_eq!(
+        app.error_code(
+            r#"{ tasks(orderBy: {field: RELEVANCE}) { totalCount } }"#,
+            json!({})
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
+}
