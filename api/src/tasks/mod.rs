@@ -79,6 +79,7 @@ impl RoleFilter {
 
 /// How a deadline was written and what it means.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::deadline::DeadlineKind")]
 pub enum DeadlineKind {
     /// "trước ngày 15/01/2025": due the day before the date written.
     Date,
@@ -97,17 +98,10 @@ pub enum DeadlineKind {
 }
 
 impl DeadlineKind {
+    /// The stored kind (`MONTH`…); anything unreadable is an ongoing duty.
     fn parse(s: &str) -> Self {
         use crate::domain::deadline::DeadlineKind as D;
-        match D::parse(s) {
-            Some(D::Date) => DeadlineKind::Date,
-            Some(D::Month) => DeadlineKind::Month,
-            Some(D::Quarter) => DeadlineKind::Quarter,
-            Some(D::Half) => DeadlineKind::Half,
-            Some(D::Year) => DeadlineKind::Year,
-            Some(D::Recurring) => DeadlineKind::Recurring,
-            Some(D::Ongoing) | None => DeadlineKind::Ongoing,
-        }
+        D::parse(s).unwrap_or(D::Ongoing).into()
     }
 }
 

@@ -73,13 +73,7 @@ fn bad(field: &str, msg: impl Into<String>) -> ApiError {
 }
 
 /// Builds the condition of a task filter, the caller's scope included.
-pub async fn task_condition(
-    ctx: &Context<'_>,
-    filter: &TaskFilter,
-    as_of: NaiveDate,
-    scope: &Scope,
-) -> ApiResult<Condition> {
-    let _ = ctx;
+pub fn task_condition(filter: &TaskFilter, as_of: NaiveDate, scope: &Scope) -> ApiResult<Condition> {
     let mut cond = Condition::all().add(scope.tasks());
     let role = filter.role.unwrap_or_default().role();
     let agency_ids: Option<SimpleExpr> = match (&filter.agency_id, &filter.agency_code) {
@@ -256,7 +250,7 @@ pub async fn list_tasks(
     list_as_of: Option<NaiveDate>,
 ) -> ApiResult<TaskConnection> {
     let caller = Caller::of(ctx);
-    let cond = task_condition(ctx, &filter, as_of, &caller.scope).await?;
+    let cond = task_condition(&filter, as_of, &caller.scope)?;
     let terms = filter.search.as_deref().map(search_terms).unwrap_or_default();
     let phrase = terms.join(" ");
     let field = match &order {

@@ -228,7 +228,7 @@ pub async fn task_statistics(
     group_by: Vec<TaskGroupBy>,
 ) -> ApiResult<TaskStatistics> {
     let scope = &Caller::of(ctx).scope;
-    let cond = task_condition(ctx, &filter, as_of, scope).await?;
+    let cond = task_condition(&filter, as_of, scope)?;
     let db = &State::of(ctx).db;
 
     let mut q = Query::select();
