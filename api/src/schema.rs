@@ -37,7 +37,6 @@ pub enum Node {
 pub struct Query;
 
 /// The root of every read.
-/// The root of every read.
 #[Object]
 impl Query {
     /// Any object by its global id. An id outside what the caller may see is NOT_FOUND, as is

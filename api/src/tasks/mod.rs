@@ -416,15 +416,17 @@ impl Assignment {
         }
     }
 
-    async fn task_row(&self, ctx: &Context<'_>) -> Result<task::Model> {
+    /// The task row, shared with the parent when it has it (no copy of its full text).
+    async fn task_row(&self, ctx: &Context<'_>) -> Result<Arc<task::Model>> {
         if let Some(t) = &self.task {
-            return Ok(t.as_ref().clone());
+            return Ok(t.clone());
         }
         Loaders::of(ctx)
             .task
             .load_one(self.m.task_id)
             .await
             .map_err(load_err)?
+            .map(Arc::new)
             .ok_or_else(|| ApiError::not_found("nhiệm vụ").into())
     }
 }
@@ -438,7 +440,10 @@ impl Assignment {
     }
     /// The task.
     async fn task(&self, ctx: &Context<'_>) -> Result<Task> {
-        Ok(Task::new(self.task_row(ctx).await?, self.as_of))
+        Ok(Task {
+            m: self.task_row(ctx).await?,
+            as_of: self.as_of,
+        })
     }
     /// The agency holding the assignment now (a successor after a merger).
     async fn agency(&self, ctx: &Context<'_>) -> Result<Agency> {
