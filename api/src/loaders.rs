@@ -7,9 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, OverStatement, Query, WindowStatement};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order,
+    QueryFilter, QueryOrder,
+};
 
 use crate::auth::Scope;
+use crate::relay::PageKey;
 
 pub type LoadError = Arc<sea_orm::DbErr>;
 
@@ -172,6 +177,11 @@ pub struct Loaders {
     pub indicator: DataLoader<ById<indicator::Entity>>,
     pub indicator_children: DataLoader<ByParent<indicator::Entity>>,
     pub indicator_values: DataLoader<ByParent<indicator_value::Entity>>,
+    /// Nested connections (`directive.tasks`, `agency.assignments`, `task.reports`).
+    pub task_pages: DataLoader<Paged<task::Entity>>,
+    pub assignment_pages: DataLoader<Paged<assignment::Entity>>,
+    pub report_pages: DataLoader<Paged<progress_report::Entity>>,
+    pub nested_counts: DataLoader<NestedCounts>,
 }
 
 impl Loaders {
@@ -234,13 +244,17 @@ impl Loaders {
                 w,
             ),
             indicator_values: ByParent::new(
-                d,
-                s,
+                d.clone(),
+                s.clone(),
                 indicator_value::Column::IndicatorId,
                 |m: &indicator_value::Model| m.indicator_id,
                 indicator_value::Column::RecordedAt,
                 w,
             ),
+            task_pages: Paged::new(d.clone(), w),
+            assignment_pages: Paged::new(d.clone(), w),
+            report_pages: Paged::new(d.clone(), w),
+            nested_counts: NestedCounts::new(d, w),
         }
     }
 
@@ -264,3 +278,139 @@ impl std::fmt::Display for ArcErr {
 }
 
 impl std::error::Error for ArcErr {}
+
+/// Groups nested-connection keys by shape, keeping the parents of each shape.
+fn by_shape(keys: &[PageKey]) -> Vec<(&PageKey, Vec<i32>)> {
+    let mut groups: Vec<(&PageKey, Vec<i32>)> = Vec::new();
+    for k in keys {
+        match groups.iter_mut().find(|(first, _)| first.sig() == k.sig()) {
+            Some((_, parents)) => parents.push(k.parent),
+            None => groups.push((k, vec![k.parent])),
+        }
+    }
+    groups
+}
+
+const PARENT: &str = "chidao_parent";
+const ROW_NUMBER: &str = "chidao_row";
+
+/// Pages of a nested connection for many parents at once: one statement per shape,
+/// numbering each parent's rows with `ROW_NUMBER() OVER (PARTITION BY parent ORDER BY …)`
+/// and keeping the first `limit + 1` of each (the extra row tells whether more follow).
+pub struct Paged<E> {
+    db: DatabaseConnection,
+    _e: PhantomData<E>,
+}
+
+impl<E> Paged<E>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: FromQueryResult + Clone + Send + Sync + 'static,
+{
+    pub fn new(db: DatabaseConnection, delay: Duration) -> DataLoader<Self> {
+        DataLoader::new(Paged { db, _e: PhantomData }, tokio::spawn).delay(delay)
+    }
+}
+
+impl<E> Loader<PageKey> for Paged<E>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: FromQueryResult + Clone + Send + Sync + 'static,
+{
+    type Value = Arc<Vec<E::Model>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, Self::Value>, Self::Error> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for (key, parents) in by_shape(keys) {
+            let shape = &key.shape;
+            let mut inner = shape.query.clone();
+            if let Some(k) = &shape.keyset {
+                inner.cond_where(k.clone());
+            }
+            inner.and_where(Expr::expr(shape.parent.clone()).is_in(parents.iter().copied()));
+            let mut window = WindowStatement::new();
+            window.add_partition_by(shape.parent.clone());
+            window.order_by_expr(shape.sort.clone(), shape.order.clone());
+            window.order_by_expr(shape.id.clone(), shape.order.clone());
+            inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new(ROW_NUMBER));
+            inner.expr_as(shape.parent.clone(), Alias::new(PARENT));
+            let outer = Query::select()
+                .column(Asterisk)
+                .from_subquery(inner, Alias::new("paged"))
+                .and_where(Expr::col(Alias::new(ROW_NUMBER)).lte(shape.limit as i64 + 1))
+                .order_by(Alias::new(PARENT), Order::Asc)
+                .order_by(Alias::new(ROW_NUMBER), Order::Asc)
+                .to_owned();
+            let stmt = self.db.get_database_backend().build(&outer);
+            let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
+            let mut grouped: HashMap<i32, Vec<E::Model>> = parents.iter().map(|p| (*p, Vec::new())).collect();
+            for r in rows {
+                let parent: i32 = r.try_get("", PARENT).map_err(Arc::new)?;
+                let m = E::Model::from_query_result(&r, "").map_err(Arc::new)?;
+                grouped.entry(parent).or_default().push(m);
+            }
+            for (parent, rows) in grouped {
+                out.insert(
+                    PageKey {
+                        shape: key.shape.clone(),
+                        parent,
+                    },
+                    Arc::new(rows),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `totalCount` of a nested connection for many parents at once: one
+/// `COUNT(*) … GROUP BY parent` per shape.
+pub struct NestedCounts {
+    db: DatabaseConnection,
+}
+
+impl NestedCounts {
+    pub fn new(db: DatabaseConnection, delay: Duration) -> DataLoader<Self> {
+        DataLoader::new(NestedCounts { db }, tokio::spawn).delay(delay)
+    }
+}
+
+impl Loader<PageKey> for NestedCounts {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[PageKey]) -> Result<HashMap<PageKey, i64>, Self::Error> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for (key, parents) in by_shape(keys) {
+            let shape = &key.shape;
+            let mut inner = shape.query.clone();
+            inner.and_where(Expr::expr(shape.parent.clone()).is_in(parents.iter().copied()));
+            inner.clear_selects();
+            inner.expr_as(shape.parent.clone(), Alias::new(PARENT));
+            let outer = Query::select()
+                .column(Alias::new(PARENT))
+                .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+                .from_subquery(inner, Alias::new("counted"))
+                .group_by_col(Alias::new(PARENT))
+                .to_owned();
+            let stmt = self.db.get_database_backend().build(&outer);
+            let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
+            let mut counts: HashMap<i32, i64> = parents.iter().map(|p| (*p, 0)).collect();
+            for r in rows {
+                let parent: i32 = r.try_get("", PARENT).map_err(Arc::new)?;
+                counts.insert(parent, r.try_get("", "n").map_err(Arc::new)?);
+            }
+            for (parent, n) in counts {
+                out.insert(
+                    PageKey {
+                        shape: key.shape.clone(),
+                        parent,
+                    },
+                    n,
+                );
+            }
+        }
+        Ok(out)
+    }
+}

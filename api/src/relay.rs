@@ -370,6 +370,8 @@ pub enum TotalCount {
     Known(i64),
     /// A `SELECT COUNT(*)` to run.
     Query(sea_orm::Statement),
+    /// One parent's count in a nested connection, batched with its siblings'.
+    Nested(PageKey),
 }
 
 impl TotalCount {
@@ -386,6 +388,12 @@ impl TotalCount {
                 };
                 Ok(n)
             }
+            TotalCount::Nested(key) => Ok(crate::loaders::Loaders::of(ctx)
+                .nested_counts
+                .load_one(key.clone())
+                .await
+                .map_err(crate::loaders::load_err)?
+                .unwrap_or(0)),
         }
     }
 }
@@ -425,4 +433,133 @@ where
         .all(db)
         .await?;
     Ok((Page::from_rows(rows, args, cursor_of), count))
+}
+
+/// One nested connection's query shape, shared by every parent in a list: the filtered
+/// select (without the parent), the keyset position, the order and the page size. Parents
+/// asking the same shape in one request are answered by a single windowed statement.
+pub struct Shape {
+    /// Identity of the shape: two shapes with the same signature run the same SQL.
+    sig: String,
+    pub(crate) query: sea_orm::sea_query::SelectStatement,
+    pub(crate) keyset: Option<Condition>,
+    pub(crate) sort: SimpleExpr,
+    pub(crate) id: SimpleExpr,
+    pub(crate) order: Order,
+    pub(crate) limit: u64,
+    /// The expression naming each row's parent (a foreign key, or a subquery to one).
+    pub(crate) parent: SimpleExpr,
+}
+
+/// A parent's page of a nested connection: the shape and the parent's id.
+#[derive(Clone)]
+pub struct PageKey {
+    pub(crate) shape: std::sync::Arc<Shape>,
+    pub(crate) parent: i32,
+}
+
+impl PageKey {
+    pub(crate) fn sig(&self) -> &str {
+        &self.shape.sig
+    }
+}
+
+impl PartialEq for PageKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.parent == other.parent && self.shape.sig == other.shape.sig
+    }
+}
+
+impl Eq for PageKey {}
+
+impl std::hash::Hash for PageKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.shape.sig.hash(state);
+        self.parent.hash(state);
+    }
+}
+
+/// Like [`fetch_page`], for a connection under a parent (`directive.tasks`,
+/// `agency.assignments`, `task.reports`): the page and its count go through per-request
+/// loaders, so a list of N parents runs one page statement and one count statement, not N.
+#[allow(clippy::too_many_arguments)]
+pub async fn fetch_nested<E>(
+    loader: &async_graphql::dataloader::DataLoader<crate::loaders::Paged<E>>,
+    select: sea_orm::Select<E>,
+    sort: &SortKey,
+    args: &PageArgs,
+    parent: SimpleExpr,
+    parent_id: i32,
+    cursor_of: impl Fn(&E::Model) -> Cursor,
+) -> ApiResult<(Page<E::Model>, TotalCount)>
+where
+    E: sea_orm::EntityTrait + Send + Sync + 'static,
+    E::Model: sea_orm::FromQueryResult + Clone + Send + Sync + 'static,
+{
+    use sea_orm::QueryTrait;
+
+    let keyset = match &args.cursor {
+        Some(c) => Some(sort.after(c, args.backward, if args.backward { "before" } else { "after" })?),
+        None => None,
+    };
+    let query = select.into_query();
+    let order = sort.order(args.backward);
+    let sig = format!(
+        "{query:?}|{keyset:?}|{:?}|{:?}|{order:?}|{}|{parent:?}",
+        sort.expr, sort.id, args.limit
+    );
+    let key = PageKey {
+        shape: std::sync::Arc::new(Shape {
+            sig,
+            query,
+            keyset,
+            sort: sort.expr.clone(),
+            id: sort.id.clone(),
+            order,
+            limit: args.limit,
+            parent,
+        }),
+        parent: parent_id,
+    };
+    let rows = loader
+        .load_one(key.clone())
+        .await
+        .map_err(crate::loaders::load_err)?
+        .unwrap_or_default();
+    let rows: Vec<E::Model> = rows.iter().cloned().collect();
+    Ok((Page::from_rows(rows, args, cursor_of), TotalCount::Nested(key)))
+}
+
+/// Where a connection's rows come from: a root list, or the rows under one parent.
+pub enum Within<'a, E: sea_orm::EntityTrait> {
+    /// A root field: one keyset page and its COUNT.
+    Root,
+    /// Under a parent in a list: batched with the parent's siblings (see [`fetch_nested`]).
+    Parent {
+        loader: &'a async_graphql::dataloader::DataLoader<crate::loaders::Paged<E>>,
+        /// The expression giving a row's parent id.
+        column: SimpleExpr,
+        id: i32,
+    },
+}
+
+/// Fetches one page of `select` ordered by `sort`, at the root or under a parent.
+pub async fn fetch<E>(
+    db: &sea_orm::DatabaseConnection,
+    within: Within<'_, E>,
+    select: sea_orm::Select<E>,
+    sort: &SortKey,
+    args: &PageArgs,
+    cursor_of: impl Fn(&E::Model) -> Cursor,
+) -> ApiResult<(Page<E::Model>, TotalCount)>
+where
+    E: sea_orm::EntityTrait + Send + Sync + 'static,
+    E::Model: sea_orm::FromQueryResult + Clone + Send + Sync + 'static,
+{
+    match within {
+        Within::Root => fetch_page(db, select, sort, args, cursor_of).await,
+        Within::Parent { loader, column, id } => {
+            fetch_nested(loader, select, sort, args, column, id, cursor_of).await
+        }
+    }
 }

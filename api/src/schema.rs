@@ -202,6 +202,7 @@ impl Query {
             day,
             args,
             as_of.map(|d| d.0),
+            None,
         )
         .await?)
     }
@@ -262,7 +263,7 @@ impl Query {
         filter: Option<ReportFilter>,
     ) -> Result<ProgressReportConnection> {
         let args = PageArgs::parse(first, after, None, None)?;
-        Ok(reports::list_reports(ctx, filter.unwrap_or_default(), args).await?)
+        Ok(reports::list_reports(ctx, filter.unwrap_or_default(), args, None).await?)
     }
 
     /// The dashboard's counts for the tasks `tasks(filter)` would list, as of `asOf` (default

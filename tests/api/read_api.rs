@@ -761,3 +761,84 @@ async fn every_ordering_pages_consistently() {
         "BAD_USER_INPUT"
     );
 }
+
+#[tokio::test]
+async fn nested_connections_are_batched_across_parents() {
+    let app = TestApp::spawn_with(|s| s.loader_delay_ms = 250).await;
+    let query = r#"query($n: Int) { agencies(first: $n) { nodes { code
+        assignments(first: 5, filter: { role: LEAD }) { totalCount pageInfo { hasNextPage endCursor }
+            nodes { role task { code reports(first: 3) { totalCount nodes { period } } } } }
+    } } }"#;
+    let mut counts = Vec::new();
+    for n in [5, 40] {
+        let before = app.statements.get();
+        let d = app.data(query, json!({ "n": n })).await;
+        assert_eq!(d["agencies"]["nodes"].as_array().map(Vec::len), Some(n as usize));
+        counts.push(app.statements.get() - before);
+    }
+    assert_eq!(counts[0], counts[1], "statements for 5 vs 40 parents: {counts:?}");
+    assert!(counts[0] <= 8, "a bounded number of statements: {counts:?}");
+}
+
+#[tokio::test]
+async fn nested_pages_match_the_root_list_and_page_through_every_row() {
+    let app = TestApp::spawn().await;
+    let nested = app
+        .data(
+            r#"{ directives(first: 10) { nodes { id
+                byDue: tasks(first: 7, orderBy: { field: DUE_ON, direction: DESC }) {
+                    totalCount pageInfo { hasNextPage } nodes { code } }
+                found: tasks(first: 5, filter: { search: "ke hoach" }) { totalCount nodes { code } }
+            } } }"#,
+            json!({}),
+        )
+        .await;
+    let directives = nested["directives"]["nodes"].as_array().expect("directives");
+    assert_eq!(directives.len(), 2);
+    for d in directives {
+        let root = app
+            .data(
+                r#"query($d: ID!) {
+                    byDue: tasks(first: 7, filter: { directiveId: $d }, orderBy: { field: DUE_ON, direction: DESC }) {
+                        totalCount pageInfo { hasNextPage } nodes { code } }
+                    found: tasks(first: 5, filter: { directiveId: $d, search: "ke hoach" }) { totalCount nodes { code } }
+                }"#,
+                json!({ "d": d["id"] }),
+            )
+            .await;
+        assert_eq!(d["byDue"], root["byDue"], "directive {}", d["id"]);
+        assert_eq!(d["found"], root["found"], "directive {}", d["id"]);
+    }
+
+    // Page through one directive's tasks under the directive: every task exactly once.
+    let id = directives[0]["id"].clone();
+    let total = directives[0]["byDue"]["totalCount"].as_i64().expect("totalCount");
+    assert!(total > 20, "the first directive has many tasks");
+    let (mut seen, mut after) = (Vec::<String>::new(), serde_json::Value::Null);
+    loop {
+        let d = app
+            .data(
+                r#"query($id: ID!, $after: String) { directive(id: $id) {
+                    tasks(first: 20, after: $after) { pageInfo { hasNextPage endCursor } nodes { code } } } }"#,
+                json!({ "id": id, "after": after }),
+            )
+            .await;
+        let c = &d["directive"]["tasks"];
+        seen.extend(
+            c["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .map(|n| n["code"].as_str().expect("code").to_owned()),
+        );
+        if !c["pageInfo"]["hasNextPage"].as_bool().expect("hasNextPage") {
+            break;
+        }
+        after = c["pageInfo"]["endCursor"].clone();
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(seen.len() as i64, total);
+    assert_eq!(unique.len(), seen.len(), "no task twice");
+}

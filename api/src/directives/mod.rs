@@ -88,15 +88,23 @@ impl Directive {
         as_of: Option<Date>,
     ) -> Result<TaskConnection> {
         let args = PageArgs::parse(first, after, last, before)?;
-        let mut filter = filter.unwrap_or_default();
+        let filter = filter.unwrap_or_default();
         if filter.directive_id.is_some() || filter.directive_number.is_some() {
             return Err(
                 ApiError::bad_input("filter.directiveId", "Danh sách này đã thuộc một văn bản").into(),
             );
         }
-        filter.directive_id = Some(relay::global_id(NodeKind::Directive, self.0.id));
         let day = as_of.map_or_else(today, |d| d.0);
-        Ok(crate::tasks::list_tasks(ctx, filter, order_by, day, args, as_of.map(|d| d.0)).await?)
+        Ok(crate::tasks::list_tasks(
+            ctx,
+            filter,
+            order_by,
+            day,
+            args,
+            as_of.map(|d| d.0),
+            Some(self.0.id),
+        )
+        .await?)
     }
     /// When the row was created.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {

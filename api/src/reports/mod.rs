@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::{assignment, progress_report};
-use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::agencies::{Agency, load_agency};
@@ -15,7 +15,7 @@ use crate::context::{Caller, State};
 use crate::domain::period::PeriodId;
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::{LoadError, Loaders, load_err};
-use crate::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey};
+use crate::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey, Within};
 use crate::tasks::Assignment;
 
 /// Life cycle of a progress report.
@@ -170,20 +170,12 @@ pub struct ReportFilter {
     pub task_id: Option<ID>,
 }
 
-impl ReportFilter {
-    pub fn for_task(task_id: i32) -> Self {
-        ReportFilter {
-            task_id: Some(relay::global_id(NodeKind::Task, task_id)),
-            ..Default::default()
-        }
-    }
-}
-
 /// Progress reports, newest first.
 pub async fn list_reports(
     ctx: &Context<'_>,
     filter: ReportFilter,
     args: PageArgs,
+    task: Option<i32>,
 ) -> ApiResult<ProgressReportConnection> {
     use progress_report::Column as C;
     let mut cond = Condition::all().add(Caller::of(ctx).scope.reports());
@@ -222,8 +214,26 @@ pub async fn list_reports(
         to_value: relay::json_int,
     };
     let db = &State::of(ctx).db;
-    let (page, count) = relay::fetch_page(
+    let within = match task {
+        None => Within::Root,
+        Some(id) => Within::Parent {
+            loader: &crate::loaders::Loaders::of(ctx).report_pages,
+            // A report's task, through its assignment.
+            column: Query::select()
+                .column((assignment::Entity, assignment::Column::TaskId))
+                .from(assignment::Entity)
+                .and_where(
+                    Expr::col((assignment::Entity, assignment::Column::Id))
+                        .equals((progress_report::Entity, C::AssignmentId)),
+                )
+                .take()
+                .into(),
+            id,
+        },
+    };
+    let (page, count) = relay::fetch(
         db,
+        within,
         progress_report::Entity::find().filter(cond),
         &sort,
         &args,

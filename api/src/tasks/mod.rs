@@ -377,8 +377,7 @@ impl Task {
         after: Option<String>,
     ) -> Result<crate::reports::ProgressReportConnection> {
         let args = relay::PageArgs::parse(first, after, None, None)?;
-        let filter = crate::reports::ReportFilter::for_task(self.m.id);
-        Ok(crate::reports::list_reports(ctx, filter, args).await?)
+        Ok(crate::reports::list_reports(ctx, Default::default(), args, Some(self.m.id)).await?)
     }
     /// When the row was created.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {

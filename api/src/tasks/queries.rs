@@ -13,7 +13,7 @@ use crate::auth::Scope;
 use crate::context::{Caller, State};
 use crate::domain::text::search_terms;
 use crate::error::{ApiError, ApiResult};
-use crate::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey};
+use crate::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey, Within};
 use crate::scalars::Date;
 
 /// Filter of `tasks` and `taskStatistics` (the same filter gives the same rows).
@@ -248,6 +248,7 @@ pub async fn list_tasks(
     as_of: NaiveDate,
     args: PageArgs,
     list_as_of: Option<NaiveDate>,
+    directive: Option<i32>,
 ) -> ApiResult<TaskConnection> {
     let caller = Caller::of(ctx);
     let cond = task_condition(&filter, as_of, &caller.scope)?;
@@ -286,13 +287,27 @@ pub async fn list_tasks(
         to_value,
     };
     let db = &State::of(ctx).db;
-    let (page, count) = relay::fetch_page(db, task::Entity::find().filter(cond), &sort, &args, |m| Cursor {
-        key: match field {
-            TaskOrderField::Document => (i64::from(m.directive_id) * 100_000 + i64::from(m.ordinal)).into(),
-            TaskOrderField::DueOn => m.due_on.unwrap_or(far).format("%Y-%m-%d").to_string().into(),
-            TaskOrderField::Relevance => relevance(&terms, &phrase, &m.search_title, &m.search_text).into(),
+    let within = match directive {
+        None => Within::Root,
+        Some(id) => Within::Parent {
+            loader: &crate::loaders::Loaders::of(ctx).task_pages,
+            column: Expr::col((task::Entity, task::Column::DirectiveId)),
+            id,
         },
-        id: m.id,
+    };
+    let (page, count) = relay::fetch(db, within, task::Entity::find().filter(cond), &sort, &args, |m| {
+        Cursor {
+            key: match field {
+                TaskOrderField::Document => {
+                    (i64::from(m.directive_id) * 100_000 + i64::from(m.ordinal)).into()
+                }
+                TaskOrderField::DueOn => m.due_on.unwrap_or(far).format("%Y-%m-%d").to_string().into(),
+                TaskOrderField::Relevance => {
+                    relevance(&terms, &phrase, &m.search_title, &m.search_text).into()
+                }
+            },
+            id: m.id,
+        }
     })
     .await?;
     // Later levels (an assignment's task) find these rows in the loader's cache.
@@ -326,9 +341,6 @@ pub async fn list_assignments(
 ) -> ApiResult<AssignmentConnection> {
     let caller = Caller::of(ctx);
     let mut cond = Condition::all().add(caller.scope.assignments());
-    if let Some(a) = agency_id {
-        cond = cond.add(assignment::Column::AgencyId.eq(a));
-    }
     if let Some(r) = filter.role {
         cond = cond.add(assignment::Column::Role.eq(entity::enums::AssignmentRole::from(r)));
     }
@@ -356,12 +368,25 @@ pub async fn list_assignments(
         to_value: relay::json_int,
     };
     let db = &State::of(ctx).db;
-    let (page, count) = relay::fetch_page(db, assignment::Entity::find().filter(cond), &sort, &args, |m| {
-        Cursor {
+    let within = match agency_id {
+        None => Within::Root,
+        Some(id) => Within::Parent {
+            loader: &crate::loaders::Loaders::of(ctx).assignment_pages,
+            column: Expr::col((assignment::Entity, assignment::Column::AgencyId)),
+            id,
+        },
+    };
+    let (page, count) = relay::fetch(
+        db,
+        within,
+        assignment::Entity::find().filter(cond),
+        &sort,
+        &args,
+        |m| Cursor {
             key: m.task_id.into(),
             id: m.id,
-        }
-    })
+        },
+    )
     .await?;
     Ok(AssignmentConnection::new(
         page.map(|m| Assignment::new(m, None)),
