@@ -33,8 +33,21 @@ enum Command {
     },
     /// Print the GraphQL SDL.
     Schema,
-    /// Print a signed token for local use (arrives with authentication).
-    Token,
+    /// Print an HS256 token signed with JWT_SECRET, for local use and tests.
+    Token {
+        /// admin, monitor, agency, viewer or analyst.
+        #[arg(long)]
+        role: String,
+        /// The agency's code (required for role agency), e.g. so-tai-chinh.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Lifetime: 90s, 15m, 1h, 7d.
+        #[arg(long, default_value = "1h", value_parser = api::auth::jwt::parse_ttl)]
+        ttl: std::time::Duration,
+        /// The token's subject (`sub`); defaults to the role.
+        #[arg(long)]
+        subject: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -46,6 +59,14 @@ async fn main() -> anyhow::Result<()> {
             let app = api::Application::build(&cli.settings)
                 .await
                 .context("could not start chidao")?;
+            let tokens = app.dev_tokens()?;
+            if !tokens.is_empty() {
+                tracing::warn!("--dev: no JWT key configured; signing with a key made for this run only");
+                println!("Development tokens (valid 12 h, this run only). Send: Authorization: Bearer <token>");
+                for (role, token) in tokens {
+                    println!("  {:<8} {token}", role.as_str());
+                }
+            }
             tracing::info!(
                 database = %cli.settings.redacted_database_url(),
                 "chidao listening on http://{}:{}/graphql",
@@ -68,8 +89,32 @@ async fn main() -> anyhow::Result<()> {
             println!("{report}");
         }
         Command::Schema => print!("{}", api::schema::sdl()),
-        Command::Token => {
-            anyhow::bail!("`chidao token` arrives with authentication (JWT); not available yet")
+        Command::Token {
+            role,
+            agency,
+            ttl,
+            subject,
+        } => {
+            let Some(secret) = cli.settings.jwt_secret.as_deref().filter(|s| !s.is_empty()) else {
+                anyhow::bail!("set JWT_SECRET: `chidao token` signs HS256 tokens with it");
+            };
+            let Some(role) = api::auth::Role::parse(&role) else {
+                anyhow::bail!("unknown role '{role}': use admin, monitor, agency, viewer or analyst");
+            };
+            if role == api::auth::Role::Agency && agency.is_none() {
+                anyhow::bail!("role agency needs --agency CODE");
+            }
+            let subject = subject.unwrap_or_else(|| role.as_str().to_owned());
+            let token = api::auth::jwt::sign(
+                secret,
+                &subject,
+                role,
+                agency.as_deref(),
+                ttl,
+                cli.settings.jwt_issuer.as_deref(),
+                cli.settings.jwt_audience.as_deref(),
+            )?;
+            println!("{token}");
         }
     }
     Ok(())

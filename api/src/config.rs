@@ -25,9 +25,44 @@ pub struct Settings {
     /// How long a DataLoader collects keys before running its batch, in milliseconds.
     #[arg(long, env = "CHIDAO_LOADER_DELAY_MS", default_value_t = 1)]
     pub loader_delay_ms: u64,
+
+    /// HS256 key for tokens (at least 32 bytes). Prefer the environment to the flag.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// PEM public key (RSA or EC) of the identity provider, for RS256/ES256 tokens.
+    #[arg(long, env = "JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<std::path::PathBuf>,
+
+    /// JWKS file of the identity provider (keys chosen by `kid`), for RS256/ES256 tokens.
+    #[arg(long, env = "JWT_JWKS_FILE")]
+    pub jwt_jwks_file: Option<std::path::PathBuf>,
+
+    /// Required `iss` claim, when set.
+    #[arg(long, env = "JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Required `aud` claim, when set.
+    #[arg(long, env = "JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// Development mode: with no key configured, make one and print a token per role.
+    #[arg(long, env = "CHIDAO_DEV", global = true)]
+    pub dev: bool,
 }
 
 impl Settings {
+    /// The token keys and claims to check.
+    pub fn keys(&self) -> crate::auth::jwt::KeyConfig {
+        crate::auth::jwt::KeyConfig {
+            secret: self.jwt_secret.clone().filter(|s| !s.is_empty()),
+            public_key_file: self.jwt_public_key_file.clone(),
+            jwks_file: self.jwt_jwks_file.clone(),
+            issuer: self.jwt_issuer.clone().filter(|s| !s.is_empty()),
+            audience: self.jwt_audience.clone().filter(|s| !s.is_empty()),
+        }
+    }
+
     /// The database URL with any password masked, for logs.
     pub fn redacted_database_url(&self) -> String {
         redact_url(&self.database_url)

@@ -8,13 +8,20 @@ use sea_orm::DatabaseConnection;
 use crate::auth::{Principal, Scope};
 use crate::db::StatementCounter;
 
-/// Shared across requests.
-#[derive(Clone)]
+/// Shared across requests (behind an `Arc`).
 pub struct State {
     pub db: DatabaseConnection,
     pub statements: StatementCounter,
     /// DataLoader batch window.
     pub loader_delay: std::time::Duration,
+    /// Checks bearer tokens.
+    pub verifier: crate::auth::jwt::Verifier,
+    /// SQLite allows one writer: mutations take this lock so that two writes never race
+    /// to upgrade their read locks (which SQLite answers with "database is locked").
+    /// `None` on PostgreSQL, whose row locks and unique indexes do the job.
+    pub write_lock: Option<tokio::sync::Mutex<()>>,
+    /// `--dev`: field suggestions and other conveniences for local work.
+    pub dev: bool,
 }
 
 impl State {

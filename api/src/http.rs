@@ -15,7 +15,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::{Principal, Scope};
+use crate::auth::{Principal, Role, Scope};
+use crate::error::ApiError;
 use crate::context::{Caller, State};
 use crate::loaders::Loaders;
 use crate::schema::ChidaoSchema;
@@ -44,18 +45,124 @@ pub fn router(state: Arc<State>) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-async fn execute(app: &App, req: async_graphql::Request) -> GraphQLResponse {
-    // Authentication arrives with the token issue; until then every caller reads as the
-    // public portal does, across all agencies.
-    let principal = Principal::public();
-    let scope = Scope::All;
-    let loaders = Loaders::new(&app.state.db, &scope, app.state.loader_delay);
-    let req = req.data(Caller { principal, scope }).data(loaders);
-    app.schema.execute(req).await.into()
+async fn execute(app: &App, headers: &HeaderMap, req: async_graphql::Request) -> Response {
+    let caller = match authenticate(&app.state, headers).await {
+        Ok(c) => c,
+        Err(e) => return unauthenticated(e),
+    };
+    let loaders = Loaders::new(&app.state.db, &caller.scope, app.state.loader_delay);
+    let req = req.data(caller).data(loaders);
+    GraphQLResponse::from(app.schema.execute(req).await).into_response()
 }
 
-async fn graphql_post(AxState(app): AxState<App>, req: GraphQLRequest) -> GraphQLResponse {
-    execute(&app, req.into_inner()).await
+/// A refused token: 401 with a GraphQL error body, so clients handle it like any error.
+fn unauthenticated(e: ApiError) -> Response {
+    let message = e.message();
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": e.code() } }]
+    });
+    let status = match e {
+        ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if let ApiError::Internal(source) = &e {
+        tracing::error!(error = %source, "authentication failed internally");
+    }
+    (
+        status,
+        [(header::WWW_AUTHENTICATE, "Bearer realm=\"chidao\"")],
+        Json(body),
+    )
+        .into_response()
+}
+
+/// Turns the `Authorization` header into a caller and its scope. Every GraphQL request
+/// passes here; there is no anonymous access.
+pub async fn authenticate(state: &State, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let raw = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| {
+            ApiError::Unauthenticated(
+                "Cần đăng nhập: gửi token trong header `Authorization: Bearer <token>`".into(),
+            )
+        })?
+        .to_str()
+        .map_err(|_| ApiError::Unauthenticated("Header Authorization không hợp lệ".into()))?;
+    let token = raw
+        .strip_prefix("Bearer ")
+        .or_else(|| raw.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ApiError::Unauthenticated("Header Authorization phải có dạng `Bearer <token>`".into())
+        })?;
+    let claims = state
+        .verifier
+        .verify(token)
+        .map_err(|e| ApiError::Unauthenticated(e.to_string()))?;
+    let role = Role::parse(&claims.role).ok_or_else(|| {
+        ApiError::Unauthenticated(format!(
+            "Vai trò '{}' không hợp lệ: dùng admin, monitor, agency, viewer hoặc analyst",
+            claims.role.chars().take(40).collect::<String>()
+        ))
+    })?;
+    let (agency_id, holders) = if role == Role::Agency {
+        let code = claims.agency.as_deref().ok_or_else(|| {
+            ApiError::Unauthenticated("Token vai trò agency phải có trường `agency` (mã cơ quan)".into())
+        })?;
+        let id = agency_of_token(&state.db, code).await?;
+        (Some(id), Some(crate::agencies::holder_scope(&state.db, id).await?))
+    } else {
+        (None, None)
+    };
+    Ok(Caller {
+        principal: Principal {
+            subject: claims.sub,
+            role,
+            agency_id,
+        },
+        scope: Scope::for_role(role, holders),
+    })
+}
+
+/// The agency a token names, refused when unknown or dissolved (naming the successor).
+async fn agency_of_token(db: &sea_orm::DatabaseConnection, code: &str) -> Result<i32, ApiError> {
+    use entity::{agency, agency_succession};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let shown: String = code.chars().take(60).collect();
+    let a = agency::Entity::find()
+        .filter(agency::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::Unauthenticated(format!("Không có cơ quan mã '{shown}'")))?;
+    let today = crate::context::today();
+    if a.valid_to.is_some_and(|end| end < today) {
+        let succession = agency_succession::Entity::find()
+            .filter(agency_succession::Column::PredecessorId.eq(a.id))
+            .order_by_desc(agency_succession::Column::EffectiveOn)
+            .one(db)
+            .await?;
+        let successor = match &succession {
+            Some(s) => agency::Entity::find_by_id(s.successor_id).one(db).await?,
+            None => None,
+        };
+        return Err(ApiError::Unauthenticated(match (succession, successor) {
+            (Some(s), Some(next)) => format!(
+                "{} đã sáp nhập vào {} từ ngày {}; hãy dùng token của {} (mã '{}')",
+                a.name,
+                next.name,
+                s.effective_on.format("%d/%m/%Y"),
+                next.name,
+                next.code
+            ),
+            _ => format!("{} đã ngừng hoạt động; token của cơ quan này không còn dùng được", a.name),
+        }));
+    }
+    Ok(a.id)
+}
+
+async fn graphql_post(AxState(app): AxState<App>, headers: HeaderMap, req: GraphQLRequest) -> Response {
+    execute(&app, &headers, req.into_inner()).await
 }
 
 async fn graphql_get(AxState(app): AxState<App>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
@@ -73,7 +180,7 @@ async fn graphql_get(AxState(app): AxState<App>, headers: HeaderMap, uri: axum::
         },
         None => return (StatusCode::BAD_REQUEST, "Thiếu tham số query").into_response(),
     };
-    execute(&app, req).await.into_response()
+    execute(&app, &headers, req).await
 }
 
 async fn healthz() -> &'static str {

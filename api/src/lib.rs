@@ -32,25 +32,63 @@ use crate::db::StatementCounter;
 pub struct Application {
     listener: TcpListener,
     state: Arc<State>,
+    /// The key made for `--dev` when none was configured.
+    dev_secret: Option<String>,
 }
 
 impl Application {
     /// Connects, migrates, seeds an empty database, and binds (port 0 picks a free port).
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let mut keys = settings.keys();
+        let dev_secret = if keys.has_key() {
+            None
+        } else if settings.dev {
+            let secret = auth::jwt::random_secret();
+            keys.secret = Some(secret.clone());
+            Some(secret)
+        } else {
+            anyhow::bail!(
+                "no token key configured: set JWT_SECRET (HS256), JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE \
+                 (RS256/ES256), or pass --dev for local work"
+            );
+        };
+        let verifier = auth::jwt::Verifier::new(&keys)?;
         let (db, statements) = db::connect(&settings.database_url, settings.db_pool).await?;
         db::migrate(&db).await?;
         if let Some(report) = seed::seed_if_empty(&db, &settings.seeds).await? {
             tracing::info!("{report}");
         }
         let listener = TcpListener::bind(settings.bind).await?;
+        let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
         Ok(Application {
             listener,
             state: Arc::new(State {
                 db,
                 statements,
                 loader_delay: std::time::Duration::from_millis(settings.loader_delay_ms),
+                verifier,
+                write_lock: (db_backend == sea_orm::DbBackend::Sqlite).then(|| tokio::sync::Mutex::new(())),
+                dev: settings.dev,
             }),
+            dev_secret,
         })
+    }
+
+    /// In `--dev` without a configured key: one token per role, signed with the made key
+    /// (the agency token for Sở Tài chính), valid for 12 hours.
+    pub fn dev_tokens(&self) -> anyhow::Result<Vec<(auth::Role, String)>> {
+        let Some(secret) = &self.dev_secret else {
+            return Ok(Vec::new());
+        };
+        auth::Role::ALL
+            .iter()
+            .map(|&role| {
+                let agency = (role == auth::Role::Agency).then_some("so-tai-chinh");
+                let ttl = std::time::Duration::from_secs(12 * 3600);
+                let t = auth::jwt::sign(secret, &format!("dev-{}", role.as_str()), role, agency, ttl, None, None)?;
+                Ok((role, t))
+            })
+            .collect()
     }
 
     pub fn port(&self) -> u16 {

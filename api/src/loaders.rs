@@ -147,19 +147,13 @@ row!(agency_succession::Entity, agency_succession::Column::Id, |_s| {
 });
 row!(directive::Entity, directive::Column::Id, |s| s.directives());
 row!(task::Entity, task::Column::Id, |s| s.tasks());
-row!(task_milestone::Entity, task_milestone::Column::Id, |_s| {
-    Condition::all()
-});
-row!(deadline_extension::Entity, deadline_extension::Column::Id, |_s| {
-    Condition::all()
-});
+row!(task_milestone::Entity, task_milestone::Column::Id, |s| s.milestones());
+row!(deadline_extension::Entity, deadline_extension::Column::Id, |s| s.extensions());
 row!(assignment::Entity, assignment::Column::Id, |s| s.assignments());
 row!(progress_report::Entity, progress_report::Column::Id, |s| s
     .reports());
-row!(indicator::Entity, indicator::Column::Id, |_s| Condition::all());
-row!(indicator_value::Entity, indicator_value::Column::Id, |_s| {
-    Condition::all()
-});
+row!(indicator::Entity, indicator::Column::Id, |s| s.indicators());
+row!(indicator_value::Entity, indicator_value::Column::Id, |s| s.indicator_values());
 
 /// Every loader of one request.
 pub struct Loaders {

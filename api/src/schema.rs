@@ -236,15 +236,18 @@ impl Query {
     /// One indicator, by global id or by code (e.g. `2025.09`).
     async fn indicator(&self, ctx: &Context<'_>, id: Option<ID>, code: Option<String>) -> Result<Indicator> {
         let db = &State::of(ctx).db;
+        let scope = Caller::of(ctx).scope.indicators();
         let row = match (id, code) {
             (Some(id), None) => {
                 indicator::Entity::find_by_id(decode_id(&id, NodeKind::Indicator, "id")?)
+                    .filter(scope)
                     .one(db)
                     .await?
             }
             (None, Some(code)) => {
                 indicator::Entity::find()
                     .filter(indicator::Column::Code.eq(code.trim()))
+                    .filter(scope)
                     .one(db)
                     .await?
             }

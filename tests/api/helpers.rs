@@ -5,6 +5,9 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use std::time::Duration;
+
+use api::auth::Role;
 use api::config::Settings;
 use api::db::StatementCounter;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -90,8 +93,19 @@ pub async fn fresh_database() -> String {
     }
 }
 
+/// The HS256 key test servers are started with.
+pub const SECRET: &str = "chidao-test-secret-0123456789abcdef";
+
+/// A token signed with the tests' key, valid for an hour.
+pub fn token(role: Role, agency: Option<&str>) -> String {
+    let sub = format!("test-{}{}", role.as_str(), agency.map(|a| format!("-{a}")).unwrap_or_default());
+    api::auth::jwt::sign(SECRET, &sub, role, agency, Duration::from_secs(3600), None, None).expect("sign")
+}
+
 pub struct TestApp {
     pub address: String,
+    /// The admin token `gql`/`data`/`error_code` send.
+    pub admin: String,
     pub client: reqwest::Client,
     pub statements: StatementCounter,
     pub db: DatabaseConnection,
@@ -113,6 +127,12 @@ impl TestApp {
             seeds: seeds_dir(),
             db_pool: 4,
             loader_delay_ms: 1,
+            jwt_secret: Some(SECRET.into()),
+            jwt_public_key_file: None,
+            jwt_jwks_file: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            dev: false,
         };
         tune(&mut settings);
         let app = api::Application::build(&settings).await.expect("build app");
@@ -122,22 +142,45 @@ impl TestApp {
         tokio::spawn(app.run_until(std::future::pending()));
         TestApp {
             address,
+            admin: token(Role::Admin, None),
             client: reqwest::Client::new(),
             statements,
             db,
         }
     }
 
-    /// POSTs a GraphQL operation and returns the whole response body.
+    /// POSTs a GraphQL operation as an admin and returns the whole response body.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.gql_as(&self.admin, query, variables).await
+    }
+
+    /// POSTs a GraphQL operation with `token` and returns the whole response body.
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Value {
         let res = self
             .client
             .post(format!("{}/graphql", self.address))
+            .bearer_auth(token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
             .expect("send");
         res.json().await.expect("json body")
+    }
+
+    /// Like `data`, with `token`.
+    pub async fn data_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let body = self.gql_as(token, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// Like `error_code`, with `token`.
+    pub async fn error_code_as(&self, token: &str, query: &str, variables: Value) -> String {
+        let body = self.gql_as(token, query, variables).await;
+        body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error with a code: {body:#}"))
+            .to_owned()
     }
 
     /// Like `gql`, but fails the test on any GraphQL error and returns `data`.

@@ -9,6 +9,7 @@ async fn health_readiness_graphiql_and_get_queries() {
         app.client
             .get(format!("{}{path}", app.address))
             .header("accept", accept)
+            .bearer_auth(&app.admin)
             .send()
     };
     let health = get("/healthz", "*/*").await.expect("healthz");

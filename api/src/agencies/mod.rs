@@ -9,7 +9,6 @@ use entity::{agency, agency_succession, assignment};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Value};
 
-use crate::auth::Scope;
 use crate::context::{Caller, State, today};
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::{Loaders, load_err};
@@ -340,7 +339,7 @@ pub async fn transfer_open_assignments(
 
 /// The agencies whose assignments an agency holds: itself and, transitively, those it
 /// succeeded. Used to build an agency token's scope.
-pub async fn holder_scope(db: &impl ConnectionTrait, agency_id: i32) -> ApiResult<Scope> {
+pub async fn holder_scope(db: &impl ConnectionTrait, agency_id: i32) -> ApiResult<std::sync::Arc<[i32]>> {
     let mut ids = vec![agency_id];
     let mut frontier = vec![agency_id];
     while !frontier.is_empty() {
@@ -355,7 +354,7 @@ pub async fn holder_scope(db: &impl ConnectionTrait, agency_id: i32) -> ApiResul
         ids.extend(&preds);
         frontier = preds;
     }
-    Ok(Scope::Agencies(ids.into()))
+    Ok(ids.into())
 }
 
 /// `me`: the caller as the API sees it.

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition};
 
+pub mod jwt;
+
 /// A caller's role (JWT `role`).
 #[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -21,6 +23,31 @@ pub enum Role {
     Analyst,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Monitor => "monitor",
+            Role::Agency => "agency",
+            Role::Viewer => "viewer",
+            Role::Analyst => "analyst",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "admin" => Role::Admin,
+            "monitor" => Role::Monitor,
+            "agency" => Role::Agency,
+            "viewer" => Role::Viewer,
+            "analyst" => Role::Analyst,
+            _ => return None,
+        })
+    }
+
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Monitor, Role::Agency, Role::Viewer, Role::Analyst];
+}
+
 /// The authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -31,32 +58,81 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// The caller of a deployment without authentication configured for reads (until the
-    /// token issue lands every reader is treated as the public portal).
-    pub fn public() -> Self {
+    /// The caller of internal jobs (seeding, tests of the data layer): an administrator.
+    pub fn system() -> Self {
         Principal {
-            subject: "anonymous".into(),
-            role: Role::Viewer,
+            subject: "system".into(),
+            role: Role::Admin,
             agency_id: None,
         }
     }
+
+    /// Whether the caller may read internal fields (drafts, obstacles, proposals, review notes).
+    pub fn reads_internal(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Monitor | Role::Agency)
+    }
 }
 
-/// The rows a caller may see.
+/// Which rows of tasks and assignments a caller may see.
 #[derive(Debug, Clone)]
-pub enum Scope {
-    /// Every row (admin, monitor, viewer and analyst read across agencies).
+pub enum Rows {
+    /// Every row (admin, monitor, viewer).
     All,
-    /// Rows of assignments held by these agencies (an agency and those it succeeded).
+    /// Rows of tasks where these agencies hold an assignment (an agency and those it succeeded).
     Agencies(Arc<[i32]>),
+    /// None (analyst: aggregates only).
+    Nothing,
+}
+
+/// The rows a caller may see: the one place every list, loader, aggregate and export
+/// takes its `WHERE` from.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub rows: Rows,
+    pub role: Role,
+}
+
+fn never() -> Condition {
+    Condition::all().add(Expr::cust("1 = 0"))
 }
 
 impl Scope {
+    /// Everything (admin; internal jobs).
+    pub fn all() -> Self {
+        Scope {
+            rows: Rows::All,
+            role: Role::Admin,
+        }
+    }
+
+    /// The scope of a role; `holders` is used for role `agency` (see `holder_scope`).
+    pub fn for_role(role: Role, holders: Option<Arc<[i32]>>) -> Self {
+        let rows = match (role, holders) {
+            (Role::Agency, Some(ids)) => Rows::Agencies(ids),
+            (Role::Agency, None) | (Role::Analyst, _) => Rows::Nothing,
+            _ => Rows::All,
+        };
+        Scope { rows, role }
+    }
+
+    /// The scope aggregates run in: an analyst counts over every task, everyone else over
+    /// the rows they may see.
+    pub fn for_aggregates(&self) -> Scope {
+        match (&self.rows, self.role) {
+            (Rows::Nothing, Role::Analyst) => Scope {
+                rows: Rows::All,
+                role: self.role,
+            },
+            _ => self.clone(),
+        }
+    }
+
     /// Condition on `tasks` restricting it to the scope.
     pub fn tasks(&self) -> Condition {
-        match self {
-            Scope::All => Condition::all(),
-            Scope::Agencies(ids) => Condition::all().add(Expr::exists(
+        match &self.rows {
+            Rows::All => Condition::all(),
+            Rows::Nothing => never(),
+            Rows::Agencies(ids) => Condition::all().add(Expr::exists(
                 Query::select()
                     .expr(Expr::val(1))
                     .from(entity::assignment::Entity)
@@ -70,12 +146,14 @@ impl Scope {
         }
     }
 
-    /// Condition on `assignments`: those visible are the assignments of visible tasks.
-    pub fn assignments(&self) -> Condition {
-        match self {
-            Scope::All => Condition::all(),
-            Scope::Agencies(ids) => Condition::all().add(
-                entity::assignment::Column::TaskId.in_subquery(
+    /// `task_id IN (visible tasks)`, for the rows hanging off a task (milestones,
+    /// extensions, assignments).
+    fn task_ids(&self, column: impl sea_orm::ColumnTrait) -> Condition {
+        match &self.rows {
+            Rows::All => Condition::all(),
+            Rows::Nothing => never(),
+            Rows::Agencies(ids) => Condition::all().add(
+                column.in_subquery(
                     Query::select()
                         .column(entity::assignment::Column::TaskId)
                         .from(entity::assignment::Entity)
@@ -86,21 +164,40 @@ impl Scope {
         }
     }
 
-    /// Condition on `progress_reports`: an agency sees the reports it wrote.
+    /// Condition on `assignments`: those visible are the assignments of visible tasks.
+    pub fn assignments(&self) -> Condition {
+        self.task_ids(entity::assignment::Column::TaskId)
+    }
+
+    /// Condition on `task_milestones`.
+    pub fn milestones(&self) -> Condition {
+        self.task_ids(entity::task_milestone::Column::TaskId)
+    }
+
+    /// Condition on `deadline_extensions`.
+    pub fn extensions(&self) -> Condition {
+        self.task_ids(entity::deadline_extension::Column::TaskId)
+    }
+
+    /// Condition on `progress_reports`. An agency sees the reports it (or an agency it
+    /// succeeded) wrote, drafts included; a draft is otherwise seen only by an admin;
+    /// monitor and viewer see submitted reports; an analyst sees none.
     pub fn reports(&self) -> Condition {
-        match self {
-            Scope::All => Condition::all(),
-            Scope::Agencies(ids) => {
-                Condition::all().add(entity::progress_report::Column::AgencyId.is_in(ids.iter().copied()))
-            }
+        use entity::progress_report::Column as C;
+        match (&self.rows, self.role) {
+            (Rows::Agencies(ids), _) => Condition::all().add(C::AgencyId.is_in(ids.iter().copied())),
+            (Rows::Nothing, _) => never(),
+            (Rows::All, Role::Admin) => Condition::all(),
+            (Rows::All, _) => Condition::all().add(C::State.ne(entity::enums::ReportState::Draft)),
         }
     }
 
-    /// Condition on `directives`: an agency sees directives that gave it a task.
+    /// Condition on `directives`: an agency sees directives that gave it a task; directives
+    /// are public documents for every other role.
     pub fn directives(&self) -> Condition {
-        match self {
-            Scope::All => Condition::all(),
-            Scope::Agencies(ids) => Condition::all().add(
+        match &self.rows {
+            Rows::All | Rows::Nothing => Condition::all(),
+            Rows::Agencies(ids) => Condition::all().add(
                 entity::directive::Column::Id.in_subquery(
                     Query::select()
                         .column((entity::task::Entity, entity::task::Column::DirectiveId))
@@ -120,12 +217,39 @@ impl Scope {
         }
     }
 
+    /// Condition on `indicators`: an agency sees the indicators it is responsible for;
+    /// every other role sees all.
+    pub fn indicators(&self) -> Condition {
+        match &self.rows {
+            Rows::Agencies(ids) => Condition::all()
+                .add(entity::indicator::Column::ResponsibleAgencyId.is_in(ids.iter().copied())),
+            _ => Condition::all(),
+        }
+    }
+
+    /// Condition on `indicator_values`: the values of visible indicators.
+    pub fn indicator_values(&self) -> Condition {
+        match &self.rows {
+            Rows::Agencies(ids) => Condition::all().add(
+                entity::indicator_value::Column::IndicatorId.in_subquery(
+                    Query::select()
+                        .column(entity::indicator::Column::Id)
+                        .from(entity::indicator::Entity)
+                        .and_where(entity::indicator::Column::ResponsibleAgencyId.is_in(ids.iter().copied()))
+                        .to_owned(),
+                ),
+            ),
+            _ => Condition::all(),
+        }
+    }
+
     /// Condition on joined `assignments` rows: those the caller's agencies hold (all for
     /// the province-wide roles). Per-agency statistics of an agency token show its own rows.
     pub fn assignment_holders(&self) -> Condition {
-        match self {
-            Scope::All => Condition::all(),
-            Scope::Agencies(ids) => Condition::all().add(
+        match &self.rows {
+            Rows::All => Condition::all(),
+            Rows::Nothing => never(),
+            Rows::Agencies(ids) => Condition::all().add(
                 Expr::col((entity::assignment::Entity, entity::assignment::Column::AgencyId))
                     .is_in(ids.iter().copied()),
             ),
@@ -134,9 +258,10 @@ impl Scope {
 
     /// Whether the scope covers a given agency as holder.
     pub fn covers_agency(&self, agency_id: i32) -> bool {
-        match self {
-            Scope::All => true,
-            Scope::Agencies(ids) => ids.contains(&agency_id),
+        match &self.rows {
+            Rows::All => true,
+            Rows::Nothing => false,
+            Rows::Agencies(ids) => ids.contains(&agency_id),
         }
     }
 }

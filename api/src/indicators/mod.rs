@@ -12,7 +12,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use crate::agencies::{Agency, load_agency};
-use crate::context::State;
+use crate::context::{Caller, State};
 use crate::domain::period::PeriodId;
 use crate::error::{ApiError, ApiResult};
 use crate::loaders::{Loaders, load_err};
@@ -366,7 +366,7 @@ pub async fn list_indicators(
     args: PageArgs,
 ) -> ApiResult<IndicatorConnection> {
     use indicator::Column as Col;
-    let mut cond = Condition::all();
+    let mut cond = Condition::all().add(Caller::of(ctx).scope.indicators());
     if let Some(y) = filter.year {
         cond = cond.add(Col::Year.eq(y));
     }
@@ -400,6 +400,7 @@ pub async fn list_indicators(
         let ids: Vec<i32> = candidates.iter().map(|m| m.id).collect();
         let values = indicator_value::Entity::find()
             .filter(indicator_value::Column::IndicatorId.is_in(ids))
+            .filter(Caller::of(ctx).scope.indicator_values())
             .all(db)
             .await?;
         let below: Vec<i32> = candidates

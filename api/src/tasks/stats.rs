@@ -227,7 +227,7 @@ pub async fn task_statistics(
     as_of: NaiveDate,
     group_by: Vec<TaskGroupBy>,
 ) -> ApiResult<TaskStatistics> {
-    let scope = &Caller::of(ctx).scope;
+    let scope = &Caller::of(ctx).scope.for_aggregates();
     let cond = task_condition(&filter, as_of, scope)?;
     let db = &State::of(ctx).db;
 
