@@ -47,7 +47,8 @@ pub struct Settings {
     pub jwt_audience: Option<String>,
 
     /// Development mode: with no key configured, make one and print a token per role.
-    #[arg(long, env = "CHIDAO_DEV", global = true)]
+    #[arg(long, env = "CHIDAO_DEV", global = true, action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub dev: bool,
 }
 

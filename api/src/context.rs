@@ -34,6 +34,8 @@ impl State {
 pub struct Caller {
     pub principal: Principal,
     pub scope: Scope,
+    /// The request's `x-request-id`, for the audit log and error reports.
+    pub request_id: Option<String>,
 }
 
 impl Caller {

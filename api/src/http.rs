@@ -122,6 +122,10 @@ pub async fn authenticate(state: &State, headers: &HeaderMap) -> Result<Caller, 
             agency_id,
         },
         scope: Scope::for_role(role, holders),
+        request_id: headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(64).collect()),
     })
 }
 

@@ -2,6 +2,7 @@
 //! is a thin CLI over [`Application`].
 
 pub mod agencies;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod context;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod indicators;
 pub mod loaders;
+pub mod mutations;
 pub mod relay;
 pub mod reports;
 pub mod scalars;

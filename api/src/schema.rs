@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ID, Interface, Object, Result, Schema};
+use async_graphql::{Context, EmptySubscription, ID, Interface, Object, Result, Schema};
 use entity::{deadline_extension, directive, indicator};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use crate::mutations::Mutation;
 use crate::agencies::{self, Agency, AgencyConnection, AgencyFilter, AgencyOrder, Me};
 use crate::context::{Caller, State, today};
 use crate::directives::{self, Directive, DirectiveConnection, DirectiveFilter, DirectiveOrder};
@@ -18,7 +19,7 @@ use crate::scalars::Date;
 use crate::tasks::stats::{TaskGroupBy, TaskStatistics, task_statistics};
 use crate::tasks::{self, Assignment, DeadlineExtension, Task, TaskConnection, TaskFilter, TaskOrder};
 
-pub type ChidaoSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type ChidaoSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// An object with a global id (Relay): fetch any of them with `node(id:)`.
 #[derive(Interface)]
@@ -208,6 +209,7 @@ impl Query {
     }
 
     /// One task by global id.
+    #[graphql(guard = "crate::auth::Allow(crate::auth::READS_ROWS)")]
     async fn task(&self, ctx: &Context<'_>, id: ID, as_of: Option<Date>) -> Result<Task> {
         let n = decode_id(&id, NodeKind::Task, "id")?;
         Loaders::of(ctx)
@@ -281,18 +283,33 @@ impl Query {
         let day = as_of.map_or_else(today, |d| d.0);
         Ok(task_statistics(ctx, filter.unwrap_or_default(), day, group_by.unwrap_or_default()).await?)
     }
+
+    /// The audit log (nhật ký thay đổi), newest first. Admin only.
+    #[graphql(guard = "crate::auth::Allow(crate::auth::ADMIN)")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<crate::audit::AuditFilter>,
+    ) -> Result<crate::audit::AuditEntryConnection> {
+        let args = PageArgs::parse(first, after, last, before)?;
+        Ok(crate::audit::list(ctx, filter.unwrap_or_default(), args).await?)
+    }
 }
 
 /// Builds the schema. Per-request data (`Caller`, `Loaders`) is added by the HTTP layer.
 pub fn build(state: Arc<State>) -> ChidaoSchema {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+    Schema::build(Query, Mutation, EmptySubscription)
         .data(state)
         .finish()
 }
 
 /// The SDL other systems build against (`schema/schema.graphql` is its committed copy).
 pub fn sdl() -> String {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+    Schema::build(Query, Mutation, EmptySubscription)
         .finish()
         .sdl()
 }

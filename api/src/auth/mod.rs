@@ -265,3 +265,42 @@ impl Scope {
         }
     }
 }
+
+/// Roles that may read rows of tasks, assignments and reports (not the analyst).
+pub const READS_ROWS: &[Role] = &[Role::Admin, Role::Monitor, Role::Agency, Role::Viewer];
+/// Roles that may read internal notes: obstacles, proposals, review comments, authors.
+pub const READS_INTERNAL: &[Role] = &[Role::Admin, Role::Monitor, Role::Agency];
+/// The administrator only.
+pub const ADMIN: &[Role] = &[Role::Admin];
+
+/// A field guard: the field answers only these roles; anyone else gets FORBIDDEN.
+pub struct Allow(pub &'static [Role]);
+
+impl async_graphql::Guard for Allow {
+    async fn check(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<()> {
+        let role = crate::context::Caller::of(ctx).principal.role;
+        if self.0.contains(&role) {
+            Ok(())
+        } else {
+            Err(crate::error::ApiError::Forbidden(format!(
+                "Vai trò {} không được xem hoặc làm việc này",
+                role.as_str()
+            ))
+            .into())
+        }
+    }
+}
+
+impl Scope {
+    /// Lists of tasks, assignments and reports refuse a caller who may see none of them
+    /// (the analyst) instead of answering with a misleading empty page.
+    pub fn require_rows(&self) -> crate::error::ApiResult<()> {
+        match self.rows {
+            Rows::Nothing => Err(crate::error::ApiError::Forbidden(format!(
+                "Vai trò {} chỉ đọc chỉ tiêu và số liệu tổng hợp",
+                self.role.as_str()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}

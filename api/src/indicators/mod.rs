@@ -290,7 +290,7 @@ pub struct IndicatorValue {
 }
 
 impl IndicatorValue {
-    fn new(m: indicator_value::Model, indicator: Arc<indicator::Model>) -> Self {
+    pub(crate) fn new(m: indicator_value::Model, indicator: Arc<indicator::Model>) -> Self {
         IndicatorValue {
             m: Arc::new(m),
             indicator,

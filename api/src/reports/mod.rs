@@ -82,11 +82,13 @@ impl ProgressReport {
     async fn summary(&self) -> &str {
         &self.0.summary
     }
-    /// Difficulties and obstacles (khó khăn, vướng mắc).
+    /// Difficulties and obstacles (khó khăn, vướng mắc). Internal: not shown to viewers.
+    #[graphql(guard = "crate::auth::Allow(crate::auth::READS_INTERNAL)")]
     async fn obstacles(&self) -> Option<&str> {
         self.0.obstacles.as_deref()
     }
-    /// Proposals (kiến nghị, đề xuất).
+    /// Proposals (kiến nghị, đề xuất). Internal: not shown to viewers.
+    #[graphql(guard = "crate::auth::Allow(crate::auth::READS_INTERNAL)")]
     async fn proposals(&self) -> Option<&str> {
         self.0.proposals.as_deref()
     }
@@ -98,7 +100,8 @@ impl ProgressReport {
     async fn version(&self) -> i32 {
         self.0.version
     }
-    /// Reviewer's comment when accepted or returned.
+    /// Reviewer's comment when accepted or returned. Internal: not shown to viewers.
+    #[graphql(guard = "crate::auth::Allow(crate::auth::READS_INTERNAL)")]
     async fn review_comment(&self) -> Option<&str> {
         self.0.review_comment.as_deref()
     }
@@ -178,6 +181,7 @@ pub async fn list_reports(
     task: Option<i32>,
 ) -> ApiResult<ProgressReportConnection> {
     use progress_report::Column as C;
+    Caller::of(ctx).scope.require_rows()?;
     let mut cond = Condition::all().add(Caller::of(ctx).scope.reports());
     if let Some(p) = &filter.period {
         let period: PeriodId = p.parse().map_err(|e: crate::domain::period::PeriodError| {

@@ -208,6 +208,10 @@ impl Task {
         }
     }
 
+    pub(crate) fn from_arc(m: Arc<task::Model>) -> Self {
+        Task { m, as_of: None }
+    }
+
     fn date(&self, as_of: Option<Date>) -> NaiveDate {
         as_of.map(|d| d.0).or(self.as_of).unwrap_or_else(today)
     }
@@ -404,6 +408,15 @@ impl Assignment {
             m: Arc::new(m),
             as_of,
             task: None,
+        }
+    }
+
+    /// An assignment whose task row the caller already holds.
+    pub(crate) fn with_task(m: assignment::Model, task: Arc<task::Model>) -> Self {
+        Assignment {
+            m: Arc::new(m),
+            as_of: None,
+            task: Some(task),
         }
     }
 

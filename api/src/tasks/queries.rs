@@ -251,6 +251,7 @@ pub async fn list_tasks(
     directive: Option<i32>,
 ) -> ApiResult<TaskConnection> {
     let caller = Caller::of(ctx);
+    caller.scope.require_rows()?;
     let cond = task_condition(&filter, as_of, &caller.scope)?;
     let terms = filter.search.as_deref().map(search_terms).unwrap_or_default();
     let phrase = terms.join(" ");
@@ -340,6 +341,7 @@ pub async fn list_assignments(
     args: PageArgs,
 ) -> ApiResult<AssignmentConnection> {
     let caller = Caller::of(ctx);
+    caller.scope.require_rows()?;
     let mut cond = Condition::all().add(caller.scope.assignments());
     if let Some(r) = filter.role {
         cond = cond.add(assignment::Column::Role.eq(entity::enums::AssignmentRole::from(r)));
