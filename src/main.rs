@@ -62,7 +62,9 @@ async fn main() -> anyhow::Result<()> {
             let tokens = app.dev_tokens()?;
             if !tokens.is_empty() {
                 tracing::warn!("--dev: no JWT key configured; signing with a key made for this run only");
-                println!("Development tokens (valid 12 h, this run only). Send: Authorization: Bearer <token>");
+                println!(
+                    "Development tokens (valid 12 h, this run only). Send: Authorization: Bearer <token>"
+                );
                 for (role, token) in tokens {
                     println!("  {:<8} {token}", role.as_str());
                 }

@@ -67,7 +67,8 @@ impl AuditEntry {
 }
 
 fn parse(s: Option<&str>) -> Option<async_graphql::Json<serde_json::Value>> {
-    s.and_then(|t| serde_json::from_str(t).ok()).map(async_graphql::Json)
+    s.and_then(|t| serde_json::from_str(t).ok())
+        .map(async_graphql::Json)
 }
 
 /// Filter of `auditLog`.
@@ -85,7 +86,12 @@ pub struct AuditFilter {
     pub since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-crate::connection!(AuditEntry, AuditEntryConnection, AuditEntryEdge, "audit-log entries");
+crate::connection!(
+    AuditEntry,
+    AuditEntryConnection,
+    AuditEntryEdge,
+    "audit-log entries"
+);
 
 /// The audit log, newest first.
 pub async fn list(ctx: &Context<'_>, filter: AuditFilter, args: PageArgs) -> ApiResult<AuditEntryConnection> {
@@ -113,10 +119,15 @@ pub async fn list(ctx: &Context<'_>, filter: AuditFilter, args: PageArgs) -> Api
         to_value: relay::json_int,
     };
     let db = &State::of(ctx).db;
-    let (page, count) = relay::fetch_page(db, audit_log::Entity::find().filter(cond), &sort, &args, |m| Cursor {
-        key: m.id.into(),
-        id: m.id,
+    let (page, count) = relay::fetch_page(db, audit_log::Entity::find().filter(cond), &sort, &args, |m| {
+        Cursor {
+            key: m.id.into(),
+            id: m.id,
+        }
     })
     .await?;
-    Ok(AuditEntryConnection::new(page.map(|m| AuditEntry(std::sync::Arc::new(m))), count))
+    Ok(AuditEntryConnection::new(
+        page.map(|m| AuditEntry(std::sync::Arc::new(m))),
+        count,
+    ))
 }

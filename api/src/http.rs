@@ -16,8 +16,8 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{Principal, Role, Scope};
-use crate::error::ApiError;
 use crate::context::{Caller, State};
+use crate::error::ApiError;
 use crate::loaders::Loaders;
 use crate::schema::ChidaoSchema;
 
@@ -111,7 +111,10 @@ pub async fn authenticate(state: &State, headers: &HeaderMap) -> Result<Caller, 
             ApiError::Unauthenticated("Token vai trò agency phải có trường `agency` (mã cơ quan)".into())
         })?;
         let id = agency_of_token(&state.db, code).await?;
-        (Some(id), Some(crate::agencies::holder_scope(&state.db, id).await?))
+        (
+            Some(id),
+            Some(crate::agencies::holder_scope(&state.db, id).await?),
+        )
     } else {
         (None, None)
     };
@@ -159,7 +162,10 @@ async fn agency_of_token(db: &sea_orm::DatabaseConnection, code: &str) -> Result
                 next.name,
                 next.code
             ),
-            _ => format!("{} đã ngừng hoạt động; token của cơ quan này không còn dùng được", a.name),
+            _ => format!(
+                "{} đã ngừng hoạt động; token của cơ quan này không còn dùng được",
+                a.name
+            ),
         }));
     }
     Ok(a.id)

@@ -87,7 +87,15 @@ impl Application {
             .map(|&role| {
                 let agency = (role == auth::Role::Agency).then_some("so-tai-chinh");
                 let ttl = std::time::Duration::from_secs(12 * 3600);
-                let t = auth::jwt::sign(secret, &format!("dev-{}", role.as_str()), role, agency, ttl, None, None)?;
+                let t = auth::jwt::sign(
+                    secret,
+                    &format!("dev-{}", role.as_str()),
+                    role,
+                    agency,
+                    ttl,
+                    None,
+                    None,
+                )?;
                 Ok((role, t))
             })
             .collect()

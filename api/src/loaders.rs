@@ -147,13 +147,16 @@ row!(agency_succession::Entity, agency_succession::Column::Id, |_s| {
 });
 row!(directive::Entity, directive::Column::Id, |s| s.directives());
 row!(task::Entity, task::Column::Id, |s| s.tasks());
-row!(task_milestone::Entity, task_milestone::Column::Id, |s| s.milestones());
-row!(deadline_extension::Entity, deadline_extension::Column::Id, |s| s.extensions());
+row!(task_milestone::Entity, task_milestone::Column::Id, |s| s
+    .milestones());
+row!(deadline_extension::Entity, deadline_extension::Column::Id, |s| s
+    .extensions());
 row!(assignment::Entity, assignment::Column::Id, |s| s.assignments());
 row!(progress_report::Entity, progress_report::Column::Id, |s| s
     .reports());
 row!(indicator::Entity, indicator::Column::Id, |s| s.indicators());
-row!(indicator_value::Entity, indicator_value::Column::Id, |s| s.indicator_values());
+row!(indicator_value::Entity, indicator_value::Column::Id, |s| s
+    .indicator_values());
 
 /// Every loader of one request.
 pub struct Loaders {

@@ -6,13 +6,13 @@ use async_graphql::{Context, EmptySubscription, ID, Interface, Object, Result, S
 use entity::{deadline_extension, directive, indicator};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::mutations::Mutation;
 use crate::agencies::{self, Agency, AgencyConnection, AgencyFilter, AgencyOrder, Me};
 use crate::context::{Caller, State, today};
 use crate::directives::{self, Directive, DirectiveConnection, DirectiveFilter, DirectiveOrder};
 use crate::error::ApiError;
 use crate::indicators::{self, Indicator, IndicatorConnection, IndicatorFilter};
 use crate::loaders::{Loaders, load_err};
+use crate::mutations::Mutation;
 use crate::relay::{NodeKind, PageArgs, decode_any, decode_id};
 use crate::reports::{self, ProgressReport, ProgressReportConnection, ReportFilter};
 use crate::scalars::Date;
@@ -309,7 +309,5 @@ pub fn build(state: Arc<State>) -> ChidaoSchema {
 
 /// The SDL other systems build against (`schema/schema.graphql` is its committed copy).
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(Query, Mutation, EmptySubscription).finish().sdl()
 }

@@ -71,6 +71,51 @@ async fn pg_template(url: &str) -> String {
         .clone()
 }
 
+/// A fresh, empty database URL (no template): the service seeds it itself on start.
+pub async fn empty_database() -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            let (base, run_db) = split_pg(&url);
+            let name = unique(&run_db);
+            let admin = admin(&url).await;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            format!("{base}/{name}")
+        }
+        _ => {
+            let path = std::env::temp_dir().join(format!("{}.db", unique("chidao_test")));
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+    }
+}
+
+/// A copy of `seeds/` with `edit` applied to the text of `file` (e.g. to undo a merger
+/// so a test can perform it through the API).
+pub fn seeds_with(file: &str, edit: impl FnOnce(String) -> String) -> PathBuf {
+    let dir = std::env::temp_dir().join(unique("chidao_seeds"));
+    copy_dir(&seeds_dir(), &dir);
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).expect("seed file");
+    std::fs::write(&path, edit(text)).expect("write seed file");
+    dir
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read seeds") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
 /// A fresh database URL for one test.
 pub async fn fresh_database() -> String {
     match std::env::var("TEST_DATABASE_URL") {
@@ -98,7 +143,11 @@ pub const SECRET: &str = "chidao-test-secret-0123456789abcdef";
 
 /// A token signed with the tests' key, valid for an hour.
 pub fn token(role: Role, agency: Option<&str>) -> String {
-    let sub = format!("test-{}{}", role.as_str(), agency.map(|a| format!("-{a}")).unwrap_or_default());
+    let sub = format!(
+        "test-{}{}",
+        role.as_str(),
+        agency.map(|a| format!("-{a}")).unwrap_or_default()
+    );
     api::auth::jwt::sign(SECRET, &sub, role, agency, Duration::from_secs(3600), None, None).expect("sign")
 }
 
@@ -117,10 +166,19 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
+    /// Starts the service over an empty database seeded from `seeds` instead of `seeds/`.
+    pub async fn spawn_with_seeds(seeds: PathBuf) -> TestApp {
+        let url = empty_database().await;
+        Self::start(url, |s| s.seeds = seeds).await
+    }
+
     /// Starts the service with settings adjusted by `tune`.
     pub async fn spawn_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::start(fresh_database().await, tune).await
+    }
+
+    async fn start(database_url: String, tune: impl FnOnce(&mut Settings)) -> TestApp {
         api::telemetry::init();
-        let database_url = fresh_database().await;
         let mut settings = Settings {
             database_url: database_url.clone(),
             bind: "127.0.0.1:0".parse().expect("address"),

@@ -4,6 +4,8 @@
 
 mod helpers;
 mod http;
+mod mutations;
 mod read_api;
 mod schema;
+mod security;
 mod seed;

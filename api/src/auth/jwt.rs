@@ -125,7 +125,11 @@ impl Verifier {
         let keys: Vec<&DecodingKey> = if alg == Algorithm::HS256 {
             self.secret.iter().collect()
         } else if RSA.contains(&alg) || EC.contains(&alg) {
-            let fitting: Vec<&PublicKey> = self.public.iter().filter(|k| k.algorithms.contains(&alg)).collect();
+            let fitting: Vec<&PublicKey> = self
+                .public
+                .iter()
+                .filter(|k| k.algorithms.contains(&alg))
+                .collect();
             if fitting.is_empty() {
                 return Err(TokenError::Algorithm(format!("{alg:?}")));
             }
@@ -170,7 +174,9 @@ impl Verifier {
                         ErrorKind::ImmatureSignature => return Err(TokenError::NotYetValid),
                         ErrorKind::InvalidIssuer => return Err(TokenError::WrongIssuer),
                         ErrorKind::InvalidAudience => return Err(TokenError::WrongAudience),
-                        ErrorKind::MissingRequiredClaim(c) => return Err(TokenError::MissingClaim(c.clone())),
+                        ErrorKind::MissingRequiredClaim(c) => {
+                            return Err(TokenError::MissingClaim(c.clone()));
+                        }
                         ErrorKind::InvalidAlgorithm => TokenError::Algorithm(format!("{alg:?}")),
                         ErrorKind::Json(_) => {
                             return Err(TokenError::MissingClaim("sub/role/exp".into()));
@@ -204,7 +210,8 @@ fn read_pem(path: &Path) -> anyhow::Result<PublicKey> {
 }
 
 fn read_jwks(path: &Path) -> anyhow::Result<Vec<PublicKey>> {
-    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     let set: JwkSet =
         serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not a JWKS: {e}", path.display()))?;
     let mut out = Vec::new();
@@ -266,7 +273,9 @@ pub fn random_secret() -> String {
 pub fn parse_ttl(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().map_err(|_| format!("'{s}' is not a duration like 1h or 30m"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 1h or 30m"))?;
     let secs = match unit {
         "" | "s" => n,
         "m" => n * 60,
@@ -296,8 +305,16 @@ mod tests {
 
     #[test]
     fn round_trip_hs256() {
-        let t = sign(SECRET, "u1", Role::Agency, Some("so-tai-chinh"), Duration::from_secs(60), None, None)
-            .expect("sign");
+        let t = sign(
+            SECRET,
+            "u1",
+            Role::Agency,
+            Some("so-tai-chinh"),
+            Duration::from_secs(60),
+            None,
+            None,
+        )
+        .expect("sign");
         let c = verifier().verify(&t).expect("verify");
         assert_eq!((c.sub.as_str(), c.role.as_str()), ("u1", "agency"));
         assert_eq!(c.agency.as_deref(), Some("so-tai-chinh"));
@@ -316,7 +333,10 @@ mod tests {
         )
         .expect("sign");
         assert_eq!(verifier().verify(&other).err(), Some(TokenError::BadSignature));
-        assert_eq!(verifier().verify("not.a.token").err(), Some(TokenError::Malformed));
+        assert_eq!(
+            verifier().verify("not.a.token").err(),
+            Some(TokenError::Malformed)
+        );
         let now = jsonwebtoken::get_current_timestamp();
         let expired = Claims {
             sub: "u".into(),
@@ -329,8 +349,12 @@ mod tests {
             aud: None,
         };
         let enc = |c: &Claims| {
-            jsonwebtoken::encode(&Header::default(), c, &EncodingKey::from_secret(SECRET.as_bytes()))
-                .expect("encode")
+            jsonwebtoken::encode(
+                &Header::default(),
+                c,
+                &EncodingKey::from_secret(SECRET.as_bytes()),
+            )
+            .expect("encode")
         };
         assert_eq!(verifier().verify(&enc(&expired)).err(), Some(TokenError::Expired));
         // Within the leeway, a just-expired token still passes.
@@ -344,7 +368,10 @@ mod tests {
             nbf: Some(now + 3600),
             ..expired.clone()
         };
-        assert_eq!(verifier().verify(&enc(&early)).err(), Some(TokenError::NotYetValid));
+        assert_eq!(
+            verifier().verify(&enc(&early)).err(),
+            Some(TokenError::NotYetValid)
+        );
         // No exp at all: refused.
         let no_exp = jsonwebtoken::encode(
             &Header::default(),
@@ -352,7 +379,10 @@ mod tests {
             &EncodingKey::from_secret(SECRET.as_bytes()),
         )
         .expect("encode");
-        assert_eq!(verifier().verify(&no_exp).err(), Some(TokenError::MissingClaim("exp".into())));
+        assert_eq!(
+            verifier().verify(&no_exp).err(),
+            Some(TokenError::MissingClaim("exp".into()))
+        );
     }
 
     #[test]
@@ -365,13 +395,38 @@ mod tests {
         })
         .expect("verifier");
         let ttl = Duration::from_secs(60);
-        let good = sign(SECRET, "u", Role::Viewer, None, ttl, Some("https://sso.laocai.gov.vn"), Some("chidao"))
-            .expect("sign");
+        let good = sign(
+            SECRET,
+            "u",
+            Role::Viewer,
+            None,
+            ttl,
+            Some("https://sso.laocai.gov.vn"),
+            Some("chidao"),
+        )
+        .expect("sign");
         assert!(v.verify(&good).is_ok());
-        let bad_iss = sign(SECRET, "u", Role::Viewer, None, ttl, Some("https://evil"), Some("chidao")).expect("sign");
+        let bad_iss = sign(
+            SECRET,
+            "u",
+            Role::Viewer,
+            None,
+            ttl,
+            Some("https://evil"),
+            Some("chidao"),
+        )
+        .expect("sign");
         assert_eq!(v.verify(&bad_iss).err(), Some(TokenError::WrongIssuer));
-        let bad_aud =
-            sign(SECRET, "u", Role::Viewer, None, ttl, Some("https://sso.laocai.gov.vn"), Some("x")).expect("sign");
+        let bad_aud = sign(
+            SECRET,
+            "u",
+            Role::Viewer,
+            None,
+            ttl,
+            Some("https://sso.laocai.gov.vn"),
+            Some("x"),
+        )
+        .expect("sign");
         assert_eq!(v.verify(&bad_aud).err(), Some(TokenError::WrongAudience));
     }
 
@@ -398,7 +453,9 @@ mod tests {
     }
 
     fn fixture(name: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/jwt").join(name)
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/jwt")
+            .join(name)
     }
 
     fn signed(alg: Algorithm, private: &str, kid: Option<&str>) -> String {
@@ -433,7 +490,8 @@ mod tests {
             // An HS256 token is refused when only a public key is configured, even one
             // "signed" with the public key's bytes (algorithm confusion).
             let pem = std::fs::read_to_string(fixture(public)).expect("pem");
-            let forged = sign(&pem, "x", Role::Admin, None, Duration::from_secs(60), None, None).expect("sign");
+            let forged =
+                sign(&pem, "x", Role::Admin, None, Duration::from_secs(60), None, None).expect("sign");
             assert!(matches!(v.verify(&forged), Err(TokenError::Algorithm(_))));
         }
     }
@@ -445,10 +503,17 @@ mod tests {
             ..Default::default()
         })
         .expect("verifier");
-        assert!(v.verify(&signed(Algorithm::RS256, "rsa-private.pem", Some("rsa-1"))).is_ok());
-        assert!(v.verify(&signed(Algorithm::ES256, "ec-private.pem", Some("ec-1"))).is_ok());
+        assert!(
+            v.verify(&signed(Algorithm::RS256, "rsa-private.pem", Some("rsa-1")))
+                .is_ok()
+        );
+        assert!(
+            v.verify(&signed(Algorithm::ES256, "ec-private.pem", Some("ec-1")))
+                .is_ok()
+        );
         assert_eq!(
-            v.verify(&signed(Algorithm::ES256, "ec-private.pem", Some("gone"))).err(),
+            v.verify(&signed(Algorithm::ES256, "ec-private.pem", Some("gone")))
+                .err(),
             Some(TokenError::UnknownKey)
         );
     }

@@ -45,7 +45,13 @@ impl Role {
         })
     }
 
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Monitor, Role::Agency, Role::Viewer, Role::Analyst];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Monitor,
+        Role::Agency,
+        Role::Viewer,
+        Role::Analyst,
+    ];
 }
 
 /// The authenticated caller.

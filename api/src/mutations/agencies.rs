@@ -49,7 +49,10 @@ pub async fn merge(ctx: &Context<'_>, input: MergeAgenciesInput) -> ApiResult<Me
         ));
     }
     if input.dissolved_agency_codes.is_empty() {
-        return Err(ApiError::bad_input("input.dissolvedAgencyCodes", "Cần ít nhất một cơ quan bị sáp nhập"));
+        return Err(ApiError::bad_input(
+            "input.dissolvedAgencyCodes",
+            "Cần ít nhất một cơ quan bị sáp nhập",
+        ));
     }
     let note = opt_text("input.note", input.note.as_deref(), 500)?;
     let w = Write::begin(ctx).await?;
@@ -62,9 +65,12 @@ pub async fn merge(ctx: &Context<'_>, input: MergeAgenciesInput) -> ApiResult<Me
                 .await
         }
     };
-    let successor = by_code(input.successor_code.clone())
-        .await?
-        .ok_or_else(|| ApiError::bad_input("input.successorCode", format!("Không có cơ quan mã '{}'", input.successor_code.trim())))?;
+    let successor = by_code(input.successor_code.clone()).await?.ok_or_else(|| {
+        ApiError::bad_input(
+            "input.successorCode",
+            format!("Không có cơ quan mã '{}'", input.successor_code.trim()),
+        )
+    })?;
     if successor.valid_to.is_some_and(|end| end < effective_on) {
         return Err(ApiError::bad_input(
             "input.successorCode",
@@ -79,17 +85,26 @@ pub async fn merge(ctx: &Context<'_>, input: MergeAgenciesInput) -> ApiResult<Me
             .await?
             .ok_or_else(|| ApiError::bad_input(&path, format!("Không có cơ quan mã '{}'", code.trim())))?;
         if a.id == successor.id {
-            return Err(ApiError::bad_input(&path, "Cơ quan kế thừa không thể tự sáp nhập vào chính nó"));
+            return Err(ApiError::bad_input(
+                &path,
+                "Cơ quan kế thừa không thể tự sáp nhập vào chính nó",
+            ));
         }
         if dissolved.iter().any(|d: &agency::Model| d.id == a.id) {
-            return Err(ApiError::bad_input(&path, format!("'{}' được liệt kê hai lần", a.code)));
+            return Err(ApiError::bad_input(
+                &path,
+                format!("'{}' được liệt kê hai lần", a.code),
+            ));
         }
         let earlier = agency_succession::Entity::find()
             .filter(agency_succession::Column::PredecessorId.eq(a.id))
             .one(&w.txn)
             .await?;
         if earlier.is_some() || a.valid_to.is_some() {
-            return Err(ApiError::Conflict(format!("{} đã giải thể hoặc sáp nhập trước đó", a.name)));
+            return Err(ApiError::Conflict(format!(
+                "{} đã giải thể hoặc sáp nhập trước đó",
+                a.name
+            )));
         }
         agency_succession::ActiveModel {
             predecessor_id: Set(a.id),
@@ -114,7 +129,9 @@ pub async fn merge(ctx: &Context<'_>, input: MergeAgenciesInput) -> ApiResult<Me
             "agency",
             Some(after.id),
             snap(&before),
-            snap(&serde_json::json!({ "agency": &after, "successor": &successor.code, "movedAssignments": n })),
+            snap(
+                &serde_json::json!({ "agency": &after, "successor": &successor.code, "movedAssignments": n }),
+            ),
         )
         .await?;
         dissolved.push(after);

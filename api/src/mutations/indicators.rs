@@ -40,7 +40,10 @@ pub struct RecordIndicatorValuePayload {
     pub indicator: Indicator,
 }
 
-pub async fn record(ctx: &Context<'_>, input: RecordIndicatorValueInput) -> ApiResult<RecordIndicatorValuePayload> {
+pub async fn record(
+    ctx: &Context<'_>,
+    input: RecordIndicatorValueInput,
+) -> ApiResult<RecordIndicatorValuePayload> {
     require(
         ctx,
         &[Role::Admin, Role::Monitor, Role::Agency],
@@ -53,7 +56,9 @@ pub async fn record(ctx: &Context<'_>, input: RecordIndicatorValueInput) -> ApiR
         .period
         .trim()
         .parse()
-        .map_err(|e: crate::domain::period::PeriodError| ApiError::bad_input("input.period", e.to_string()))?;
+        .map_err(|e: crate::domain::period::PeriodError| {
+            ApiError::bad_input("input.period", e.to_string())
+        })?;
     let w = Write::begin(ctx).await?;
     // An agency reaches only the indicators it is responsible for; others are NOT_FOUND.
     let ind = indicator::Entity::find_by_id(id)
@@ -70,11 +75,17 @@ pub async fn record(ctx: &Context<'_>, input: RecordIndicatorValueInput) -> ApiR
     if period.year() != ind.year {
         return Err(ApiError::bad_input(
             "input.period",
-            format!("Chỉ tiêu {} thuộc năm {}; kỳ {period} không thuộc năm đó", ind.code, ind.year),
+            format!(
+                "Chỉ tiêu {} thuộc năm {}; kỳ {period} không thuộc năm đó",
+                ind.code, ind.year
+            ),
         ));
     }
     if period.calendar_range().0 > today() {
-        return Err(ApiError::bad_input("input.period", format!("Kỳ {period} chưa bắt đầu")));
+        return Err(ApiError::bad_input(
+            "input.period",
+            format!("Kỳ {period} chưa bắt đầu"),
+        ));
     }
     let m = indicator_value::ActiveModel {
         indicator_id: Set(ind.id),
@@ -88,7 +99,16 @@ pub async fn record(ctx: &Context<'_>, input: RecordIndicatorValueInput) -> ApiR
     }
     .insert(&w.txn)
     .await?;
-    audit(&w, ctx, "recordIndicatorValue", "indicator_value", Some(m.id), None, snap(&m)).await?;
+    audit(
+        &w,
+        ctx,
+        "recordIndicatorValue",
+        "indicator_value",
+        Some(m.id),
+        None,
+        snap(&m),
+    )
+    .await?;
     w.commit().await?;
     let ind = Arc::new(ind);
     Ok(RecordIndicatorValuePayload {

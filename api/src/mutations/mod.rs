@@ -22,8 +22,8 @@ pub use reports::{
     SubmitProgressReportPayload, UpdateProgressReportInput, UpdateProgressReportPayload,
 };
 pub use tasks::{
-    CreateDirectiveInput, CreateDirectivePayload, CreateTaskInput, CreateTaskPayload, ExtendTaskDeadlineInput,
-    ExtendTaskDeadlinePayload, UpdateTaskInput, UpdateTaskPayload,
+    CreateDirectiveInput, CreateDirectivePayload, CreateTaskInput, CreateTaskPayload,
+    ExtendTaskDeadlineInput, ExtendTaskDeadlinePayload, UpdateTaskInput, UpdateTaskPayload,
 };
 
 /// The root of every change.
@@ -75,7 +75,11 @@ impl Mutation {
     }
 
     /// Registers a directing document (admin).
-    async fn create_directive(&self, ctx: &Context<'_>, input: CreateDirectiveInput) -> Result<CreateDirectivePayload> {
+    async fn create_directive(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateDirectiveInput,
+    ) -> Result<CreateDirectivePayload> {
         Ok(tasks::create_directive(ctx, input).await?)
     }
 
@@ -103,7 +107,11 @@ impl Mutation {
     /// Merges agencies (admin), as in the 2025 reorganisation: the dissolved agencies end
     /// the day before `effectiveOn`, their open assignments move to the successor, and the
     /// history keeps the original assignee.
-    async fn merge_agencies(&self, ctx: &Context<'_>, input: MergeAgenciesInput) -> Result<MergeAgenciesPayload> {
+    async fn merge_agencies(
+        &self,
+        ctx: &Context<'_>,
+        input: MergeAgenciesInput,
+    ) -> Result<MergeAgenciesPayload> {
         Ok(agencies::merge(ctx, input).await?)
     }
 }
@@ -114,7 +122,10 @@ pub(crate) fn require(ctx: &Context<'_>, roles: &[Role], what: &str) -> ApiResul
     if roles.contains(&role) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(format!("Vai trò {} không được {what}", role.as_str())))
+        Err(ApiError::Forbidden(format!(
+            "Vai trò {} không được {what}",
+            role.as_str()
+        )))
     }
 }
 
@@ -182,10 +193,16 @@ pub(crate) fn snap(row: &impl Serialize) -> Option<String> {
 pub(crate) fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     let t = value.trim();
     if t.is_empty() {
-        return Err(ApiError::bad_input(field, format!("`{field}` không được để trống")));
+        return Err(ApiError::bad_input(
+            field,
+            format!("`{field}` không được để trống"),
+        ));
     }
     if t.chars().count() > max {
-        return Err(ApiError::bad_input(field, format!("`{field}` dài tối đa {max} ký tự")));
+        return Err(ApiError::bad_input(
+            field,
+            format!("`{field}` dài tối đa {max} ký tự"),
+        ));
     }
     Ok(t.to_owned())
 }

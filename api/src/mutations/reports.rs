@@ -132,7 +132,10 @@ fn period(field: &str, p: &str) -> ApiResult<PeriodId> {
         .parse()
         .map_err(|e: crate::domain::period::PeriodError| ApiError::bad_input(field, e.to_string()))?;
     if id.reporting_range().0 > today() {
-        return Err(ApiError::bad_input(field, format!("Kỳ báo cáo {id} chưa bắt đầu")));
+        return Err(ApiError::bad_input(
+            field,
+            format!("Kỳ báo cáo {id} chưa bắt đầu"),
+        ));
     }
     Ok(id)
 }
@@ -166,10 +169,20 @@ async fn visible_assignment(
         .ok_or_else(|| ApiError::not_found("phân công"))
 }
 
-pub async fn submit(ctx: &Context<'_>, input: SubmitProgressReportInput) -> ApiResult<SubmitProgressReportPayload> {
-    require(ctx, &[Role::Agency], "gửi báo cáo tiến độ (chỉ cơ quan được giao)")?;
+pub async fn submit(
+    ctx: &Context<'_>,
+    input: SubmitProgressReportInput,
+) -> ApiResult<SubmitProgressReportPayload> {
+    require(
+        ctx,
+        &[Role::Agency],
+        "gửi báo cáo tiến độ (chỉ cơ quan được giao)",
+    )?;
     let caller = Caller::of(ctx);
-    let writer = caller.principal.agency_id.ok_or_else(|| ApiError::Forbidden("Token không gắn với cơ quan".into()))?;
+    let writer = caller
+        .principal
+        .agency_id
+        .ok_or_else(|| ApiError::Forbidden("Token không gắn với cơ quan".into()))?;
     let assignment_id = decode_id(&input.assignment_id, NodeKind::Assignment, "input.assignmentId")?;
     let period = period("input.period", &input.period)?;
     let pct = percent("input.percentComplete", input.percent_complete)?;
@@ -219,10 +232,15 @@ pub async fn submit(ctx: &Context<'_>, input: SubmitProgressReportInput) -> ApiR
         return replay(existing, &row);
     }
     if a.completed_on.is_some() {
-        return Err(ApiError::Conflict("Phân công này đã hoàn thành; không nhận thêm báo cáo".into()));
+        return Err(ApiError::Conflict(
+            "Phân công này đã hoàn thành; không nhận thêm báo cáo".into(),
+        ));
     }
     let inserted = progress_report::Entity::insert(row.clone())
-        .on_conflict_do_nothing_on([progress_report::Column::AgencyId, progress_report::Column::IdempotencyKey])
+        .on_conflict_do_nothing_on([
+            progress_report::Column::AgencyId,
+            progress_report::Column::IdempotencyKey,
+        ])
         .exec(&w.txn)
         .await?;
     let id = match inserted {
@@ -233,7 +251,9 @@ pub async fn submit(ctx: &Context<'_>, input: SubmitProgressReportInput) -> ApiR
             let k = key.as_deref().unwrap_or_default();
             let existing = by_key(&crate::context::State::of(ctx).db, writer, k)
                 .await?
-                .ok_or_else(|| ApiError::Conflict("Báo cáo với khóa này đang được ghi; hãy thử lại".into()))?;
+                .ok_or_else(|| {
+                    ApiError::Conflict("Báo cáo với khóa này đang được ghi; hãy thử lại".into())
+                })?;
             return replay(existing, &row);
         }
     };
@@ -241,7 +261,16 @@ pub async fn submit(ctx: &Context<'_>, input: SubmitProgressReportInput) -> ApiR
         .one(&w.txn)
         .await?
         .ok_or_else(|| ApiError::not_found("báo cáo"))?;
-    audit(&w, ctx, "submitProgressReport", "progress_report", Some(m.id), None, snap(&m)).await?;
+    audit(
+        &w,
+        ctx,
+        "submitProgressReport",
+        "progress_report",
+        Some(m.id),
+        None,
+        snap(&m),
+    )
+    .await?;
     w.commit().await?;
     Ok(SubmitProgressReportPayload {
         progress_report: ProgressReport::new(m),
@@ -249,7 +278,11 @@ pub async fn submit(ctx: &Context<'_>, input: SubmitProgressReportInput) -> ApiR
     })
 }
 
-async fn by_key(db: &impl ConnectionTrait, agency: i32, key: &str) -> ApiResult<Option<progress_report::Model>> {
+async fn by_key(
+    db: &impl ConnectionTrait,
+    agency: i32,
+    key: &str,
+) -> ApiResult<Option<progress_report::Model>> {
     Ok(progress_report::Entity::find()
         .filter(progress_report::Column::AgencyId.eq(agency))
         .filter(progress_report::Column::IdempotencyKey.eq(key))
@@ -258,7 +291,10 @@ async fn by_key(db: &impl ConnectionTrait, agency: i32, key: &str) -> ApiResult<
 }
 
 /// A retry returns the first report, provided it asks for the same thing.
-fn replay(existing: progress_report::Model, asked: &progress_report::ActiveModel) -> ApiResult<SubmitProgressReportPayload> {
+fn replay(
+    existing: progress_report::Model,
+    asked: &progress_report::ActiveModel,
+) -> ApiResult<SubmitProgressReportPayload> {
     let same = asked.assignment_id.as_ref() == &existing.assignment_id
         && asked.period.as_ref() == &existing.period
         && asked.percent_complete.as_ref() == &existing.percent_complete
@@ -275,8 +311,15 @@ fn replay(existing: progress_report::Model, asked: &progress_report::ActiveModel
     })
 }
 
-pub async fn update(ctx: &Context<'_>, input: UpdateProgressReportInput) -> ApiResult<UpdateProgressReportPayload> {
-    require(ctx, &[Role::Agency], "sửa báo cáo tiến độ (chỉ cơ quan viết báo cáo)")?;
+pub async fn update(
+    ctx: &Context<'_>,
+    input: UpdateProgressReportInput,
+) -> ApiResult<UpdateProgressReportPayload> {
+    require(
+        ctx,
+        &[Role::Agency],
+        "sửa báo cáo tiến độ (chỉ cơ quan viết báo cáo)",
+    )?;
     let caller = Caller::of(ctx);
     let id = decode_id(&input.id, NodeKind::ProgressReport, "input.id")?;
     let w = Write::begin(ctx).await?;
@@ -337,13 +380,24 @@ pub async fn update(ctx: &Context<'_>, input: UpdateProgressReportInput) -> ApiR
         .exec(&w.txn)
         .await?;
     if res.rows_affected != 1 {
-        return Err(ApiError::Conflict("Báo cáo vừa được sửa ở nơi khác; hãy tải lại rồi sửa".into()));
+        return Err(ApiError::Conflict(
+            "Báo cáo vừa được sửa ở nơi khác; hãy tải lại rồi sửa".into(),
+        ));
     }
     let after = progress_report::Entity::find_by_id(id)
         .one(&w.txn)
         .await?
         .ok_or_else(|| ApiError::not_found("báo cáo"))?;
-    audit(&w, ctx, "updateProgressReport", "progress_report", Some(id), snap(&before), snap(&after)).await?;
+    audit(
+        &w,
+        ctx,
+        "updateProgressReport",
+        "progress_report",
+        Some(id),
+        snap(&before),
+        snap(&after),
+    )
+    .await?;
     w.commit().await?;
     Ok(UpdateProgressReportPayload {
         progress_report: ProgressReport::new(after),
@@ -355,13 +409,19 @@ fn vn_date(t: chrono::DateTime<Utc>) -> NaiveDate {
     (t + chrono::Duration::hours(7)).date_naive()
 }
 
-pub async fn review(ctx: &Context<'_>, input: ReviewProgressReportInput) -> ApiResult<ReviewProgressReportPayload> {
+pub async fn review(
+    ctx: &Context<'_>,
+    input: ReviewProgressReportInput,
+) -> ApiResult<ReviewProgressReportPayload> {
     require(ctx, &[Role::Admin, Role::Monitor], "duyệt báo cáo tiến độ")?;
     let caller = Caller::of(ctx);
     let id = decode_id(&input.id, NodeKind::ProgressReport, "input.id")?;
     let comment = opt_text("input.comment", input.comment.as_deref(), LONG_TEXT)?;
     if input.decision == ReviewDecision::Return && comment.is_none() {
-        return Err(ApiError::bad_input("input.comment", "Trả lại báo cáo cần ghi rõ lý do (`comment`)"));
+        return Err(ApiError::bad_input(
+            "input.comment",
+            "Trả lại báo cáo cần ghi rõ lý do (`comment`)",
+        ));
     }
     let w = Write::begin(ctx).await?;
     let before = progress_report::Entity::find_by_id(id)
@@ -393,13 +453,24 @@ pub async fn review(ctx: &Context<'_>, input: ReviewProgressReportInput) -> ApiR
         .exec(&w.txn)
         .await?;
     if res.rows_affected != 1 {
-        return Err(ApiError::Conflict("Báo cáo vừa thay đổi; hãy tải lại rồi duyệt".into()));
+        return Err(ApiError::Conflict(
+            "Báo cáo vừa thay đổi; hãy tải lại rồi duyệt".into(),
+        ));
     }
     let report = progress_report::Entity::find_by_id(id)
         .one(&w.txn)
         .await?
         .ok_or_else(|| ApiError::not_found("báo cáo"))?;
-    audit(&w, ctx, "reviewProgressReport", "progress_report", Some(id), snap(&before), snap(&report)).await?;
+    audit(
+        &w,
+        ctx,
+        "reviewProgressReport",
+        "progress_report",
+        Some(id),
+        snap(&before),
+        snap(&report),
+    )
+    .await?;
 
     let mut a = assignment::Entity::find_by_id(report.assignment_id)
         .one(&w.txn)
@@ -421,7 +492,16 @@ pub async fn review(ctx: &Context<'_>, input: ReviewProgressReportInput) -> ApiR
         am.completed_on = Set(Some(done_on));
         am.updated_at = Set(now);
         a = am.update(&w.txn).await?;
-        audit(&w, ctx, "reviewProgressReport", "assignment", Some(a.id), snap(&before_a), snap(&a)).await?;
+        audit(
+            &w,
+            ctx,
+            "reviewProgressReport",
+            "assignment",
+            Some(a.id),
+            snap(&before_a),
+            snap(&a),
+        )
+        .await?;
 
         let leads = assignment::Entity::find()
             .filter(assignment::Column::TaskId.eq(t.id))
@@ -439,7 +519,16 @@ pub async fn review(ctx: &Context<'_>, input: ReviewProgressReportInput) -> ApiR
                 .await?;
             t.completed_on = last;
             t.updated_at = now;
-            audit(&w, ctx, "reviewProgressReport", "task", Some(t.id), snap(&before_t), snap(&t)).await?;
+            audit(
+                &w,
+                ctx,
+                "reviewProgressReport",
+                "task",
+                Some(t.id),
+                snap(&before_t),
+                snap(&t),
+            )
+            .await?;
         }
     }
     w.commit().await?;

@@ -9,8 +9,8 @@ use entity::enums::AssignmentRole;
 use entity::{agency, assignment, deadline_extension, directive, progress_report, task};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use super::{Write, audit, opt_text, require, snap, text};
@@ -137,7 +137,10 @@ pub struct UpdateTaskPayload {
     pub task: Task,
 }
 
-pub async fn extend(ctx: &Context<'_>, input: ExtendTaskDeadlineInput) -> ApiResult<ExtendTaskDeadlinePayload> {
+pub async fn extend(
+    ctx: &Context<'_>,
+    input: ExtendTaskDeadlineInput,
+) -> ApiResult<ExtendTaskDeadlinePayload> {
     require(ctx, &[Role::Admin, Role::Monitor], "gia hạn nhiệm vụ")?;
     let id = decode_id(&input.task_id, NodeKind::Task, "input.taskId")?;
     let reason = text("input.reason", &input.reason, 2000)?;
@@ -147,7 +150,9 @@ pub async fn extend(ctx: &Context<'_>, input: ExtendTaskDeadlineInput) -> ApiRes
         .await?
         .ok_or_else(|| ApiError::not_found("nhiệm vụ"))?;
     if before.completed_on.is_some() {
-        return Err(ApiError::Conflict("Nhiệm vụ đã hoàn thành; không gia hạn được".into()));
+        return Err(ApiError::Conflict(
+            "Nhiệm vụ đã hoàn thành; không gia hạn được".into(),
+        ));
     }
     let Some(current) = before.due_on else {
         return Err(ApiError::bad_input(
@@ -178,7 +183,16 @@ pub async fn extend(ctx: &Context<'_>, input: ExtendTaskDeadlineInput) -> ApiRes
     am.due_on = Set(Some(new_due));
     am.updated_at = Set(now);
     let after = am.update(&w.txn).await?;
-    audit(&w, ctx, "extendTaskDeadline", "task", Some(id), snap(&before), snap(&after)).await?;
+    audit(
+        &w,
+        ctx,
+        "extendTaskDeadline",
+        "task",
+        Some(id),
+        snap(&before),
+        snap(&after),
+    )
+    .await?;
     w.commit().await?;
     Ok(ExtendTaskDeadlinePayload {
         task: Task::new(after, None),
@@ -190,7 +204,8 @@ fn code(field: &str, c: &str) -> ApiResult<String> {
     let c = c.trim();
     let ok = !c.is_empty()
         && c.len() <= 60
-        && c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+        && c.chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
     if ok {
         Ok(c.to_owned())
     } else {
@@ -201,12 +216,16 @@ fn code(field: &str, c: &str) -> ApiResult<String> {
     }
 }
 
-pub async fn create_directive(ctx: &Context<'_>, input: CreateDirectiveInput) -> ApiResult<CreateDirectivePayload> {
+pub async fn create_directive(
+    ctx: &Context<'_>,
+    input: CreateDirectiveInput,
+) -> ApiResult<CreateDirectivePayload> {
     require(ctx, &[Role::Admin], "tạo văn bản chỉ đạo")?;
     let code = code("input.code", &input.code)?;
     let number = opt_text("input.number", input.number.as_deref(), 60)?;
     let title = text("input.title", &input.title, 1000)?;
-    let issuer = opt_text("input.issuer", input.issuer.as_deref(), 200)?.unwrap_or_else(|| "UBND tỉnh".to_owned());
+    let issuer =
+        opt_text("input.issuer", input.issuer.as_deref(), 200)?.unwrap_or_else(|| "UBND tỉnh".to_owned());
     let signer = opt_text("input.signer", input.signer.as_deref(), 200)?;
     let signer_title = opt_text("input.signerTitle", input.signer_title.as_deref(), 200)?;
     let w = Write::begin(ctx).await?;
@@ -221,7 +240,10 @@ pub async fn create_directive(ctx: &Context<'_>, input: CreateDirectiveInput) ->
     if taken > 0 {
         return Err(ApiError::Conflict(format!(
             "Đã có văn bản mã '{code}'{}",
-            number.as_deref().map(|n| format!(" hoặc số hiệu '{n}'")).unwrap_or_default()
+            number
+                .as_deref()
+                .map(|n| format!(" hoặc số hiệu '{n}'"))
+                .unwrap_or_default()
         )));
     }
     let search_title = fold(&format!("{} {}", number.as_deref().unwrap_or(""), title));
@@ -244,7 +266,16 @@ pub async fn create_directive(ctx: &Context<'_>, input: CreateDirectiveInput) ->
     }
     .insert(&w.txn)
     .await?;
-    audit(&w, ctx, "createDirective", "directive", Some(m.id), None, snap(&m)).await?;
+    audit(
+        &w,
+        ctx,
+        "createDirective",
+        "directive",
+        Some(m.id),
+        None,
+        snap(&m),
+    )
+    .await?;
     w.commit().await?;
     Ok(CreateDirectivePayload {
         directive: Directive(Arc::new(m)),
@@ -269,11 +300,17 @@ async fn agencies_by_code(
         if a.valid_to.is_some_and(|end| end < today()) {
             return Err(ApiError::bad_input(
                 &path,
-                format!("{} đã giải thể hoặc sáp nhập; hãy giao cho cơ quan kế thừa", a.name),
+                format!(
+                    "{} đã giải thể hoặc sáp nhập; hãy giao cho cơ quan kế thừa",
+                    a.name
+                ),
             ));
         }
         if out.iter().any(|o| o.id == a.id) {
-            return Err(ApiError::bad_input(&path, format!("Cơ quan '{c}' được liệt kê hai lần")));
+            return Err(ApiError::bad_input(
+                &path,
+                format!("Cơ quan '{c}' được liệt kê hai lần"),
+            ));
         }
         out.push(a);
     }
@@ -287,7 +324,10 @@ async fn roster(
     coordinators: &[String],
 ) -> ApiResult<Vec<(agency::Model, AssignmentRole)>> {
     if leads.is_empty() {
-        return Err(ApiError::bad_input("input.leadAgencyCodes", "Nhiệm vụ cần ít nhất một cơ quan chủ trì"));
+        return Err(ApiError::bad_input(
+            "input.leadAgencyCodes",
+            "Nhiệm vụ cần ít nhất một cơ quan chủ trì",
+        ));
     }
     let l = agencies_by_code(db, "input.leadAgencyCodes", leads).await?;
     let c = agencies_by_code(db, "input.coordinatorAgencyCodes", coordinators).await?;
@@ -313,8 +353,8 @@ pub async fn create_task(ctx: &Context<'_>, input: CreateTaskInput) -> ApiResult
     let title = text("input.title", &input.title, 1000)?;
     let full_text = text("input.fullText", &input.full_text, 20_000)?;
     let deadline_text = opt_text("input.deadlineText", input.deadline_text.as_deref(), 500)?;
-    let deadline =
-        parse_deadline(deadline_text.as_deref()).map_err(|e| ApiError::bad_input("input.deadlineText", e.to_string()))?;
+    let deadline = parse_deadline(deadline_text.as_deref())
+        .map_err(|e| ApiError::bad_input("input.deadlineText", e.to_string()))?;
 
     let w = Write::begin(ctx).await?;
     directive::Entity::find_by_id(directive_id)
@@ -327,7 +367,9 @@ pub async fn create_task(ctx: &Context<'_>, input: CreateTaskInput) -> ApiResult
         .all(&w.txn)
         .await?;
     if siblings.iter().any(|t| t.code == code) {
-        return Err(ApiError::Conflict(format!("Văn bản này đã có nhiệm vụ mã '{code}'")));
+        return Err(ApiError::Conflict(format!(
+            "Văn bản này đã có nhiệm vụ mã '{code}'"
+        )));
     }
     let people = roster(&w.txn, &input.lead_agency_codes, &input.coordinator_agency_codes).await?;
     let now = Utc::now();
@@ -437,8 +479,8 @@ pub async fn update_task(ctx: &Context<'_>, input: UpdateTaskInput) -> ApiResult
             ));
         }
         let text = opt_text("input.deadlineText", Some(d), 500)?;
-        let deadline =
-            parse_deadline(text.as_deref()).map_err(|e| ApiError::bad_input("input.deadlineText", e.to_string()))?;
+        let deadline = parse_deadline(text.as_deref())
+            .map_err(|e| ApiError::bad_input("input.deadlineText", e.to_string()))?;
         am.deadline_text = Set(deadline.text.clone());
         am.deadline_kind = Set(deadline.kind.as_str().to_owned());
         am.recurrence = Set(deadline.recurrence.map(|r| r.as_str().to_owned()));
@@ -451,7 +493,11 @@ pub async fn update_task(ctx: &Context<'_>, input: UpdateTaskInput) -> ApiResult
     if input.lead_agency_codes.is_some() || input.coordinator_agency_codes.is_some() {
         // A list left out keeps the current holders of that role.
         let current = |role| -> Vec<i32> {
-            before_assignments.iter().filter(|a| a.role == role).map(|a| a.agency_id).collect()
+            before_assignments
+                .iter()
+                .filter(|a| a.role == role)
+                .map(|a| a.agency_id)
+                .collect()
         };
         let leads = match &input.lead_agency_codes {
             Some(l) => l.clone(),
@@ -482,7 +528,9 @@ pub async fn update_task(ctx: &Context<'_>, input: UpdateTaskInput) -> ApiResult
             }
         }
         for (agency_id, role) in &wanted {
-            let held = before_assignments.iter().any(|a| a.agency_id == *agency_id && a.role == *role);
+            let held = before_assignments
+                .iter()
+                .any(|a| a.agency_id == *agency_id && a.role == *role);
             if held {
                 continue;
             }
