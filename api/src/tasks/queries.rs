@@ -311,11 +311,6 @@ pub async fn list_tasks(
         }
     })
     .await?;
-    // Later levels (an assignment's task) find these rows in the loader's cache.
-    crate::loaders::Loaders::of(ctx)
-        .task
-        .feed_many(page.items.iter().map(|(_, m)| (m.id, m.clone())))
-        .await;
     Ok(TaskConnection::new(page.map(|m| Task::new(m, list_as_of)), count))
 }
 
