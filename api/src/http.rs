@@ -190,7 +190,41 @@ async fn graphql_get(AxState(app): AxState<App>, headers: HeaderMap, uri: axum::
         },
         None => return (StatusCode::BAD_REQUEST, "Thiếu tham số query").into_response(),
     };
+    if is_mutation(&req) {
+        let body = serde_json::json!({
+            "errors": [{
+                "message": "Mutation chỉ gửi bằng POST (GET chỉ dùng cho truy vấn)",
+                "extensions": { "code": "BAD_REQUEST" }
+            }]
+        });
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "POST")],
+            Json(body),
+        )
+            .into_response();
+    }
     execute(&app, &headers, req).await
+}
+
+/// Whether the operation a request would run is a mutation (GET must only read). A
+/// document that does not parse is left to the executor, which reports it.
+fn is_mutation(req: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(doc) = async_graphql::parser::parse_query(&req.query) else {
+        return false;
+    };
+    let ty = match (&doc.operations, req.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) => {
+            // Ambiguous without a name: refuse if any of them writes.
+            ops.values()
+                .any(|op| op.node.ty == OperationType::Mutation)
+                .then_some(OperationType::Mutation)
+        }
+    };
+    ty == Some(OperationType::Mutation)
 }
 
 async fn healthz() -> &'static str {

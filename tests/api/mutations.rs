@@ -498,6 +498,16 @@ async fn an_admin_creates_a_directive_and_a_task_and_reassigns_it() {
         "CONFLICT"
     );
 
+    // A document without a number (like the seeded 2025 plan) is not a duplicate of another.
+    let d = app
+        .data(
+            r#"mutation { createDirective(input: { code: "cv-khong-so", kind: CONG_VAN, title: "Công văn chưa có số" }) {
+                directive { number } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(d["createDirective"]["directive"]["number"].is_null());
+
     let create = r#"mutation($input: CreateTaskInput!) { createTask(input: $input) {
         task { id code dueOn deadline { kind text } leads { code } coordinators { code } } } }"#;
     let input = |leads: Value, deadline: &str| {
@@ -529,7 +539,7 @@ async fn an_admin_creates_a_directive_and_a_task_and_reassigns_it() {
         assert_eq!(e["extensions"]["code"], "BAD_USER_INPUT", "{leads}");
         assert_eq!(e["extensions"]["field"], field, "{leads}: {e}");
     }
-    assert_eq!(audit_count(&app).await, 1, "only the directive was written");
+    assert_eq!(audit_count(&app).await, 2, "only the two directives were written");
 
     let d = app
         .data(create, input(json!(["so-y-te"]), "trước ngày 15/01/2027"))

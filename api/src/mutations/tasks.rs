@@ -229,14 +229,11 @@ pub async fn create_directive(
     let signer = opt_text("input.signer", input.signer.as_deref(), 200)?;
     let signer_title = opt_text("input.signerTitle", input.signer_title.as_deref(), 200)?;
     let w = Write::begin(ctx).await?;
-    let taken = directive::Entity::find()
-        .filter(
-            sea_orm::Condition::any()
-                .add(directive::Column::Code.eq(&code))
-                .add(directive::Column::Number.eq(number.clone())),
-        )
-        .count(&w.txn)
-        .await?;
+    let mut same = sea_orm::Condition::any().add(directive::Column::Code.eq(&code));
+    if let Some(n) = &number {
+        same = same.add(directive::Column::Number.eq(n));
+    }
+    let taken = directive::Entity::find().filter(same).count(&w.txn).await?;
     if taken > 0 {
         return Err(ApiError::Conflict(format!(
             "Đã có văn bản mã '{code}'{}",
