@@ -70,6 +70,11 @@ impl ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
+        // A unique index is the last word when two writers race past a check: that is a
+        // conflict the client can act on, not an internal error.
+        if let Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
+            return ApiError::Conflict("Dữ liệu trùng với một bản ghi vừa được tạo; hãy tải lại".into());
+        }
         ApiError::internal(err)
     }
 }

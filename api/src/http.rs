@@ -194,7 +194,7 @@ async fn graphql_get(AxState(app): AxState<App>, headers: HeaderMap, uri: axum::
         let body = serde_json::json!({
             "errors": [{
                 "message": "Mutation chỉ gửi bằng POST (GET chỉ dùng cho truy vấn)",
-                "extensions": { "code": "BAD_REQUEST" }
+                "extensions": { "code": "BAD_USER_INPUT" }
             }]
         });
         return (

@@ -722,3 +722,156 @@ async fn merging_ke_hoach_dau_tu_into_tai_chinh_moves_its_open_tasks_and_keeps_h
         "CONFLICT"
     );
 }
+
+#[tokio::test]
+async fn update_task_changes_only_the_role_it_is_given_on_seeded_tasks() {
+    let app = TestApp::spawn().await;
+    // Seeded tasks keep dissolved districts as holders and, after the mergers, successors
+    // holding several inherited rows; editing one role must leave all that alone.
+    let d = app
+        .data(
+            r#"{ tasks(first: 100, filter: { directiveNumber: "10/CT-UBND" }) {
+                nodes { id code leads { code } coordinators { code } assignments { id } } } }"#,
+            json!({}),
+        )
+        .await;
+    let tasks = d["tasks"]["nodes"].as_array().expect("tasks");
+    let task = tasks
+        .iter()
+        .find(|t| {
+            t["coordinators"].as_array().is_some_and(|c| {
+                c.iter()
+                    .any(|a| a["code"].as_str().is_some_and(|s| s.starts_with("ubnd-huyen")))
+            })
+        })
+        .expect("a task coordinated by districts");
+    let leads_before = task["leads"].clone();
+    let mut codes: Vec<String> = task["coordinators"]
+        .as_array()
+        .expect("coordinators")
+        .iter()
+        .map(|a| a["code"].as_str().expect("code").to_owned())
+        .collect();
+    let rows_before = task["assignments"].as_array().map(Vec::len).expect("rows");
+    codes.push("so-y-te".into());
+    let update = r#"mutation($id: ID!, $c: [String!]) { updateTask(input: { id: $id, coordinatorAgencyCodes: $c }) {
+        task { leads { code } coordinators { code } assignments { id } } } }"#;
+    let d = app.data(update, json!({ "id": task["id"], "c": codes })).await;
+    let t = &d["updateTask"]["task"];
+    assert_eq!(t["leads"], leads_before, "leads untouched");
+    let already = task["coordinators"]
+        .as_array()
+        .expect("coordinators")
+        .iter()
+        .any(|a| a["code"] == "so-y-te");
+    let added = usize::from(!already);
+    assert_eq!(
+        t["assignments"].as_array().map(Vec::len),
+        Some(rows_before + added)
+    );
+    // Adding a dissolved agency is refused, naming the entry.
+    let e = app
+        .gql(update, json!({ "id": task["id"], "c": ["so-ke-hoach-dau-tu"] }))
+        .await;
+    assert_eq!(
+        e["errors"][0]["extensions"]["field"],
+        "input.coordinatorAgencyCodes[0]"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_reviews_of_the_last_two_leads_complete_the_task() {
+    let app = TestApp::spawn().await;
+    let d = app
+        .data(r#"{ directive(number: "10/CT-UBND") { id } }"#, json!({}))
+        .await;
+    let monitor = token(Role::Monitor, None);
+    for round in 0..4 {
+        let d = app
+            .data(
+                r#"mutation($d: ID!, $code: String!) { createTask(input: { directiveId: $d, code: $code, section: "IV",
+                    title: "Hai cơ quan chủ trì", fullText: "Sở Y tế và Sở Xây dựng cùng chủ trì.",
+                    deadlineText: "trong năm 2026", leadAgencyCodes: ["so-y-te", "so-xay-dung"] }) {
+                    task { id assignments { id agency { code } } } } }"#,
+                json!({ "d": d["directive"]["id"], "code": format!("IV.{round}") }),
+            )
+            .await;
+        let task = d["createTask"]["task"].clone();
+        let mut reports = Vec::new();
+        for a in task["assignments"].as_array().expect("assignments") {
+            let agency = token(Role::Agency, a["agency"]["code"].as_str());
+            let r = app
+                .data_as(
+                    &agency,
+                    SUBMIT,
+                    report_input(
+                        a["id"].as_str().expect("id"),
+                        json!({ "done": true, "percentComplete": 100 }),
+                    ),
+                )
+                .await;
+            reports.push(r["submitProgressReport"]["progressReport"]["id"].clone());
+        }
+        let reviews = reports.iter().map(|id| {
+            app.gql_as(
+                &monitor,
+                REVIEW,
+                json!({ "input": { "id": id, "decision": "ACCEPT" } }),
+            )
+        });
+        for body in futures::future::join_all(reviews).await {
+            assert!(body.get("errors").is_none(), "{body:#}");
+        }
+        let d = app
+            .data(
+                "query($id: ID!) { task(id: $id) { completedOn } }",
+                json!({ "id": task["id"] }),
+            )
+            .await;
+        assert!(
+            !d["task"]["completedOn"].is_null(),
+            "round {round}: both leads done, so the task is"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_extensions_chain_instead_of_overwriting() {
+    let app = TestApp::spawn().await;
+    let d = app
+        .data(
+            r#"{ tasks(first: 1, filter: { dueBefore: "2025-03-31", directiveNumber: "10/CT-UBND" }) { nodes { id } } }"#,
+            json!({}),
+        )
+        .await;
+    let id = d["tasks"]["nodes"][0]["id"].clone();
+    let monitor = token(Role::Monitor, None);
+    let extend = r#"mutation($input: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $input) { task { dueOn } } }"#;
+    let tries = ["2025-09-30", "2025-12-31"].map(|date| {
+        app.gql_as(
+            &monitor,
+            extend,
+            json!({ "input": { "taskId": id, "newDueOn": date, "reason": "Lùi hạn" } }),
+        )
+    });
+    futures::future::join_all(tries).await;
+    let d = app
+        .data(
+            "query($id: ID!) { task(id: $id) { dueOn originalDueOn extensions { previousDueOn newDueOn } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        d["task"]["dueOn"], "2025-12-31",
+        "the later date wins whatever the order"
+    );
+    let ext = d["task"]["extensions"].as_array().expect("extensions");
+    let mut previous = d["task"]["originalDueOn"].clone();
+    for e in ext {
+        assert_eq!(
+            e["previousDueOn"], previous,
+            "each extension starts where the last ended: {ext:?}"
+        );
+        previous = e["newDueOn"].clone();
+    }
+}

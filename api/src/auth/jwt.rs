@@ -24,6 +24,8 @@ pub struct Claims {
     /// The agency's code, for role `agency`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agency: Option<String>,
+    /// Required: a token without it is refused by validation (which names the claim).
+    #[serde(default)]
     pub exp: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<u64>,
@@ -31,8 +33,9 @@ pub struct Claims {
     pub iat: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// One audience or several (identity providers such as Keycloak send an array).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aud: Option<String>,
+    pub aud: Option<serde_json::Value>,
 }
 
 /// Why a token was refused; the message helps the caller and never repeats the token.
@@ -56,6 +59,8 @@ pub enum TokenError {
     UnknownKey,
     #[error("Token không đúng định dạng JWT")]
     Malformed,
+    #[error("Trường trong token sai kiểu: cần `sub` và `role` là chuỗi, `exp` là số giây")]
+    BadClaims,
 }
 
 /// Public keys of one family, with the key id each came with (JWKS).
@@ -178,9 +183,7 @@ impl Verifier {
                             return Err(TokenError::MissingClaim(c.clone()));
                         }
                         ErrorKind::InvalidAlgorithm => TokenError::Algorithm(format!("{alg:?}")),
-                        ErrorKind::Json(_) => {
-                            return Err(TokenError::MissingClaim("sub/role/exp".into()));
-                        }
+                        ErrorKind::Json(_) => return Err(TokenError::BadClaims),
                         _ => TokenError::Malformed,
                     }
                 }
@@ -253,7 +256,7 @@ pub fn sign(
         nbf: None,
         iat: Some(now),
         iss: issuer.map(str::to_owned),
-        aud: audience.map(str::to_owned),
+        aud: audience.map(|a| serde_json::Value::String(a.to_owned())),
     };
     Ok(jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -276,13 +279,17 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
     let n: u64 = num
         .parse()
         .map_err(|_| format!("'{s}' is not a duration like 1h or 30m"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
         _ => return Err(format!("unknown unit in '{s}': use s, m, h or d")),
     };
+    let secs = n
+        .checked_mul(scale)
+        .filter(|s| *s <= 366 * 86_400)
+        .ok_or_else(|| format!("'{s}' is too long: at most 366 days"))?;
     if secs == 0 {
         return Err("the lifetime must be positive".into());
     }
@@ -431,6 +438,42 @@ mod tests {
     }
 
     #[test]
+    fn an_audience_array_is_accepted() {
+        let v = Verifier::new(&KeyConfig {
+            secret: Some(SECRET.into()),
+            audience: Some("chidao".into()),
+            ..Default::default()
+        })
+        .expect("verifier");
+        let enc = |aud: serde_json::Value| {
+            let claims = serde_json::json!({
+                "sub": "u", "role": "viewer", "aud": aud,
+                "exp": jsonwebtoken::get_current_timestamp() + 60,
+            });
+            jsonwebtoken::encode(
+                &Header::default(),
+                &claims,
+                &EncodingKey::from_secret(SECRET.as_bytes()),
+            )
+            .expect("encode")
+        };
+        assert!(v.verify(&enc(serde_json::json!(["account", "chidao"]))).is_ok());
+        assert_eq!(
+            v.verify(&enc(serde_json::json!(["account"]))).err(),
+            Some(TokenError::WrongAudience)
+        );
+        // A claim of the wrong type says so instead of blaming a missing claim.
+        let bad = jsonwebtoken::encode(
+            &Header::default(),
+            &serde_json::json!({ "sub": 7, "role": "viewer", "aud": "chidao",
+                                 "exp": jsonwebtoken::get_current_timestamp() + 60 }),
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .expect("encode");
+        assert_eq!(v.verify(&bad).err(), Some(TokenError::BadClaims));
+    }
+
+    #[test]
     fn short_secrets_are_refused() {
         assert!(
             Verifier::new(&KeyConfig {
@@ -450,6 +493,8 @@ mod tests {
         assert!(parse_ttl("1y").is_err());
         assert!(parse_ttl("0s").is_err());
         assert!(parse_ttl("h").is_err());
+        assert!(parse_ttl("99999999999999999d").is_err());
+        assert!(parse_ttl("400d").is_err());
     }
 
     fn fixture(name: &str) -> std::path::PathBuf {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, InputObject, SimpleObject};
 use chrono::Utc;
 use entity::{agency, agency_succession};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set};
 
 use super::{Write, audit, opt_text, require, snap};
 use crate::agencies::{Agency, transfer_open_assignments};
@@ -71,10 +71,13 @@ pub async fn merge(ctx: &Context<'_>, input: MergeAgenciesInput) -> ApiResult<Me
             format!("Không có cơ quan mã '{}'", input.successor_code.trim()),
         )
     })?;
-    if successor.valid_to.is_some_and(|end| end < effective_on) {
+    if successor.valid_to.is_some_and(|end| end < today()) {
         return Err(ApiError::bad_input(
             "input.successorCode",
-            format!("{} không còn hoạt động vào ngày hiệu lực", successor.name),
+            format!(
+                "{} không còn hoạt động; hãy chọn cơ quan đang hoạt động",
+                successor.name
+            ),
         ));
     }
     let mut dissolved = Vec::new();
@@ -96,6 +99,12 @@ pub async fn merge(ctx: &Context<'_>, input: MergeAgenciesInput) -> ApiResult<Me
                 format!("'{}' được liệt kê hai lần", a.code),
             ));
         }
+        // Locked, so two merges of one agency at once cannot both pass the check below.
+        let a = agency::Entity::find_by_id(a.id)
+            .lock_exclusive()
+            .one(&w.txn)
+            .await?
+            .ok_or_else(|| ApiError::bad_input(&path, "Cơ quan vừa bị xóa"))?;
         let earlier = agency_succession::Entity::find()
             .filter(agency_succession::Column::PredecessorId.eq(a.id))
             .one(&w.txn)

@@ -6,8 +6,8 @@ use entity::enums::{AssignmentRole, ReportState};
 use entity::{assignment, progress_report, task};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
-    TryInsertResult,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    Set, TryInsertResult,
 };
 
 use super::{Write, audit, opt_text, require, snap, text};
@@ -193,6 +193,13 @@ pub async fn submit(
 
     let w = Write::begin(ctx).await?;
     let a = visible_assignment(&w.txn, caller, assignment_id).await?;
+    // Hold the assignment row so a review completing it cannot slip in between the check
+    // that it is open and the insert (PostgreSQL; SQLite's write lock already does).
+    let a = assignment::Entity::find_by_id(a.id)
+        .lock_shared()
+        .one(&w.txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("phân công"))?;
     if !caller.scope.covers_agency(a.agency_id) {
         return Err(ApiError::Forbidden(
             "Chỉ cơ quan đang giữ phân công này (chủ trì hoặc phối hợp) mới gửi báo cáo cho nó".into(),
@@ -472,14 +479,24 @@ pub async fn review(
     )
     .await?;
 
-    let mut a = assignment::Entity::find_by_id(report.assignment_id)
+    // Lock the task, then the assignment (always in that order): two reviews finishing a
+    // task's last two leads at once must not both miss that the task is now complete.
+    // SQLite has no row locks; its service-wide write lock already serialises this.
+    let task_id = assignment::Entity::find_by_id(report.assignment_id)
         .one(&w.txn)
         .await?
-        .ok_or_else(|| ApiError::not_found("phân công"))?;
-    let mut t = task::Entity::find_by_id(a.task_id)
+        .ok_or_else(|| ApiError::not_found("phân công"))?
+        .task_id;
+    let mut t = task::Entity::find_by_id(task_id)
+        .lock_exclusive()
         .one(&w.txn)
         .await?
         .ok_or_else(|| ApiError::not_found("nhiệm vụ"))?;
+    let mut a = assignment::Entity::find_by_id(report.assignment_id)
+        .lock_exclusive()
+        .one(&w.txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("phân công"))?;
     if input.decision == ReviewDecision::Accept
         && report.done
         && a.role == AssignmentRole::Lead

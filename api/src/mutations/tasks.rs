@@ -10,7 +10,7 @@ use entity::{agency, assignment, deadline_extension, directive, progress_report,
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{Write, audit, opt_text, require, snap, text};
@@ -145,7 +145,10 @@ pub async fn extend(
     let id = decode_id(&input.task_id, NodeKind::Task, "input.taskId")?;
     let reason = text("input.reason", &input.reason, 2000)?;
     let w = Write::begin(ctx).await?;
+    // Locked: concurrent changes to one task (two extensions at once) chain instead of
+    // both starting from the same old row. SQLite's write lock already serialises them.
     let before = task::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(&w.txn)
         .await?
         .ok_or_else(|| ApiError::not_found("nhiệm vụ"))?;
@@ -358,16 +361,21 @@ pub async fn create_task(ctx: &Context<'_>, input: CreateTaskInput) -> ApiResult
         .one(&w.txn)
         .await?
         .ok_or_else(|| ApiError::not_found("văn bản"))?;
-    let siblings = task::Entity::find()
+    let taken = task::Entity::find()
         .filter(task::Column::DirectiveId.eq(directive_id))
-        .order_by_desc(task::Column::Ordinal)
-        .all(&w.txn)
+        .filter(task::Column::Code.eq(&code))
+        .count(&w.txn)
         .await?;
-    if siblings.iter().any(|t| t.code == code) {
+    if taken > 0 {
         return Err(ApiError::Conflict(format!(
             "Văn bản này đã có nhiệm vụ mã '{code}'"
         )));
     }
+    let last = task::Entity::find()
+        .filter(task::Column::DirectiveId.eq(directive_id))
+        .order_by_desc(task::Column::Ordinal)
+        .one(&w.txn)
+        .await?;
     let people = roster(&w.txn, &input.lead_agency_codes, &input.coordinator_agency_codes).await?;
     let now = Utc::now();
     let m = task::ActiveModel {
@@ -378,7 +386,7 @@ pub async fn create_task(ctx: &Context<'_>, input: CreateTaskInput) -> ApiResult
         section: Set(section),
         section_title: Set(section_title),
         item: Set(item),
-        ordinal: Set(siblings.first().map_or(0, |t| t.ordinal + 1)),
+        ordinal: Set(last.map_or(0, |t| t.ordinal + 1)),
         title: Set(title),
         full_text: Set(full_text),
         deadline_text: Set(deadline.text.clone()),
@@ -441,7 +449,10 @@ pub async fn update_task(ctx: &Context<'_>, input: UpdateTaskInput) -> ApiResult
     require(ctx, &[Role::Admin], "sửa nhiệm vụ")?;
     let id = decode_id(&input.id, NodeKind::Task, "input.id")?;
     let w = Write::begin(ctx).await?;
+    // Locked: concurrent changes to one task (two extensions at once) chain instead of
+    // both starting from the same old row. SQLite's write lock already serialises them.
     let before = task::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(&w.txn)
         .await?
         .ok_or_else(|| ApiError::not_found("nhiệm vụ"))?;
@@ -488,58 +499,18 @@ pub async fn update_task(ctx: &Context<'_>, input: UpdateTaskInput) -> ApiResult
     let after = am.update(&w.txn).await?;
 
     if input.lead_agency_codes.is_some() || input.coordinator_agency_codes.is_some() {
-        // A list left out keeps the current holders of that role.
-        let current = |role| -> Vec<i32> {
-            before_assignments
-                .iter()
-                .filter(|a| a.role == role)
-                .map(|a| a.agency_id)
-                .collect()
-        };
-        let leads = match &input.lead_agency_codes {
-            Some(l) => l.clone(),
-            None => codes_of(&w.txn, current(AssignmentRole::Lead)).await?,
-        };
-        let coordinators = match &input.coordinator_agency_codes {
-            Some(c) => c.clone(),
-            None => codes_of(&w.txn, current(AssignmentRole::Coordinator)).await?,
-        };
-        let wanted: BTreeSet<(i32, AssignmentRole)> = roster(&w.txn, &leads, &coordinators)
-            .await?
-            .into_iter()
-            .map(|(a, r)| (a.id, r))
-            .collect();
-        for a in &before_assignments {
-            if !wanted.contains(&(a.agency_id, a.role)) {
-                let reports = progress_report::Entity::find()
-                    .filter(progress_report::Column::AssignmentId.eq(a.id))
-                    .count(&w.txn)
-                    .await?;
-                if reports > 0 {
-                    return Err(ApiError::Conflict(format!(
-                        "Không bỏ được phân công đã có {reports} báo cáo (cơ quan #{}); hãy giữ cơ quan này",
-                        a.agency_id
-                    )));
-                }
-                assignment::Entity::delete_by_id(a.id).exec(&w.txn).await?;
-            }
+        if let Some(codes) = &input.lead_agency_codes {
+            replace_role(&w, id, AssignmentRole::Lead, codes, "input.leadAgencyCodes").await?;
         }
-        for (agency_id, role) in &wanted {
-            let held = before_assignments
-                .iter()
-                .any(|a| a.agency_id == *agency_id && a.role == *role);
-            if held {
-                continue;
-            }
-            let named_before = before_assignments
-                .iter()
-                .any(|a| a.original_agency_id == *agency_id && a.role == *role);
-            if named_before {
-                return Err(ApiError::Conflict(
-                    "Cơ quan này từng được giao vai trò này và đã chuyển cho cơ quan kế thừa".into(),
-                ));
-            }
-            insert_assignment(&w, id, *agency_id, *role).await?;
+        if let Some(codes) = &input.coordinator_agency_codes {
+            replace_role(
+                &w,
+                id,
+                AssignmentRole::Coordinator,
+                codes,
+                "input.coordinatorAgencyCodes",
+            )
+            .await?;
         }
         // A task whose remaining leads are all done is complete; a new open lead reopens it.
         let leads = assignment::Entity::find()
@@ -579,12 +550,88 @@ pub async fn update_task(ctx: &Context<'_>, input: UpdateTaskInput) -> ApiResult
     })
 }
 
-async fn codes_of(db: &impl ConnectionTrait, ids: Vec<i32>) -> ApiResult<Vec<String>> {
-    Ok(agency::Entity::find()
-        .filter(agency::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|a| a.code)
-        .collect())
+/// Makes the holders of `role` on a task the agencies listed, changing only what differs:
+/// holders already listed keep their rows (dissolved districts included, and a successor
+/// holding several inherited rows keeps them all); newly listed agencies must be active
+/// and not hold the other role; holders no longer listed lose their row unless it has
+/// reports (CONFLICT), which keeps who reported in the history.
+async fn replace_role(
+    w: &Write<'_>,
+    task_id: i32,
+    role: AssignmentRole,
+    codes: &[String],
+    field: &str,
+) -> ApiResult<()> {
+    if role == AssignmentRole::Lead && codes.is_empty() {
+        return Err(ApiError::bad_input(
+            field,
+            "Nhiệm vụ cần ít nhất một cơ quan chủ trì",
+        ));
+    }
+    let rows = assignment::Entity::find()
+        .filter(assignment::Column::TaskId.eq(task_id))
+        .all(&w.txn)
+        .await?;
+    let mut wanted = BTreeSet::new();
+    for (i, code) in codes.iter().enumerate() {
+        let path = format!("{field}[{i}]");
+        let c = code.trim();
+        let a = agency::Entity::find()
+            .filter(agency::Column::Code.eq(c))
+            .one(&w.txn)
+            .await?
+            .ok_or_else(|| ApiError::bad_input(&path, format!("Không có cơ quan mã '{c}'")))?;
+        let holds = |r: AssignmentRole| rows.iter().any(|x| x.agency_id == a.id && x.role == r);
+        if !wanted.insert(a.id) || holds(role) {
+            continue;
+        }
+        if a.valid_to.is_some_and(|end| end < today()) {
+            return Err(ApiError::bad_input(
+                &path,
+                format!(
+                    "{} đã giải thể hoặc sáp nhập; hãy giao cho cơ quan kế thừa",
+                    a.name
+                ),
+            ));
+        }
+        let other = match role {
+            AssignmentRole::Lead => AssignmentRole::Coordinator,
+            AssignmentRole::Coordinator => AssignmentRole::Lead,
+        };
+        if holds(other) {
+            return Err(ApiError::bad_input(
+                &path,
+                format!(
+                    "{} đã có vai trò khác trong nhiệm vụ này; bỏ vai trò đó trước",
+                    a.name
+                ),
+            ));
+        }
+        if rows
+            .iter()
+            .any(|x| x.original_agency_id == a.id && x.role == role)
+        {
+            return Err(ApiError::Conflict(format!(
+                "{} từng được giao vai trò này và đã chuyển cho cơ quan kế thừa",
+                a.name
+            )));
+        }
+        insert_assignment(w, task_id, a.id, role).await?;
+    }
+    for x in rows
+        .iter()
+        .filter(|x| x.role == role && !wanted.contains(&x.agency_id))
+    {
+        let reports = progress_report::Entity::find()
+            .filter(progress_report::Column::AssignmentId.eq(x.id))
+            .count(&w.txn)
+            .await?;
+        if reports > 0 {
+            return Err(ApiError::Conflict(format!(
+                "Không bỏ được phân công đã có {reports} báo cáo; hãy giữ cơ quan đó trong danh sách"
+            )));
+        }
+        assignment::Entity::delete_by_id(x.id).exec(&w.txn).await?;
+    }
+    Ok(())
 }

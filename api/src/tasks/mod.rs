@@ -183,6 +183,7 @@ impl DeadlineExtension {
         &self.0.reason
     }
     /// Who granted it.
+    #[graphql(guard = "crate::auth::Allow(crate::auth::READS_INTERNAL)")]
     async fn granted_by(&self) -> &str {
         &self.0.granted_by
     }
