@@ -33,6 +33,8 @@ pub fn router(state: Arc<State>) -> Router {
     let app = App { schema, state };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/export/indicators.csv", get(export_csv))
+        .route("/export/indicators.json", get(export_json))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(app)
@@ -225,6 +227,94 @@ fn is_mutation(req: &async_graphql::Request) -> bool {
         }
     };
     ty == Some(OperationType::Mutation)
+}
+
+async fn export_csv(
+    AxState(app): AxState<App>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Response {
+    export(&app, &headers, q, crate::export::Format::Csv).await
+}
+
+async fn export_json(
+    AxState(app): AxState<App>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Response {
+    export(&app, &headers, q, crate::export::Format::Json).await
+}
+
+/// The export endpoints: same bearer token and scope as GraphQL.
+async fn export(
+    app: &App,
+    headers: &HeaderMap,
+    query: Option<String>,
+    format: crate::export::Format,
+) -> Response {
+    let caller = match authenticate(&app.state, headers).await {
+        Ok(c) => c,
+        Err(e) => return unauthenticated(e),
+    };
+    let params: std::collections::HashMap<String, String> =
+        match serde_urlencoded_pairs(query.as_deref().unwrap_or_default()) {
+            Some(p) => p,
+            None => return bad_request(ApiError::bad_input("query", "Chuỗi tham số không hợp lệ")),
+        };
+    match crate::export::ExportFilter::parse(&params) {
+        Ok(filter) => crate::export::respond(app.state.db.clone(), caller.scope, filter, format),
+        Err(e) => bad_request(e),
+    }
+}
+
+/// Decodes `a=1&b=x%20y` (each name once).
+fn serde_urlencoded_pairs(q: &str) -> Option<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for (k, v) in url_pairs(q)? {
+        if out.insert(k, v).is_some() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+fn url_pairs(q: &str) -> Option<Vec<(String, String)>> {
+    let decode = |s: &str| -> Option<String> {
+        let s = s.replace('+', " ");
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'%' {
+                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            } else {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(out).ok()
+    };
+    q.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            Some((decode(k)?, decode(v)?))
+        })
+        .collect()
+}
+
+fn bad_request(e: ApiError) -> Response {
+    let mut err = serde_json::json!({ "message": e.message(), "extensions": { "code": e.code() } });
+    if let ApiError::BadUserInput { field: Some(f), .. } = &e {
+        err["extensions"]["field"] = serde_json::Value::String(f.clone());
+    }
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({ "errors": [err] })),
+    )
+        .into_response()
 }
 
 async fn healthz() -> &'static str {

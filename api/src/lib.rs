@@ -10,6 +10,7 @@ pub mod db;
 pub mod directives;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod indicators;
 pub mod loaders;

@@ -4,6 +4,7 @@
 
 mod helpers;
 mod http;
+mod indicators;
 mod mutations;
 mod read_api;
 mod schema;

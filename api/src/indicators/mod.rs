@@ -106,6 +106,58 @@ pub fn latest(values: &[indicator_value::Model]) -> Option<&indicator_value::Mod
     })
 }
 
+/// The value that stands for one period: an official figure over an estimate, then the
+/// latest recorded. The others are kept as history (superseded).
+pub fn effective_for<'a>(
+    values: &'a [indicator_value::Model],
+    period: &str,
+) -> Option<&'a indicator_value::Model> {
+    values
+        .iter()
+        .filter(|v| v.period == period)
+        .max_by_key(|v| (v.kind == entity::enums::ValueKind::Official, v.recorded_at, v.id))
+}
+
+/// Whether a value has been superseded by a later or official value of its period.
+pub fn superseded(values: &[indicator_value::Model], v: &indicator_value::Model) -> bool {
+    effective_for(values, &v.period).is_some_and(|e| e.id != v.id)
+}
+
+/// Share of the indicator's year elapsed at the end of `period` (months ÷ 12), for a
+/// straight-line path; `None` when the period is not within the indicator's year.
+pub fn year_fraction(period: &PeriodId, year: i32) -> Option<Decimal> {
+    use chrono::Datelike;
+    (period.year() == year).then(|| Decimal::from(period.calendar_range().1.month()) / Decimal::from(12))
+}
+
+/// Whether a value is on track to meet the yearly target by the end of its period.
+///
+/// * CUMULATIVE indicators (revenue, arrivals, investment): a sub-year value is the total
+///   from the start of the year (lũy kế), compared with the straight-line share of the
+///   target: Q1 against 3/12 of it, S1 against 6/12, May against 5/12.
+/// * LEVEL indicators (rates, shares, life expectancy): each value stands on its own and is
+///   compared with the full target.
+/// * A structural share (EQ, NEUTRAL) has no better side: `None`; see `deviation`.
+pub fn on_track(ind: &indicator::Model, value: Decimal, period: &PeriodId) -> Option<bool> {
+    let target = ind.target.as_deref().and_then(dec)?;
+    let comparator = ind.comparator?;
+    if ind.qualitative || ind.direction == entity::enums::Direction::Neutral || comparator == C::Eq {
+        return None;
+    }
+    let expected = match ind.measure {
+        entity::enums::Measure::Cumulative => target * year_fraction(period, ind.year)?,
+        entity::enums::Measure::Level => target,
+    };
+    // Part-way along the path, reaching the expected amount is on track even for a strict
+    // "more than" target.
+    let comparator = match comparator {
+        C::Gt if expected != target => C::Ge,
+        C::Lt if expected != target => C::Le,
+        c => c,
+    };
+    met(expected, value, Some(comparator))
+}
+
 /// A yearly socio-economic target (chỉ tiêu).
 #[derive(Clone)]
 pub struct Indicator(pub Arc<indicator::Model>);
@@ -232,12 +284,18 @@ impl Indicator {
         }
     }
     /// Recorded values, oldest period first, optionally within a period range (inclusive,
-    /// e.g. `from: "202501", to: "202512"`; statistical calendar).
+    /// e.g. `from: "202501", to: "202512"`; statistical calendar). One value per period (the
+    /// one that stands) unless `history: true`.
     async fn values(
         &self,
         ctx: &Context<'_>,
         from: Option<String>,
         to: Option<String>,
+        #[graphql(
+            default = false,
+            desc = "Include values superseded by a later or official value of the same period."
+        )]
+        history: bool,
     ) -> Result<Vec<IndicatorValue>> {
         let parse =
             |s: &Option<String>, f: &str| -> ApiResult<Option<(chrono::NaiveDate, chrono::NaiveDate)>> {
@@ -250,10 +308,10 @@ impl Indicator {
                     .transpose()
             };
         let (from, to) = (parse(&from, "from")?, parse(&to, "to")?);
-        let mut out: Vec<(chrono::NaiveDate, IndicatorValue)> = self
-            .values_all(ctx)
-            .await?
+        let all = self.values_all(ctx).await?;
+        let mut out: Vec<(chrono::NaiveDate, IndicatorValue)> = all
             .iter()
+            .filter(|v| history || !superseded(&all, v))
             .filter_map(|v| {
                 let (start, end) = PeriodId::from_str(&v.period).ok()?.calendar_range();
                 let inside = from.is_none_or(|f| start >= f.0) && to.is_none_or(|t| end <= t.1);
@@ -262,6 +320,65 @@ impl Indicator {
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.m.recorded_at.cmp(&b.1.m.recorded_at)));
         Ok(out.into_iter().map(|(_, v)| v).collect())
+    }
+    /// One point per period of `periodType`, in order, with the value that stands for it or
+    /// null: a chart needs no gap filling. The range defaults to the indicator's year;
+    /// `from`/`to` are period ids of the same type (at most 1200 points).
+    async fn series(
+        &self,
+        ctx: &Context<'_>,
+        period_type: SeriesPeriodType,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<Vec<SeriesPoint>> {
+        use crate::domain::period::PeriodType as T;
+        let t: T = period_type.into();
+        let year_start = chrono::NaiveDate::from_ymd_opt(self.0.year, 1, 1)
+            .ok_or_else(|| ApiError::bad_input("year", "Năm không hợp lệ"))?;
+        let year_end = chrono::NaiveDate::from_ymd_opt(self.0.year, 12, 31)
+            .ok_or_else(|| ApiError::bad_input("year", "Năm không hợp lệ"))?;
+        let bound = |s: &Option<String>, f: &str, default: chrono::NaiveDate| -> ApiResult<PeriodId> {
+            match s.as_deref() {
+                None => Ok(PeriodId::containing(default, t)),
+                Some(p) => {
+                    let id = PeriodId::from_str(p).map_err(|e| ApiError::bad_input(f, e.to_string()))?;
+                    if id.period_type() != t {
+                        return Err(ApiError::bad_input(
+                            f,
+                            format!("`{f}` phải là kỳ loại {}", t.as_str()),
+                        ));
+                    }
+                    Ok(id)
+                }
+            }
+        };
+        let (first, last) = (bound(&from, "from", year_start)?, bound(&to, "to", year_end)?);
+        let periods = PeriodId::range(first, last).map_err(|e| ApiError::bad_input("to", e.to_string()))?;
+        let all = self.values_all(ctx).await?;
+        Ok(periods
+            .into_iter()
+            .map(|p| {
+                let key = p.to_string();
+                let value = effective_for(&all, &key).map(|v| IndicatorValue::new(v.clone(), self.0.clone()));
+                let (start, end) = p.calendar_range();
+                SeriesPoint {
+                    period: key,
+                    start: crate::scalars::Date(start),
+                    end: crate::scalars::Date(end),
+                    value,
+                }
+            })
+            .collect())
+    }
+    /// Whether the value that stands now is on track for the yearly target (see
+    /// `IndicatorValue.onTrack`); null without a value, for a structural share or a
+    /// qualitative target.
+    async fn on_track(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        let values = self.values_all(ctx).await?;
+        Ok(latest(&values).and_then(|v| {
+            let period = PeriodId::from_str(&v.period).ok()?;
+            on_track(&self.0, dec(&v.value)?, &period)
+        }))
     }
     /// The value that stands now: the latest period, official over estimate.
     async fn latest_value(&self, ctx: &Context<'_>) -> Result<Option<IndicatorValue>> {
@@ -330,6 +447,30 @@ impl IndicatorValue {
         let target = self.indicator.target.as_deref().and_then(dec)?;
         achievement(target, dec(&self.m.value)?, self.indicator.comparator)
     }
+    /// Whether this value is on track for the yearly target by the end of its period: for
+    /// cumulative indicators a sub-year value is the total since 1 January, compared with the
+    /// straight-line share of the target (Q1: 3/12); level indicators compare with the full
+    /// target; null for a structural share or a qualitative target.
+    async fn on_track(&self) -> Option<bool> {
+        let period = PeriodId::from_str(&self.m.period).ok()?;
+        on_track(&self.indicator, dec(&self.m.value)?, &period)
+    }
+    /// Whether a later or official value of the same period replaced this one (it is kept
+    /// as history).
+    async fn superseded(&self, ctx: &Context<'_>) -> Result<bool> {
+        let values = Loaders::of(ctx)
+            .indicator_values
+            .load_one(self.indicator.id)
+            .await
+            .map_err(load_err)?
+            .unwrap_or_default();
+        Ok(superseded(&values, &self.m))
+    }
+    /// Who recorded it (the token's subject). Internal: not shown to viewers.
+    #[graphql(guard = "crate::auth::Allow(crate::auth::READS_INTERNAL)")]
+    async fn recorded_by(&self) -> &str {
+        &self.m.recorded_by
+    }
     /// Whether this value meets the target by its comparator.
     async fn met(&self) -> Option<bool> {
         let target = self.indicator.target.as_deref().and_then(dec)?;
@@ -340,6 +481,33 @@ impl IndicatorValue {
         let target = self.indicator.target.as_deref().and_then(dec)?;
         Some(crate::scalars::Decimal(dec(&self.m.value)? - target))
     }
+}
+
+/// Period types of a series.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::period::PeriodType")]
+pub enum SeriesPeriodType {
+    /// Months (`202501`).
+    Month,
+    /// Quarters (`2025Q1`).
+    Quarter,
+    /// Half years (`2025S1`).
+    Half,
+    /// Years (`2025`).
+    Year,
+}
+
+/// One period of a series and the value that stands for it.
+#[derive(async_graphql::SimpleObject)]
+pub struct SeriesPoint {
+    /// Period id.
+    pub period: String,
+    /// First day of the period.
+    pub start: crate::scalars::Date,
+    /// Last day of the period.
+    pub end: crate::scalars::Date,
+    /// The value that stands for the period (official over estimate), or null.
+    pub value: Option<IndicatorValue>,
 }
 
 /// Filter of `indicators`.
