@@ -291,11 +291,7 @@ impl Indicator {
         ctx: &Context<'_>,
         from: Option<String>,
         to: Option<String>,
-        #[graphql(
-            default = false,
-            desc = "Include values superseded by a later or official value of the same period."
-        )]
-        history: bool,
+        #[graphql(default = false)] history: bool,
     ) -> Result<Vec<IndicatorValue>> {
         let parse =
             |s: &Option<String>, f: &str| -> ApiResult<Option<(chrono::NaiveDate, chrono::NaiveDate)>> {
