@@ -567,15 +567,16 @@ pub async fn list_indicators(
             .filter(Caller::of(ctx).scope.indicator_values())
             .all(db)
             .await?;
+        let mut by_indicator: std::collections::HashMap<i32, Vec<indicator_value::Model>> =
+            std::collections::HashMap::new();
+        for v in values {
+            by_indicator.entry(v.indicator_id).or_default().push(v);
+        }
         let below: Vec<i32> = candidates
             .iter()
             .filter(|m| {
-                let mine: Vec<_> = values
-                    .iter()
-                    .filter(|v| v.indicator_id == m.id)
-                    .cloned()
-                    .collect();
-                let a = latest(&mine)
+                let mine = by_indicator.get(&m.id).map(Vec::as_slice).unwrap_or_default();
+                let a = latest(mine)
                     .and_then(|v| dec(&v.value))
                     .and_then(|v| achievement(m.target.as_deref().and_then(dec)?, v, m.comparator));
                 a.is_some_and(|a| a < limit)
