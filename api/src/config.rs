@@ -46,6 +46,55 @@ pub struct Settings {
     #[arg(long, env = "JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
 
+    /// Maximum lexical tokens in a GraphQL document.
+    #[arg(long, env = "CHIDAO_MAX_TOKENS", default_value_t = 2000)]
+    pub max_tokens: usize,
+
+    /// Maximum nesting depth of a GraphQL operation.
+    #[arg(long, env = "CHIDAO_MAX_DEPTH", default_value_t = 12)]
+    pub max_depth: usize,
+
+    /// Maximum aliased fields in a GraphQL document.
+    #[arg(long, env = "CHIDAO_MAX_ALIASES", default_value_t = 20)]
+    pub max_aliases: usize,
+
+    /// Maximum directive uses in a GraphQL document.
+    #[arg(long, env = "CHIDAO_MAX_DIRECTIVES", default_value_t = 50)]
+    pub max_directives: usize,
+
+    /// Maximum estimated cost (each field 1; a connection multiplies its children by `first`).
+    #[arg(long, env = "CHIDAO_MAX_COST", default_value_t = 100_000)]
+    pub max_cost: u64,
+
+    /// Maximum operations in a batched request; 0 turns batching off.
+    #[arg(long, env = "CHIDAO_MAX_BATCH", default_value_t = 0)]
+    pub max_batch: usize,
+
+    /// Maximum request body in bytes.
+    #[arg(long, env = "CHIDAO_MAX_BODY_BYTES", default_value_t = 262_144)]
+    pub max_body_bytes: usize,
+
+    /// Answer introspection queries (authenticated callers only).
+    #[arg(long, env = "CHIDAO_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub introspection: bool,
+
+    /// Requests a minute per token subject (or per IP without a token); 0 turns it off.
+    #[arg(long, env = "CHIDAO_RATE_PER_MINUTE", default_value_t = 600)]
+    pub rate_per_minute: u32,
+
+    /// Burst allowed above the per-minute rate.
+    #[arg(long, env = "CHIDAO_RATE_BURST", default_value_t = 100)]
+    pub rate_burst: u32,
+
+    /// Browser origins allowed by CORS, comma-separated (e.g. https://dichvucong.laocai.gov.vn).
+    #[arg(long, env = "CHIDAO_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Seconds before a request is cut off with 408.
+    #[arg(long, env = "CHIDAO_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
     /// Development mode: with no key configured, make one and print a token per role.
     #[arg(long, env = "CHIDAO_DEV", global = true, action = clap::ArgAction::SetTrue,
           value_parser = clap::builder::BoolishValueParser::new())]
@@ -53,6 +102,19 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The request limits.
+    pub fn limits(&self) -> crate::limits::Limits {
+        crate::limits::Limits {
+            max_tokens: self.max_tokens,
+            max_depth: self.max_depth,
+            max_aliases: self.max_aliases,
+            max_directives: self.max_directives,
+            max_cost: self.max_cost,
+            max_batch: self.max_batch,
+            max_body_bytes: self.max_body_bytes,
+        }
+    }
+
     /// The token keys and claims to check.
     pub fn keys(&self) -> crate::auth::jwt::KeyConfig {
         crate::auth::jwt::KeyConfig {

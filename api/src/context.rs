@@ -22,6 +22,18 @@ pub struct State {
     pub write_lock: Option<tokio::sync::Mutex<()>>,
     /// `--dev`: field suggestions and other conveniences for local work.
     pub dev: bool,
+    /// Request limits checked before execution.
+    pub limits: crate::limits::Limits,
+    /// Whether introspection is answered.
+    pub introspection: bool,
+    /// Per-subject / per-IP rate limit; `None` when off.
+    pub rate_limit: Option<crate::metrics::RateLimit>,
+    /// Prometheus metrics.
+    pub metrics: crate::metrics::Metrics,
+    /// Origins allowed by CORS (none: no CORS headers).
+    pub cors_origins: Vec<String>,
+    /// Per-request timeout.
+    pub request_timeout: std::time::Duration,
 }
 
 impl State {

@@ -3,14 +3,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::State as AxState;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sea_orm::ConnectionTrait;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -18,47 +19,44 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{Principal, Role, Scope};
 use crate::context::{Caller, State};
 use crate::error::ApiError;
-use crate::loaders::Loaders;
 use crate::schema::ChidaoSchema;
 
 #[derive(Clone)]
-struct App {
-    schema: ChidaoSchema,
-    state: Arc<State>,
+pub(crate) struct App {
+    pub(crate) schema: ChidaoSchema,
+    pub(crate) state: Arc<State>,
 }
 
 /// The router of the whole service.
 pub fn router(state: Arc<State>) -> Router {
     let schema = crate::schema::build(state.clone());
+    let limits = state.limits.clone();
+    let timeout = state.request_timeout;
+    let cors = cors_layer(&state.cors_origins);
     let app = App { schema, state };
     Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql", get(crate::graphql_http::get).post(crate::graphql_http::post))
         .route("/export/indicators.csv", get(export_csv))
         .route("/export/indicators.json", get(export_json))
+        .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(app)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
-        .layer(TraceLayer::new_for_http())
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(cors)
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-async fn execute(app: &App, headers: &HeaderMap, req: async_graphql::Request) -> Response {
-    let caller = match authenticate(&app.state, headers).await {
-        Ok(c) => c,
-        Err(e) => return unauthenticated(e),
-    };
-    let loaders = Loaders::new(&app.state.db, &caller.scope, app.state.loader_delay);
-    let req = req.data(caller).data(loaders);
-    GraphQLResponse::from(app.schema.execute(req).await).into_response()
-}
-
 /// A refused token: 401 with a GraphQL error body, so clients handle it like any error.
-fn unauthenticated(e: ApiError) -> Response {
+pub(crate) fn unauthenticated(e: ApiError) -> Response {
     let message = e.message();
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": e.code() } }]
@@ -173,62 +171,6 @@ async fn agency_of_token(db: &sea_orm::DatabaseConnection, code: &str) -> Result
     Ok(a.id)
 }
 
-async fn graphql_post(AxState(app): AxState<App>, headers: HeaderMap, req: GraphQLRequest) -> Response {
-    execute(&app, &headers, req.into_inner()).await
-}
-
-async fn graphql_get(AxState(app): AxState<App>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
-    if wants_html && uri.query().is_none_or(|q| !q.contains("query=")) {
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
-    }
-    let req = match uri.query() {
-        Some(q) => match async_graphql::http::parse_query_string(q) {
-            Ok(r) => r,
-            Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-        },
-        None => return (StatusCode::BAD_REQUEST, "Thiếu tham số query").into_response(),
-    };
-    if is_mutation(&req) {
-        let body = serde_json::json!({
-            "errors": [{
-                "message": "Mutation chỉ gửi bằng POST (GET chỉ dùng cho truy vấn)",
-                "extensions": { "code": "BAD_USER_INPUT" }
-            }]
-        });
-        return (
-            StatusCode::METHOD_NOT_ALLOWED,
-            [(header::ALLOW, "POST")],
-            Json(body),
-        )
-            .into_response();
-    }
-    execute(&app, &headers, req).await
-}
-
-/// Whether the operation a request would run is a mutation (GET must only read). A
-/// document that does not parse is left to the executor, which reports it.
-fn is_mutation(req: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(doc) = async_graphql::parser::parse_query(&req.query) else {
-        return false;
-    };
-    let ty = match (&doc.operations, req.operation_name.as_deref()) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) => {
-            // Ambiguous without a name: refuse if any of them writes.
-            ops.values()
-                .any(|op| op.node.ty == OperationType::Mutation)
-                .then_some(OperationType::Mutation)
-        }
-    };
-    ty == Some(OperationType::Mutation)
-}
-
 async fn export_csv(
     AxState(app): AxState<App>,
     headers: HeaderMap,
@@ -278,7 +220,7 @@ fn serde_urlencoded_pairs(q: &str) -> Option<std::collections::HashMap<String, S
     Some(out)
 }
 
-fn url_pairs(q: &str) -> Option<Vec<(String, String)>> {
+pub(crate) fn url_pairs(q: &str) -> Option<Vec<(String, String)>> {
     let decode = |s: &str| -> Option<String> {
         let s = s.replace('+', " ");
         let bytes = s.as_bytes();
@@ -313,6 +255,42 @@ fn bad_request(e: ApiError) -> Response {
     (
         StatusCode::BAD_REQUEST,
         Json(serde_json::json!({ "errors": [err] })),
+    )
+        .into_response()
+}
+
+async fn metrics(AxState(app): AxState<App>) -> Response {
+    crate::metrics::render(&app.state)
+}
+
+/// CORS for the portals' origins only; none configured: no CORS headers (same-origin only).
+fn cors_layer(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(list))
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// A panic outside a resolver (resolvers are caught in `graphql_http`): a JSON INTERNAL
+/// error with no detail; the log has it.
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %what, "handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(serde_json::json!({ "errors": [{ "message": "Lỗi hệ thống, vui lòng thử lại sau", "extensions": { "code": "INTERNAL" } }] })),
     )
         .into_response()
 }

@@ -11,9 +11,12 @@ pub mod directives;
 pub mod domain;
 pub mod error;
 pub mod export;
+pub mod graphql_http;
 pub mod http;
 pub mod indicators;
+pub mod limits;
 pub mod loaders;
+pub mod metrics;
 pub mod mutations;
 pub mod relay;
 pub mod reports;
@@ -72,6 +75,12 @@ impl Application {
                 verifier,
                 write_lock: (db_backend == sea_orm::DbBackend::Sqlite).then(|| tokio::sync::Mutex::new(())),
                 dev: settings.dev,
+                limits: settings.limits(),
+                introspection: settings.introspection,
+                rate_limit: metrics::RateLimit::new(settings.rate_per_minute, settings.rate_burst),
+                metrics: metrics::Metrics::default(),
+                cors_origins: settings.cors_origins.clone(),
+                request_timeout: std::time::Duration::from_secs(settings.request_timeout_secs.max(1)),
             }),
             dev_secret,
         })
@@ -121,9 +130,12 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = http::router(self.state.clone());
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
     }
 }
 

@@ -302,9 +302,20 @@ impl Query {
 
 /// Builds the schema. Per-request data (`Caller`, `Loaders`) is added by the HTTP layer.
 pub fn build(state: Arc<State>) -> ChidaoSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
-        .data(state)
-        .finish()
+    let limits = state.limits.clone();
+    let mut b = Schema::build(Query, Mutation, EmptySubscription)
+        // Backstops behind the checks of `graphql_http` (which run first and name the limit).
+        .limit_depth(limits.max_depth + 2)
+        .limit_directives(limits.max_directives)
+        .limit_recursive_depth(64);
+    if !state.dev {
+        // "Did you mean …" hints map a private schema for a stranger; only in --dev.
+        b = b.disable_suggestions();
+    }
+    if !state.introspection {
+        b = b.disable_introspection();
+    }
+    b.data(state).finish()
 }
 
 /// The SDL other systems build against (`schema/schema.graphql` is its committed copy).

@@ -190,6 +190,20 @@ impl TestApp {
             jwt_jwks_file: None,
             jwt_issuer: None,
             jwt_audience: None,
+            max_tokens: 2000,
+            max_depth: 12,
+            max_aliases: 20,
+            max_directives: 50,
+            max_cost: 100_000,
+            max_batch: 0,
+            max_body_bytes: 262_144,
+            introspection: true,
+            // Off in tests (they fire hundreds of requests with one token); the rate-limit
+            // test turns it on.
+            rate_per_minute: 0,
+            rate_burst: 100,
+            cors_origins: Vec::new(),
+            request_timeout_secs: 30,
             dev: false,
         };
         tune(&mut settings);

@@ -1,0 +1,500 @@
+//! GraphQL over HTTP (the GraphQL-over-HTTP spec), in front of async-graphql: content
+//! negotiation, status codes, GET for queries only, JSON bodies only, batching off by
+//! default, and the request limits of `limits.rs` checked before anything executes.
+//!
+//! * `Accept: application/graphql-response+json` gets that media type and spec status
+//!   codes: 400 when the request or document is invalid (nothing executed), 200 otherwise.
+//! * `Accept: application/json` (or none, or `*/*`) gets `application/json` and 200 for any
+//!   well-formed GraphQL request, as the spec's legacy watershed requires; a request that
+//!   is not GraphQL at all (bad JSON, no `query`) is 400.
+//! * Anything else in `Accept` is 406. A body that is not `application/json` is 415 (a
+//!   `text/plain` POST would otherwise be a CSRF door). A mutation by GET is 405.
+
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{ServerError, Variables};
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use futures::FutureExt;
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::http::{App, authenticate, unauthenticated};
+use crate::loaders::Loaders;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+/// The response media type the client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `application/graphql-response+json`: spec status codes.
+    GraphqlResponse,
+    /// `application/json`: 200 for every well-formed GraphQL request.
+    Json,
+}
+
+/// Picks the response media type from `Accept` (first acceptable in the client's order,
+/// ignoring q-values below zero).
+pub fn negotiate(headers: &HeaderMap) -> Option<Mode> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(Mode::Json);
+    };
+    if accept.trim().is_empty() {
+        return Some(Mode::Json);
+    }
+    let mut best: Option<(f32, usize, Mode)> = None;
+    for (i, part) in accept.split(',').enumerate() {
+        let mut bits = part.split(';');
+        let media = bits.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = bits
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .filter_map(|q| q.parse::<f32>().ok())
+            .next()
+            .unwrap_or(1.0);
+        if q <= 0.0 {
+            continue;
+        }
+        let mode = match media.as_str() {
+            GRAPHQL_RESPONSE => Mode::GraphqlResponse,
+            "application/json" | "application/*" | "*/*" => Mode::Json,
+            _ => continue,
+        };
+        if best.is_none_or(|(bq, _, _)| q > bq) {
+            best = Some((q, i, mode));
+        }
+    }
+    best.map(|(_, _, m)| m)
+}
+
+fn content_type(mode: Mode) -> HeaderValue {
+    HeaderValue::from_static(match mode {
+        Mode::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+        Mode::Json => "application/json; charset=utf-8",
+    })
+}
+
+/// A response made only of errors (nothing executed).
+fn errors(
+    mode: Mode,
+    status: StatusCode,
+    errs: Vec<ApiError>,
+    extra: &[(header::HeaderName, &'static str)],
+) -> Response {
+    let errs: Vec<Value> = errs
+        .iter()
+        .map(|e| {
+            let mut ext = json!({ "code": e.code() });
+            if let ApiError::BadUserInput { field: Some(f), .. } = e {
+                ext["field"] = Value::String(f.clone());
+            }
+            json!({ "message": e.message(), "extensions": ext })
+        })
+        .collect();
+    let mut res = (status, axum::Json(json!({ "errors": errs }))).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, content_type(mode));
+    for (k, v) in extra {
+        res.headers_mut().insert(k.clone(), HeaderValue::from_static(v));
+    }
+    res
+}
+
+/// A request that is not a GraphQL-over-HTTP request: 400 in both modes.
+fn malformed(mode: Mode, msg: &str) -> Response {
+    errors(
+        mode,
+        StatusCode::BAD_REQUEST,
+        vec![ApiError::BadUserInput {
+            message: msg.to_owned(),
+            field: None,
+        }],
+        &[],
+    )
+}
+
+/// The parameters of one GraphQL request, checked for shape.
+struct Params {
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<serde_json::Map<String, Value>>,
+}
+
+fn params(v: &Value) -> Result<Params, &'static str> {
+    let Value::Object(o) = v else {
+        return Err("Thân yêu cầu phải là một đối tượng JSON {\"query\": …}");
+    };
+    let query = match o.get("query") {
+        Some(Value::String(q)) => q.clone(),
+        Some(_) => return Err("`query` phải là chuỗi"),
+        None => return Err("Thiếu `query`"),
+    };
+    let operation_name = match o.get("operationName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err("`operationName` phải là chuỗi"),
+    };
+    let variables = match o.get("variables") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => Some(m.clone()),
+        Some(_) => return Err("`variables` phải là đối tượng JSON"),
+    };
+    match o.get("extensions") {
+        None | Some(Value::Null) | Some(Value::Object(_)) => {}
+        Some(_) => return Err("`extensions` phải là đối tượng JSON"),
+    }
+    Ok(Params {
+        query,
+        operation_name,
+        variables,
+    })
+}
+
+/// Checks limits and builds the async-graphql request; `Err` is a refusal (nothing runs).
+fn prepare(app: &App, p: Params, method: &Method) -> Result<async_graphql::Request, (StatusCode, ApiError)> {
+    let limits = &app.state.limits;
+    crate::limits::check_tokens(&p.query, limits).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
+    let vars = Variables::from_json(Value::Object(p.variables.unwrap_or_default()));
+    if let Ok(doc) = async_graphql::parser::parse_query(&p.query) {
+        crate::limits::check_document(&doc, p.operation_name.as_deref(), &vars, limits)
+            .map_err(|e| (StatusCode::BAD_REQUEST, e))?;
+        if method == Method::GET && is_mutation(&doc, p.operation_name.as_deref()) {
+            return Err((
+                StatusCode::METHOD_NOT_ALLOWED,
+                ApiError::BadUserInput {
+                    message: "Mutation chỉ gửi bằng POST (GET chỉ dùng cho truy vấn)".into(),
+                    field: None,
+                },
+            ));
+        }
+    }
+    // A document that does not parse goes on to async-graphql, which reports where.
+    let mut req = async_graphql::Request::new(p.query).variables(vars);
+    if let Some(name) = p.operation_name {
+        req = req.operation_name(name);
+    }
+    if !app.state.introspection {
+        req = req.disable_introspection();
+    }
+    Ok(req)
+}
+
+fn is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, name: Option<&str>) -> bool {
+    use async_graphql::parser::types::OperationType;
+    doc.operations.iter().any(|(n, op)| {
+        op.node.ty == OperationType::Mutation && (name.is_none() || n.map(|n| n.as_str()) == name)
+    })
+}
+
+/// Whether a response is a request error (parse or validation: no data, no path).
+fn is_request_error(res: &async_graphql::Response) -> bool {
+    !res.errors.is_empty()
+        && matches!(res.data, async_graphql::Value::Null)
+        && res.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// Runs one operation, catching a panic as an INTERNAL error (the worker survives).
+async fn run(
+    app: &App,
+    caller: &crate::context::Caller,
+    req: async_graphql::Request,
+) -> async_graphql::Response {
+    let loaders = Loaders::new(&app.state.db, &caller.scope, app.state.loader_delay);
+    let caller = crate::context::Caller {
+        principal: caller.principal.clone(),
+        scope: caller.scope.clone(),
+        request_id: caller.request_id.clone(),
+    };
+    let request_id = caller.request_id.clone();
+    let req = req.data(caller).data(loaders);
+    match AssertUnwindSafe(app.schema.execute(req)).catch_unwind().await {
+        Ok(res) => res,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(request_id = request_id.as_deref().unwrap_or(""), panic = %what, "resolver panicked");
+            let mut err = ServerError::new(
+                ApiError::Internal(Box::new(std::io::Error::other("panic"))).message(),
+                None,
+            );
+            err.extensions = Some({
+                let mut ext = async_graphql::ErrorExtensionValues::default();
+                ext.set("code", "INTERNAL");
+                if let Some(id) = &request_id {
+                    ext.set("requestId", id.as_str());
+                }
+                ext
+            });
+            async_graphql::Response::from_errors(vec![err])
+        }
+    }
+}
+
+fn respond(mode: Mode, body: Value, request_error: bool) -> Response {
+    let status = if request_error && mode == Mode::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut res = (status, axum::Json(body)).into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, content_type(mode));
+    res
+}
+
+/// Handles one or more parsed request objects for an authenticated caller.
+async fn handle(
+    app: &App,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+    mode: Mode,
+    method: Method,
+    body: Value,
+) -> Response {
+    let started = Instant::now();
+    let batch = match &body {
+        Value::Array(items) => {
+            let max = app.state.limits.max_batch;
+            if max == 0 {
+                return errors(
+                    mode,
+                    StatusCode::BAD_REQUEST,
+                    vec![ApiError::BadUserInput {
+                        message: "Không hỗ trợ gửi nhiều truy vấn trong một yêu cầu (batching tắt)".into(),
+                        field: None,
+                    }],
+                    &[],
+                );
+            }
+            if items.is_empty() || items.len() > max {
+                return errors(
+                    mode,
+                    StatusCode::BAD_REQUEST,
+                    vec![ApiError::TooComplex(format!(
+                        "Một lô có từ 1 đến {max} truy vấn (maxBatch)"
+                    ))],
+                    &[],
+                );
+            }
+            true
+        }
+        _ => false,
+    };
+    let items: Vec<Value> = match body {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    let mut prepared = Vec::with_capacity(items.len());
+    for item in &items {
+        match params(item) {
+            Ok(p) => prepared.push(p),
+            Err(msg) => return malformed(mode, msg),
+        }
+    }
+    if !headers.contains_key(header::AUTHORIZATION)
+        && let Some(res) = crate::metrics::rate_limited(&app.state, &format!("ip:{ip}"))
+    {
+        return res;
+    }
+    let caller = match authenticate(&app.state, headers).await {
+        Ok(c) => c,
+        Err(e) => return unauthenticated(e),
+    };
+    if let Some(res) = crate::metrics::rate_limited(&app.state, &format!("sub:{}", caller.principal.subject))
+    {
+        return res;
+    }
+    let mut out = Vec::with_capacity(prepared.len());
+    let mut request_error = false;
+    for p in prepared {
+        let op = p.operation_name.clone().unwrap_or_default();
+        let res = match prepare(app, p, &method) {
+            Ok(req) => run(app, &caller, req).await,
+            Err((status, e)) if !batch => {
+                app.state
+                    .metrics
+                    .observe(&op, caller.principal.role, &[e.code()], started);
+                return errors(
+                    mode,
+                    status,
+                    vec![e],
+                    if status == StatusCode::METHOD_NOT_ALLOWED {
+                        &[(header::ALLOW, "POST")]
+                    } else {
+                        &[]
+                    },
+                );
+            }
+            Err((_, e)) => async_graphql::Response::from_errors(vec![
+                async_graphql::Error::from(e).into_server_error(Default::default()),
+            ]),
+        };
+        request_error |= is_request_error(&res);
+        let codes: Vec<&str> = res
+            .errors
+            .iter()
+            .map(|e| {
+                e.extensions
+                    .as_ref()
+                    .and_then(|x| x.get("code"))
+                    .and_then(|v| match v {
+                        async_graphql::Value::String(s) => Some(s.as_str()),
+                        _ => None,
+                    })
+                    .unwrap_or("GRAPHQL_VALIDATION_FAILED")
+            })
+            .collect();
+        app.state
+            .metrics
+            .observe(&op, caller.principal.role, &codes, started);
+        tracing::info!(
+            request_id = caller.request_id.as_deref().unwrap_or(""),
+            operation = op.as_str(),
+            role = caller.principal.role.as_str(),
+            agency = caller.principal.agency_id.unwrap_or_default(),
+            errors = ?codes,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "graphql"
+        );
+        out.push(
+            serde_json::to_value(&res)
+                .unwrap_or_else(|_| json!({ "errors": [{ "message": "Lỗi hệ thống" }] })),
+        );
+    }
+    let body = if batch {
+        Value::Array(out)
+    } else {
+        out.pop().unwrap_or(Value::Null)
+    };
+    respond(mode, body, request_error && !batch)
+}
+
+/// `POST /graphql`.
+pub(crate) async fn post(
+    AxState(app): AxState<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(mode) = negotiate(&headers) else {
+        return errors(
+            Mode::Json,
+            StatusCode::NOT_ACCEPTABLE,
+            vec![ApiError::BadUserInput {
+                message: format!("Chỉ trả về {GRAPHQL_RESPONSE} hoặc application/json"),
+                field: None,
+            }],
+            &[],
+        );
+    };
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if ct != "application/json" {
+        return errors(
+            mode,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            vec![ApiError::BadUserInput {
+                message: "Content-Type phải là application/json".into(),
+                field: None,
+            }],
+            &[],
+        );
+    }
+    let body: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(_) => return malformed(mode, "Thân yêu cầu không phải JSON hợp lệ"),
+    };
+    handle(&app, &headers, peer.ip(), mode, Method::POST, body).await
+}
+
+/// `GET /graphql`: GraphiQL for a browser, queries for everyone else.
+pub(crate) async fn get(
+    AxState(app): AxState<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let pairs = match uri.query() {
+        Some(q) => match crate::http::url_pairs(q) {
+            Some(p) => p,
+            None => return malformed(Mode::Json, "Chuỗi tham số không hợp lệ"),
+        },
+        None => Vec::new(),
+    };
+    let has_query = pairs.iter().any(|(k, _)| k == "query");
+    if accept.contains("text/html") && !has_query {
+        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+    }
+    let Some(mode) = negotiate(&headers) else {
+        return errors(
+            Mode::Json,
+            StatusCode::NOT_ACCEPTABLE,
+            vec![ApiError::BadUserInput {
+                message: format!("Chỉ trả về {GRAPHQL_RESPONSE} hoặc application/json"),
+                field: None,
+            }],
+            &[],
+        );
+    };
+    let mut obj = serde_json::Map::new();
+    for (k, v) in pairs {
+        let value = match k.as_str() {
+            "query" | "operationName" => Value::String(v),
+            "variables" | "extensions" => match serde_json::from_str(&v) {
+                Ok(j) => j,
+                Err(_) => return malformed(mode, "`variables` phải là JSON"),
+            },
+            _ => continue,
+        };
+        obj.insert(k, value);
+    }
+    handle(&app, &headers, peer.ip(), mode, Method::GET, Value::Object(obj)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &str) -> Option<Mode> {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(v).expect("header"));
+        negotiate(&h)
+    }
+
+    #[test]
+    fn accept_is_negotiated() {
+        assert_eq!(negotiate(&HeaderMap::new()), Some(Mode::Json));
+        assert_eq!(accept("application/json"), Some(Mode::Json));
+        assert_eq!(
+            accept("application/graphql-response+json"),
+            Some(Mode::GraphqlResponse)
+        );
+        assert_eq!(
+            accept("application/graphql-response+json, application/json;q=0.9"),
+            Some(Mode::GraphqlResponse)
+        );
+        assert_eq!(
+            accept("application/json;q=0.5, application/graphql-response+json"),
+            Some(Mode::GraphqlResponse)
+        );
+        assert_eq!(accept("*/*"), Some(Mode::Json));
+        assert_eq!(accept("text/html"), None);
+        assert_eq!(accept("application/json;q=0"), None);
+    }
+}
