@@ -154,11 +154,24 @@ fn params(v: &Value) -> Result<Params, &'static str> {
 }
 
 /// Checks limits and builds the async-graphql request; `Err` is a refusal (nothing runs).
-fn prepare(app: &App, p: Params, method: &Method) -> Result<async_graphql::Request, (StatusCode, ApiError)> {
+fn prepare(
+    app: &App,
+    p: Params,
+    method: &Method,
+    op: &mut String,
+) -> Result<async_graphql::Request, (StatusCode, ApiError)> {
     let limits = &app.state.limits;
     crate::limits::check_tokens(&p.query, limits).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
     let vars = Variables::from_json(Value::Object(p.variables.unwrap_or_default()));
     if let Ok(doc) = async_graphql::parser::parse_query(&p.query) {
+        if op.is_empty()
+            && let async_graphql::parser::types::DocumentOperations::Multiple(ops) = &doc.operations
+            && ops.len() == 1
+            && let Some(name) = ops.keys().next()
+        {
+            // The name a log or dashboard shows, for a single named operation.
+            *op = name.to_string();
+        }
         crate::limits::check_document(&doc, p.operation_name.as_deref(), &vars, limits)
             .map_err(|e| (StatusCode::BAD_REQUEST, e))?;
         if method == Method::GET && is_mutation(&doc, p.operation_name.as_deref()) {
@@ -189,6 +202,25 @@ fn is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, name: Opt
     })
 }
 
+/// Gives every error a stable `extensions.code`: errors of the document itself (which
+/// async-graphql leaves without one) get `fallback`.
+fn label_errors(body: &mut Value, fallback: Option<&str>) {
+    let Some(Value::Array(errs)) = body.get_mut("errors") else {
+        return;
+    };
+    for e in errs {
+        if e.get("extensions").and_then(|x| x.get("code")).is_some() {
+            continue;
+        }
+        let code = fallback.unwrap_or("GRAPHQL_VALIDATION_FAILED");
+        if let Value::Object(o) = e
+            && let Value::Object(x) = o.entry("extensions").or_insert_with(|| json!({}))
+        {
+            x.insert("code".into(), Value::String(code.into()));
+        }
+    }
+}
+
 /// Whether a response is a request error (parse or validation: no data, no path).
 fn is_request_error(res: &async_graphql::Response) -> bool {
     !res.errors.is_empty()
@@ -210,7 +242,16 @@ async fn run(
     };
     let request_id = caller.request_id.clone();
     let req = req.data(caller).data(loaders);
-    match AssertUnwindSafe(app.schema.execute(req)).catch_unwind().await {
+    catching(app.schema.execute(req), request_id.as_deref()).await
+}
+
+/// Awaits an execution, turning a panic into an INTERNAL error that carries the request id
+/// (the detail goes to the log under the same id); the worker lives on.
+pub(crate) async fn catching(
+    fut: impl std::future::Future<Output = async_graphql::Response>,
+    request_id: Option<&str>,
+) -> async_graphql::Response {
+    match AssertUnwindSafe(fut).catch_unwind().await {
         Ok(res) => res,
         Err(panic) => {
             let what = panic
@@ -218,19 +259,17 @@ async fn run(
                 .map(|s| (*s).to_owned())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            tracing::error!(request_id = request_id.as_deref().unwrap_or(""), panic = %what, "resolver panicked");
+            tracing::error!(request_id = request_id.unwrap_or(""), panic = %what, "resolver panicked");
             let mut err = ServerError::new(
                 ApiError::Internal(Box::new(std::io::Error::other("panic"))).message(),
                 None,
             );
-            err.extensions = Some({
-                let mut ext = async_graphql::ErrorExtensionValues::default();
-                ext.set("code", "INTERNAL");
-                if let Some(id) = &request_id {
-                    ext.set("requestId", id.as_str());
-                }
-                ext
-            });
+            let mut ext = async_graphql::ErrorExtensionValues::default();
+            ext.set("code", "INTERNAL");
+            if let Some(id) = request_id {
+                ext.set("requestId", id);
+            }
+            err.extensions = Some(ext);
             async_graphql::Response::from_errors(vec![err])
         }
     }
@@ -312,8 +351,9 @@ async fn handle(
     let mut out = Vec::with_capacity(prepared.len());
     let mut request_error = false;
     for p in prepared {
-        let op = p.operation_name.clone().unwrap_or_default();
-        let res = match prepare(app, p, &method) {
+        let mut op = p.operation_name.clone().unwrap_or_default();
+        let parse_failed = async_graphql::parser::parse_query(&p.query).is_err();
+        let res = match prepare(app, p, &method, &mut op) {
             Ok(req) => run(app, &caller, req).await,
             Err((status, e)) if !batch => {
                 app.state
@@ -334,7 +374,8 @@ async fn handle(
                 async_graphql::Error::from(e).into_server_error(Default::default()),
             ]),
         };
-        request_error |= is_request_error(&res);
+        let this_request_error = is_request_error(&res);
+        request_error |= this_request_error;
         let codes: Vec<&str> = res
             .errors
             .iter()
@@ -361,10 +402,22 @@ async fn handle(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "graphql"
         );
-        out.push(
-            serde_json::to_value(&res)
-                .unwrap_or_else(|_| json!({ "errors": [{ "message": "Lỗi hệ thống" }] })),
-        );
+        let mut body = serde_json::to_value(&res)
+            .unwrap_or_else(|_| json!({ "errors": [{ "message": "Lỗi hệ thống" }] }));
+        let kind = if parse_failed {
+            "GRAPHQL_PARSE_FAILED"
+        } else {
+            "GRAPHQL_VALIDATION_FAILED"
+        };
+        label_errors(&mut body, this_request_error.then_some(kind));
+        if this_request_error
+            && mode == Mode::GraphqlResponse
+            && let Value::Object(o) = &mut body
+        {
+            // Nothing executed: the spec wants no `data` entry at all.
+            o.remove("data");
+        }
+        out.push(body);
     }
     let body = if batch {
         Value::Array(out)
@@ -475,6 +528,25 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::ACCEPT, HeaderValue::from_str(v).expect("header"));
         negotiate(&h)
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_an_internal_error_with_the_request_id() {
+        let res = catching(async { panic!("boom: secret detail") }, Some("req-42")).await;
+        let body = serde_json::to_value(&res).expect("json");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
+        assert_eq!(body["errors"][0]["extensions"]["requestId"], "req-42");
+        assert!(
+            !body.to_string().contains("secret detail"),
+            "no detail leaks: {body}"
+        );
+        // The runtime is fine afterwards.
+        let ok = catching(
+            async { async_graphql::Response::new(async_graphql::Value::Null) },
+            None,
+        )
+        .await;
+        assert!(ok.errors.is_empty());
     }
 
     #[test]

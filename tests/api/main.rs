@@ -2,6 +2,7 @@
 //! starts the real server on a random port over its own database, SQLite by default and
 //! PostgreSQL when `TEST_DATABASE_URL` is set.
 
+mod hardening;
 mod helpers;
 mod http;
 mod indicators;
