@@ -202,14 +202,23 @@ fn is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, name: Opt
     })
 }
 
-/// Gives every error a stable `extensions.code`: errors of the document itself (which
-/// async-graphql leaves without one) get `fallback`.
-fn label_errors(body: &mut Value, fallback: Option<&str>) {
+/// Gives every error a stable `extensions.code` (errors of the document itself, which
+/// async-graphql leaves without one, get `fallback`) and INTERNAL errors the request id.
+fn label_errors(body: &mut Value, fallback: Option<&str>, request_id: Option<&str>) {
     let Some(Value::Array(errs)) = body.get_mut("errors") else {
         return;
     };
     for e in errs {
-        if e.get("extensions").and_then(|x| x.get("code")).is_some() {
+        if let Some(code) = e.get("extensions").and_then(|x| x.get("code")) {
+            // An INTERNAL error says nothing but the request id; the log has the detail
+            // under the same id.
+            if code == "INTERNAL"
+                && let Some(id) = request_id
+                && let Some(Value::Object(x)) = e.get_mut("extensions")
+            {
+                x.entry("requestId")
+                    .or_insert_with(|| Value::String(id.to_owned()));
+            }
             continue;
         }
         let code = fallback.unwrap_or("GRAPHQL_VALIDATION_FAILED");
@@ -409,7 +418,11 @@ async fn handle(
         } else {
             "GRAPHQL_VALIDATION_FAILED"
         };
-        label_errors(&mut body, this_request_error.then_some(kind));
+        label_errors(
+            &mut body,
+            this_request_error.then_some(kind),
+            caller.request_id.as_deref(),
+        );
         if this_request_error
             && mode == Mode::GraphqlResponse
             && let Value::Object(o) = &mut body
@@ -547,6 +560,22 @@ mod tests {
         )
         .await;
         assert!(ok.errors.is_empty());
+    }
+
+    #[test]
+    fn every_error_gets_a_code_and_internal_ones_the_request_id() {
+        let mut body = json!({ "errors": [
+            { "message": "Unknown field \"nope\"" },
+            { "message": "Lỗi hệ thống", "extensions": { "code": "INTERNAL" } },
+            { "message": "x", "extensions": { "code": "NOT_FOUND" } },
+        ]});
+        label_errors(&mut body, Some("GRAPHQL_VALIDATION_FAILED"), Some("req-7"));
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"],
+            "GRAPHQL_VALIDATION_FAILED"
+        );
+        assert_eq!(body["errors"][1]["extensions"]["requestId"], "req-7");
+        assert!(body["errors"][2]["extensions"].get("requestId").is_none());
     }
 
     #[test]
