@@ -25,11 +25,20 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
-    /// Load the seed files (idempotent: unchanged files change nothing).
+    /// Load the seed files (idempotent: unchanged files change nothing), or with `--synthetic`
+    /// a large deterministic benchmark dataset (codes `syn-…`) beside them.
     Seed {
         /// Folder of the seed files (default: the `--seeds` setting).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "synthetic")]
         dir: Option<PathBuf>,
+        /// Load the synthetic benchmark dataset instead: 300 agencies, 200 directives, 20,000 tasks,
+        /// 60,000 assignments, 200,000 progress reports, 500 indicators × 12 values at scale 1.
+        /// Refused when the database already holds it.
+        #[arg(long)]
+        synthetic: bool,
+        /// With `--synthetic`: multiply every row count by N.
+        #[arg(long, default_value_t = 1, requires = "synthetic", value_parser = clap::value_parser!(u32).range(1..))]
+        scale: u32,
     },
     /// Print the GraphQL SDL.
     Schema,
@@ -82,7 +91,22 @@ async fn main() -> anyhow::Result<()> {
             api::db::migrate(&db).await?;
             println!("migrations applied");
         }
-        Command::Seed { dir } => {
+        Command::Seed {
+            synthetic: true,
+            scale,
+            ..
+        } => {
+            let (db, _) = api::db::connect(&cli.settings.database_url, 1).await?;
+            api::db::migrate(&db).await?;
+            let scale = api::synthetic::Scale::times(f64::from(scale));
+            println!(
+                "loading synthetic data into {}: {scale:?}",
+                cli.settings.redacted_database_url()
+            );
+            let report = api::synthetic::load(&db, scale).await?;
+            println!("{report}");
+        }
+        Command::Seed { dir, .. } => {
             let (db, _) = api::db::connect(&cli.settings.database_url, 1).await?;
             api::db::migrate(&db).await?;
             let dir = dir.unwrap_or(cli.settings.seeds.clone());

@@ -23,6 +23,7 @@ pub mod reports;
 pub mod scalars;
 pub mod schema;
 pub mod seed;
+pub mod synthetic;
 pub mod tasks;
 pub mod telemetry;
 

@@ -334,3 +334,264 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// `chidao seed --synthetic` at a tiny scale, on an empty database (SQLite) or beside the real
+/// seed (PostgreSQL's template, and the served database below): exact counts, identical rows from
+/// two loads, the invariants the API relies on, a second load refused, and the rows served.
+#[tokio::test]
+async fn synthetic_data_loads_deterministically_and_consistently() {
+    use std::collections::{BTreeMap, HashMap, HashSet};
+
+    use api::domain::{deadline::parse_deadline, period::PeriodId, text::fold};
+    use api::synthetic::{Scale, SyntheticError};
+    use entity::enums::{AssignmentRole, ReportState};
+    use entity::{indicator_value, progress_report};
+    use sea_orm::DatabaseConnection;
+    use serde_json::json;
+
+    let scale = Scale {
+        agencies: 12,
+        directives: 4,
+        tasks: 60,
+        indicators: 5,
+        reports: 300,
+    };
+
+    /// Checks the invariants and returns the synthetic rows, keyed by code (ids differ by database).
+    async fn check(db: &DatabaseConnection) -> Vec<String> {
+        let agencies: HashMap<i32, String> = agency::Entity::find()
+            .filter(agency::Column::Code.starts_with("syn-"))
+            .all(db)
+            .await
+            .expect("agencies")
+            .into_iter()
+            .map(|a| (a.id, a.code))
+            .collect();
+        let directives: HashMap<i32, String> = directive::Entity::find()
+            .filter(directive::Column::Code.starts_with("syn-"))
+            .all(db)
+            .await
+            .expect("directives")
+            .into_iter()
+            .map(|d| {
+                (
+                    d.id,
+                    format!("{} {} {}", d.code, d.number.unwrap_or_default(), d.title),
+                )
+            })
+            .collect();
+        let tasks = task::Entity::find()
+            .filter(task::Column::DirectiveId.is_in(directives.keys().copied()))
+            .order_by_asc(task::Column::Id)
+            .all(db)
+            .await
+            .expect("tasks");
+        let task_ids: HashSet<i32> = tasks.iter().map(|t| t.id).collect();
+        let assignments: Vec<assignment::Model> = assignment::Entity::find()
+            .filter(assignment::Column::TaskId.is_in(task_ids.iter().copied()))
+            .order_by_asc(assignment::Column::Id)
+            .all(db)
+            .await
+            .expect("assignments");
+        let mut by_task: HashMap<i32, Vec<&assignment::Model>> = HashMap::new();
+        let mut keys = HashSet::new();
+        for a in &assignments {
+            assert!(
+                keys.insert((a.task_id, a.original_agency_id, a.role)),
+                "duplicate {a:?}"
+            );
+            assert!(
+                agencies.contains_key(&a.agency_id),
+                "synthetic tasks go to synthetic agencies"
+            );
+            by_task.entry(a.task_id).or_default().push(a);
+        }
+        let mut rows = Vec::new();
+        for t in &tasks {
+            let leads: Vec<&&assignment::Model> = by_task[&t.id]
+                .iter()
+                .filter(|a| a.role == AssignmentRole::Lead)
+                .collect();
+            assert!(!leads.is_empty(), "{} has no lead", t.code);
+            let all_done = leads.iter().all(|l| l.completed_on.is_some());
+            let last = leads.iter().filter_map(|l| l.completed_on).max();
+            assert_eq!(t.completed_on, if all_done { last } else { None }, "{}", t.code);
+            let d = parse_deadline(t.deadline_text.as_deref()).expect("deadline parses");
+            assert_eq!(t.deadline_kind, d.kind.as_str(), "{}", t.code);
+            assert_eq!(t.original_due_on, d.due_on, "{}", t.code);
+            assert_eq!(t.due_on, d.due_on, "{}", t.code);
+            assert_eq!(t.recurrence, d.recurrence.map(|r| r.as_str().to_owned()));
+            assert_eq!(t.search_title, fold(&t.title));
+            assert_eq!(
+                t.search_text,
+                fold(&format!("{} {} {}", t.code, t.title, t.full_text))
+            );
+            rows.push(format!(
+                "{} | {} | {} | {:?} | {:?} | {:?}",
+                directives[&t.directive_id], t.code, t.title, t.deadline_text, t.due_on, t.completed_on
+            ));
+        }
+        let by_id: HashMap<i32, &assignment::Model> = assignments.iter().map(|a| (a.id, a)).collect();
+        for a in &assignments {
+            let t = tasks.iter().find(|t| t.id == a.task_id).expect("task");
+            rows.push(format!(
+                "{} {} {:?} {:?}",
+                t.code, agencies[&a.agency_id], a.role, a.completed_on
+            ));
+        }
+        let reports = progress_report::Entity::find()
+            .filter(progress_report::Column::AssignmentId.is_in(by_id.keys().copied()))
+            .order_by_asc(progress_report::Column::Id)
+            .all(db)
+            .await
+            .expect("reports");
+        for r in &reports {
+            let a = by_id[&r.assignment_id];
+            assert_eq!(r.agency_id, a.agency_id);
+            assert!((0..=100).contains(&r.percent_complete));
+            assert!(r.period.parse::<PeriodId>().is_ok(), "{}", r.period);
+            assert!(r.idempotency_key.is_none());
+            if r.done {
+                assert_eq!(
+                    (a.role, r.percent_complete, r.state),
+                    (AssignmentRole::Lead, 100, ReportState::Accepted)
+                );
+            }
+            assert_eq!(r.submitted_at.is_none(), r.state == ReportState::Draft);
+            rows.push(format!(
+                "{} {} {} {:?} {}",
+                r.period, r.percent_complete, r.done, r.state, r.summary
+            ));
+        }
+        let indicators = indicator::Entity::find()
+            .filter(indicator::Column::Code.starts_with("syn-"))
+            .all(db)
+            .await
+            .expect("indicators");
+        let values = indicator_value::Entity::find()
+            .filter(indicator_value::Column::IndicatorId.is_in(indicators.iter().map(|i| i.id)))
+            .all(db)
+            .await
+            .expect("values");
+        let mut periods: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+        for v in &values {
+            assert!(v.value.parse::<rust_decimal::Decimal>().is_ok(), "{}", v.value);
+            periods.entry(v.indicator_id).or_default().push(v.period.clone());
+        }
+        let months: Vec<String> = (1..=12).map(|m| format!("2025{m:02}")).collect();
+        for i in &indicators {
+            let mut p = periods.remove(&i.id).unwrap_or_default();
+            p.sort();
+            assert_eq!(p, months, "{}", i.code);
+            rows.push(format!("{} {} {:?}", i.code, i.name, i.target));
+        }
+        assert_eq!(
+            (
+                agencies.len(),
+                directives.len(),
+                tasks.len(),
+                assignments.len(),
+                reports.len()
+            ),
+            (12, 4, 60, 180, 300)
+        );
+        assert_eq!((indicators.len(), values.len()), (5, 60));
+        rows
+    }
+
+    let mut dumps = Vec::new();
+    for _ in 0..2 {
+        let url = crate::helpers::fresh_database().await;
+        let (db, _) = api::db::connect(&url, 2).await.expect("connect");
+        api::db::migrate(&db).await.expect("migrate");
+        let report = api::synthetic::load(&db, scale).await.expect("synthetic load");
+        let counts: Vec<u64> = [
+            "agencies",
+            "directives",
+            "tasks",
+            "assignments",
+            "progress_reports",
+            "indicators",
+            "indicator_values",
+        ]
+        .iter()
+        .map(|t| report.count(t))
+        .collect();
+        assert_eq!(counts, [12, 4, 60, 180, 300, 5, 60], "{report}");
+        dumps.push(check(&db).await);
+        let again = api::synthetic::load(&db, scale).await;
+        assert!(
+            matches!(again, Err(SyntheticError::AlreadyLoaded(_))),
+            "{again:?}"
+        );
+        db.close().await.ok();
+    }
+    assert_eq!(dumps[0], dumps[1], "two loads differ");
+
+    // Beside the real seed, through the API.
+    let app = TestApp::spawn().await;
+    api::synthetic::load(&app.db, scale)
+        .await
+        .expect("load beside the seed");
+    assert_eq!(check(&app.db).await, dumps[0]);
+    let d = directive::Entity::find()
+        .filter(directive::Column::Code.eq("syn-0001"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("synthetic directive");
+    let number = d.number.expect("number");
+    let data = app
+        .data(
+            r#"query($n: String!) {
+                 agency(code: "syn-0001") { kind active }
+                 directive(number: $n) {
+                   tasks(first: 100, asOf: "2025-12-31") {
+                     totalCount nodes { title status leads { code } }
+                   }
+                 }
+                 taskStatistics(filter: { directiveNumber: $n }, asOf: "2025-12-31") {
+                   total counts { completedOnTime inProgressOverdue }
+                 }
+               }"#,
+            json!({ "n": number }),
+        )
+        .await;
+    assert_eq!(data["agency"], json!({ "kind": "DEPARTMENT", "active": true }));
+    let tasks = &data["directive"]["tasks"];
+    let nodes = tasks["nodes"].as_array().expect("nodes");
+    assert!(!nodes.is_empty());
+    assert_eq!(tasks["totalCount"], json!(nodes.len()));
+    assert_eq!(data["taskStatistics"]["total"], json!(nodes.len()));
+    for n in nodes {
+        let leads = n["leads"].as_array().expect("leads");
+        assert!(!leads.is_empty(), "{n}");
+        assert!(
+            leads
+                .iter()
+                .all(|l| l["code"].as_str().is_some_and(|c| c.starts_with("syn-")))
+        );
+    }
+    let count = |s: &str| nodes.iter().filter(|n| n["status"] == s).count();
+    assert_eq!(
+        data["taskStatistics"]["counts"],
+        json!({ "completedOnTime": count("COMPLETED_ON_TIME"), "inProgressOverdue": count("IN_PROGRESS_OVERDUE") })
+    );
+    // Search without diacritics finds a synthetic title.
+    let title = nodes[0]["title"].as_str().expect("title");
+    let words: Vec<&str> = title.split_whitespace().take(3).collect();
+    let search = fold(&words.join(" "));
+    let found = app
+        .data(
+            r#"query($f: TaskFilter) { tasks(first: 100, filter: $f) { nodes { title } } }"#,
+            json!({ "f": { "search": search, "directiveNumber": number } }),
+        )
+        .await;
+    let titles: Vec<&str> = found["tasks"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["title"].as_str())
+        .collect();
+    assert!(titles.contains(&title), "{search}: {titles:?}");
+}
