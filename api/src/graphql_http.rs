@@ -232,9 +232,17 @@ fn label_errors(body: &mut Value, fallback: Option<&str>, request_id: Option<&st
 
 /// Whether a response is a request error (parse or validation: no data, no path).
 fn is_request_error(res: &async_graphql::Response) -> bool {
+    let internal = |e: &ServerError| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| matches!(c, async_graphql::Value::String(s) if s == "INTERNAL"))
+    };
+    // A caught panic also has no data and no path, but it is the server's fault, not the
+    // request's: it stays a 200 with an INTERNAL error.
     !res.errors.is_empty()
         && matches!(res.data, async_graphql::Value::Null)
-        && res.errors.iter().all(|e| e.path.is_empty())
+        && res.errors.iter().all(|e| e.path.is_empty() && !internal(e))
 }
 
 /// Runs one operation, catching a panic as an INTERNAL error (the worker survives).

@@ -19,6 +19,12 @@ impl ScalarType for Date {
         }
     }
 
+    fn is_valid(value: &Value) -> bool {
+        // Checked at validation, so a bad literal refuses the whole operation before any
+        // field (or mutation) runs.
+        matches!(value, Value::String(s) if NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
+    }
+
     fn to_value(&self) -> Value {
         Value::String(self.0.format("%Y-%m-%d").to_string())
     }
@@ -50,6 +56,14 @@ impl ScalarType for Decimal {
                 "Số thập phân không hợp lệ '{text}': dùng dấu chấm, ví dụ 8.5"
             ))
         })
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        match value {
+            Value::String(s) => s.trim().parse::<rust_decimal::Decimal>().is_ok(),
+            Value::Number(n) => n.to_string().parse::<rust_decimal::Decimal>().is_ok(),
+            _ => false,
+        }
     }
 
     fn to_value(&self) -> Value {

@@ -403,3 +403,52 @@ async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() 
         assert!(stored.contains(&code.as_str()), "accepted write {code} is stored");
     }
 }
+
+#[tokio::test]
+async fn fuzz_findings_stay_fixed() {
+    let app = TestApp::spawn().await;
+    // A value at the edge of the decimal type is refused instead of stored (reading its
+    // deviation used to panic for everyone).
+    let id = app
+        .data(r#"{ indicator(code: "2025.03") { id } }"#, json!({}))
+        .await["indicator"]["id"]
+        .clone();
+    let e = app
+        .gql(
+            r#"mutation($id: ID!) { recordIndicatorValue(input: { indicatorId: $id, period: "2025Q2",
+                value: "-79228162514264337593543950335", kind: OFFICIAL }) { indicatorValue { period } } }"#,
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(e["errors"][0]["extensions"]["field"], "input.value", "{e}");
+    // A bad literal refuses the whole operation at validation: the first alias must not run.
+    let b = app
+        .gql(
+            r#"mutation { a: createDirective(input: { code: "fuzz-probe-1", kind: CHI_THI, title: "t" }) { directive { id } }
+                b: createDirective(input: { code: "fuzz-probe-2", kind: CHI_THI, title: "t", issuedOn: "2025-02-30" }) { directive { id } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{b}"
+    );
+    let d = app
+        .data(
+            r#"{ directives(filter: { search: "t" }) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    let n = app.data("{ directives { totalCount } }", json!({})).await["directives"]["totalCount"].clone();
+    assert_eq!(n, 2, "nothing created: {d}");
+    let b = app
+        .gql(
+            r#"{ tasks(first: 1, filter: { dueBefore: "2025-13-01" }) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{b}"
+    );
+}

@@ -75,8 +75,8 @@ fn dec(s: &str) -> Option<Decimal> {
 /// reduction targeted. For a ceiling (LE, LT) lower is better: target ÷ value.
 pub fn achievement(target: Decimal, value: Decimal, comparator: Option<C>) -> Option<f64> {
     let ratio = match comparator {
-        Some(C::Le | C::Lt) => (!value.is_zero()).then(|| target / value)?,
-        _ => (!target.is_zero()).then(|| value / target)?,
+        Some(C::Le | C::Lt) => target.checked_div(value)?,
+        _ => value.checked_div(target)?,
     };
     ratio.round_dp(6).to_f64()
 }
@@ -145,7 +145,7 @@ pub fn on_track(ind: &indicator::Model, value: Decimal, period: &PeriodId) -> Op
         return None;
     }
     let expected = match ind.measure {
-        entity::enums::Measure::Cumulative => target * year_fraction(period, ind.year)?,
+        entity::enums::Measure::Cumulative => target.checked_mul(year_fraction(period, ind.year)?)?,
         entity::enums::Measure::Level => target,
     };
     // Part-way along the path, reaching the expected amount is on track even for a strict
@@ -475,7 +475,9 @@ impl IndicatorValue {
     /// Value minus target (for structural shares, the deviation that matters).
     async fn deviation(&self) -> Option<crate::scalars::Decimal> {
         let target = self.indicator.target.as_deref().and_then(dec)?;
-        Some(crate::scalars::Decimal(dec(&self.m.value)? - target))
+        dec(&self.m.value)?
+            .checked_sub(target)
+            .map(crate::scalars::Decimal)
     }
 }
 
@@ -611,6 +613,14 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap_or_default()
+    }
+
+    #[test]
+    fn extreme_values_give_null_not_a_panic() {
+        let huge = Decimal::MAX;
+        assert_eq!(achievement(d("0.001"), huge, Some(C::Ge)), None);
+        assert_eq!(achievement(huge, d("0.0000001"), Some(C::Le)), None);
+        assert_eq!(achievement(d("5"), d("0"), Some(C::Le)), None);
     }
 
     #[test]

@@ -59,6 +59,14 @@ pub async fn record(
         .map_err(|e: crate::domain::period::PeriodError| {
             ApiError::bad_input("input.period", e.to_string())
         })?;
+    // Far beyond any statistic, and keeps derived arithmetic (deviation, ratios) in range.
+    let limit = rust_decimal::Decimal::from(1_000_000_000_000_000_i64);
+    if input.value.0.abs() > limit || input.value.0.scale() > 10 {
+        return Err(ApiError::bad_input(
+            "input.value",
+            "Giá trị phải trong khoảng ±10^18 và tối đa 10 chữ số thập phân",
+        ));
+    }
     let w = Write::begin(ctx).await?;
     // An agency reaches only the indicators it is responsible for; others are NOT_FOUND.
     let ind = indicator::Entity::find_by_id(id)
