@@ -1,0 +1,26 @@
+# Shared settings for the chidao benchmark scripts (sourced, not run). Override any in the environment.
+BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export PGHOST="${PGHOST:-127.0.0.1}"
+export PGPORT="${PGPORT:-5432}"
+BENCH_DB="${BENCH_DB:-chidao_bench}"
+export PGUSER="${PGUSER:-postgres}" PGDATABASE="$BENCH_DB"
+DATABASE_URL="${BENCH_DATABASE_URL:-postgres://$PGUSER@$PGHOST:$PGPORT/$BENCH_DB}"
+CHIDAO_PORT="${CHIDAO_PORT:-8088}"
+CHIDAO_URL="http://127.0.0.1:$CHIDAO_PORT/graphql"
+PGL_HOST="${PGL_HOST:-127.0.0.1}"
+PGL_PORT="${PGL_PORT:-5678}"
+PGL_URL="${PGL_URL:-http://$PGL_HOST:$PGL_PORT/graphql}"
+DURATION="${DURATION:-10}"
+CONCURRENCY="${CONCURRENCY:-16}"
+THREADS="${THREADS:-2}"   # load-generator threads (wrk -t, pgbench -j)
+
+# "a.json" or '{"id":1}' -> JSON text; "" -> the query file's sibling NAME.vars.json if present, else {}
+vars_json() { # QUERYFILE [VARS]
+  local q="$1" v="${2:-}"
+  if [ -z "$v" ]; then
+    local f="${q%.*}.vars.json"
+    if [ -f "$f" ]; then cat "$f"; else echo '{}'; fi
+  elif [ -f "$v" ]; then cat "$v"
+  else printf '%s' "$v"
+  fi
+}

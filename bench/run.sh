@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# run.sh [--smoke]
+# The whole comparison: Q1–Q4 through chidao (monitor token), through PostGraphile 5.1.5 on the same
+# database, and as raw SQL with pgbench; $CONCURRENCY (16) connections, $DURATION s (10) per cell,
+# after a $WARMUP s (2) warm-up. --smoke: 2 s per cell, 1 s warm-up.
+# Prints a markdown table (req/s, p50, p99, ratio) and keeps the raw lines and the table in results/.
+# Settings: CHIDAO_BIN (default: /work/target-bench/release/chidao if built, else target/debug/chidao),
+# DURATION, CONCURRENCY, THREADS, WARMUP, QUERIES ("q1 q2 q3 q4"), PGHOST/PGPORT/PGUSER/BENCH_DB.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+cd "$BENCH_DIR"
+if [ "${1:-}" = "--smoke" ]; then export DURATION=2 WARMUP=1; MODE=smoke; else MODE=full; fi
+export WARMUP="${WARMUP:-2}" DURATION
+QUERIES="${QUERIES:-q1 q2 q3 q4}"
+ROOT="$(cd .. && pwd)"
+if [ -z "${CHIDAO_BIN:-}" ]; then
+  for b in /work/target-bench/release/chidao "$ROOT/target/release/chidao" "$ROOT/target/debug/chidao"; do
+    [ -x "$b" ] && { CHIDAO_BIN="$b"; break; }
+  done
+fi
+[ -x "${CHIDAO_BIN:-}" ] || { echo "no chidao binary: cargo build --release (or set CHIDAO_BIN)" >&2; exit 1; }
+command -v wrk >/dev/null || apt-get install -y wrk >&2
+command -v pgbench >/dev/null || { echo "pgbench not found (postgresql-client)" >&2; exit 1; }
+export JWT_SECRET="${JWT_SECRET:-chidao-bench-only-secret-0123456789abcdef}"
+
+# 1. data: chidao_bench with the synthetic dataset (scale 1), and the PostGraphile helper functions
+if ! psql -XAtqc 'select 1' >/dev/null 2>&1; then
+  psql -XAtq -d postgres -c "create database $BENCH_DB" >&2
+fi
+if [ "$(psql -XAtqc "select count(*) from pg_tables where tablename='agencies'")" = 0 ] ||
+   [ "$(psql -XAtqc "select count(*) from agencies where code='syn-0001'")" = 0 ]; then
+  echo "seeding $BENCH_DB (chidao seed --synthetic)..." >&2
+  DATABASE_URL="$DATABASE_URL" "$CHIDAO_BIN" seed --synthetic >&2
+fi
+psql -XAtq -v ON_ERROR_STOP=1 -f postgraphile/extras.sql 2>/dev/null
+
+# 2. servers
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+mkdir -p results
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+DATABASE_URL="$DATABASE_URL" CHIDAO_BIND="127.0.0.1:$CHIDAO_PORT" CHIDAO_RATE_PER_MINUTE=0 \
+  CHIDAO_LOG_FORMAT=json RUST_LOG="${RUST_LOG:-warn}" "$CHIDAO_BIN" serve > "results/chidao-$stamp.log" 2>&1 &
+CHIDAO_PID=$!; pids+=("$CHIDAO_PID")
+if [ ! -x node_modules/.bin/postgraphile ] || [ ! -x node_modules/.bin/node ]; then
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+GRAPHILE_ENV=production NODE_ENV=production node_modules/.bin/node node_modules/postgraphile/dist/cli-run.js \
+  --preset postgraphile/presets/amber --connection "$DATABASE_URL" --schema public,bench_pgl \
+  --host "$PGL_HOST" --port "$PGL_PORT" > "results/postgraphile-$stamp.log" 2>&1 &
+PGL_PID=$!; pids+=("$PGL_PID")
+wait_up() { # URL PID
+  for _ in $(seq 1 120); do
+    curl -s -o /dev/null -H 'content-type: application/json' --data '{"query":"{__typename}"}' "$1" && return 0
+    kill -0 "$2" 2>/dev/null || { echo "server for $1 exited; see results/*-$stamp.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  echo "$1 did not answer in 60 s" >&2; exit 1
+}
+wait_up "$CHIDAO_URL" "$CHIDAO_PID"; wait_up "$PGL_URL" "$PGL_PID"
+TOKEN="$("$CHIDAO_BIN" token --role monitor --ttl 2h)"
+
+# 3. measurements
+raw="results/raw-$stamp.txt"
+profile=$(case "$CHIDAO_BIN" in *release*) echo release;; *) echo debug;; esac)
+{
+  echo "# $(date -u -Is) mode=$MODE duration=$DURATION warmup=$WARMUP concurrency=$CONCURRENCY threads=$THREADS"
+  echo "# chidao $CHIDAO_BIN ($profile build, binary from $(date -u -r "$CHIDAO_BIN" +%FT%TZ)), checkout at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)"
+  echo "# $(nproc) cores: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# $(psql -XAtc 'select version()' | cut -d, -f1); postgraphile $(python3 -c 'import json; print(json.load(open("node_modules/postgraphile/package.json"))["version"])'), node $(node_modules/.bin/node --version); $(pgbench --version)"
+} > "$raw"
+for q in $QUERIES; do
+  echo "== $q chidao" >&2
+  echo "q=$q method=chidao $(SERVER_PID=$CHIDAO_PID AUTH_TOKEN=$TOKEN ./load.sh "$CHIDAO_URL" chidao/$q.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+  echo "== $q postgraphile" >&2
+  echo "q=$q method=pgl $(SERVER_PID=$PGL_PID ./load.sh "$PGL_URL" postgraphile/$q.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+  echo "== $q sql" >&2
+  echo "q=$q method=sql $(./sql-bound.sh sql/$q.sql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+done
+python3 table.py "$raw" | tee "results/summary-$stamp.md"
