@@ -159,11 +159,14 @@ fn prepare(
     p: Params,
     method: &Method,
     op: &mut String,
+    parse_failed: &mut bool,
 ) -> Result<async_graphql::Request, (StatusCode, ApiError)> {
     let limits = &app.state.limits;
     crate::limits::check_tokens(&p.query, limits).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
     let vars = Variables::from_json(Value::Object(p.variables.unwrap_or_default()));
-    if let Ok(doc) = async_graphql::parser::parse_query(&p.query) {
+    let parsed = async_graphql::parser::parse_query(&p.query);
+    *parse_failed = parsed.is_err();
+    if let Ok(doc) = parsed {
         if op.is_empty()
             && let async_graphql::parser::types::DocumentOperations::Multiple(ops) = &doc.operations
             && ops.len() == 1
@@ -369,8 +372,8 @@ async fn handle(
     let mut request_error = false;
     for p in prepared {
         let mut op = p.operation_name.clone().unwrap_or_default();
-        let parse_failed = async_graphql::parser::parse_query(&p.query).is_err();
-        let res = match prepare(app, p, &method, &mut op) {
+        let mut parse_failed = false;
+        let res = match prepare(app, p, &method, &mut op, &mut parse_failed) {
             Ok(req) => run(app, &caller, req).await,
             Err((status, e)) if !batch => {
                 app.state
