@@ -452,3 +452,47 @@ async fn fuzz_findings_stay_fixed() {
         "{b}"
     );
 }
+
+#[tokio::test]
+async fn shutdown_drains_requests_in_flight() {
+    // A wide batch window makes a nested query take about a second: long enough to shut
+    // down while it runs.
+    let (app, server) = TestApp::unstarted(|s| s.loader_delay_ms = 300).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    let q = "{ tasks(first: 5) { nodes { directive { number } leads { name } assignments { latestReport { period } } } } }";
+    let in_flight = {
+        let client = app.client.clone();
+        let url = format!("{}/graphql", app.address);
+        let token = app.admin.clone();
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({ "query": q }))
+                .send()
+                .await
+                .expect("send")
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = stop.send(());
+    let res = in_flight.await.expect("join");
+    assert_eq!(res.status().as_u16(), 200, "the request in flight completes");
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(
+        body["data"]["tasks"]["nodes"].as_array().map(Vec::len),
+        Some(5),
+        "{body}"
+    );
+    tokio::time::timeout(Duration::from_secs(10), serving)
+        .await
+        .expect("the server stops once drained")
+        .expect("join")
+        .expect("serve");
+    // After the drain nothing listens.
+    let after = app.client.get(format!("{}/healthz", app.address)).send().await;
+    assert!(after.is_err(), "new connections are refused after shutdown");
+}

@@ -178,6 +178,35 @@ impl TestApp {
     }
 
     async fn start(database_url: String, tune: impl FnOnce(&mut Settings)) -> TestApp {
+        let (app, ()) = Self::build(database_url, tune).await;
+        let (test_app, server) = Self::wrap(app);
+        tokio::spawn(server.run_until(std::future::pending()));
+        test_app
+    }
+
+    /// Builds the service without serving it, for tests that control its shutdown.
+    pub async fn unstarted(tune: impl FnOnce(&mut Settings)) -> (TestApp, api::Application) {
+        let (app, _) = Self::build(fresh_database().await, tune).await;
+        Self::wrap(app)
+    }
+
+    fn wrap(app: api::Application) -> (TestApp, api::Application) {
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let statements = app.statements();
+        let db = app.db();
+        (
+            TestApp {
+                address,
+                admin: token(Role::Admin, None),
+                client: reqwest::Client::new(),
+                statements,
+                db,
+            },
+            app,
+        )
+    }
+
+    async fn build(database_url: String, tune: impl FnOnce(&mut Settings)) -> (api::Application, ()) {
         api::telemetry::init();
         let mut settings = Settings {
             database_url: database_url.clone(),
@@ -207,18 +236,7 @@ impl TestApp {
             dev: false,
         };
         tune(&mut settings);
-        let app = api::Application::build(&settings).await.expect("build app");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let statements = app.statements();
-        let db = app.db();
-        tokio::spawn(app.run_until(std::future::pending()));
-        TestApp {
-            address,
-            admin: token(Role::Admin, None),
-            client: reqwest::Client::new(),
-            statements,
-            db,
-        }
+        (api::Application::build(&settings).await.expect("build app"), ())
     }
 
     /// POSTs a GraphQL operation as an admin and returns the whole response body.
