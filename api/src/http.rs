@@ -199,7 +199,7 @@ async fn export(
         Err(e) => return unauthenticated(e),
     };
     let params: std::collections::HashMap<String, String> =
-        match serde_urlencoded_pairs(query.as_deref().unwrap_or_default()) {
+        match unique_query_pairs(query.as_deref().unwrap_or_default()) {
             Some(p) => p,
             None => return bad_request(ApiError::bad_input("query", "Chuỗi tham số không hợp lệ")),
         };
@@ -210,7 +210,7 @@ async fn export(
 }
 
 /// Decodes `a=1&b=x%20y` (each name once).
-fn serde_urlencoded_pairs(q: &str) -> Option<std::collections::HashMap<String, String>> {
+fn unique_query_pairs(q: &str) -> Option<std::collections::HashMap<String, String>> {
     let mut out = std::collections::HashMap::new();
     for (k, v) in url_pairs(q)? {
         if out.insert(k, v).is_some() {
@@ -220,31 +220,9 @@ fn serde_urlencoded_pairs(q: &str) -> Option<std::collections::HashMap<String, S
     Some(out)
 }
 
+/// Decodes `a=1&b=x%20y` (percent and `+` decoding by serde_urlencoded).
 pub(crate) fn url_pairs(q: &str) -> Option<Vec<(String, String)>> {
-    let decode = |s: &str| -> Option<String> {
-        let s = s.replace('+', " ");
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        String::from_utf8(out).ok()
-    };
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            Some((decode(k)?, decode(v)?))
-        })
-        .collect()
+    serde_urlencoded::from_str(q).ok()
 }
 
 fn bad_request(e: ApiError) -> Response {

@@ -162,8 +162,11 @@ async fn visible_assignment(
     caller: &Caller,
     id: i32,
 ) -> ApiResult<assignment::Model> {
+    // Held (FOR SHARE on PostgreSQL) so a review completing it cannot slip in between a
+    // check that it is open and the write; SQLite's write lock already serialises that.
     assignment::Entity::find_by_id(id)
         .filter(caller.scope.assignments())
+        .lock_shared()
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("phân công"))
@@ -193,13 +196,6 @@ pub async fn submit(
 
     let w = Write::begin(ctx).await?;
     let a = visible_assignment(&w.txn, caller, assignment_id).await?;
-    // Hold the assignment row so a review completing it cannot slip in between the check
-    // that it is open and the insert (PostgreSQL; SQLite's write lock already does).
-    let a = assignment::Entity::find_by_id(a.id)
-        .lock_shared()
-        .one(&w.txn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("phân công"))?;
     if !caller.scope.covers_agency(a.agency_id) {
         return Err(ApiError::Forbidden(
             "Chỉ cơ quan đang giữ phân công này (chủ trì hoặc phối hợp) mới gửi báo cáo cho nó".into(),
@@ -378,23 +374,14 @@ pub async fn update(
     }
     m.version = Set(before.version + 1);
     m.updated_at = Set(now);
-    // The version in the WHERE makes the check and the write one step: a concurrent edit
-    // that committed in between leaves nothing to update here.
-    let res = progress_report::Entity::update_many()
-        .set(m)
-        .filter(progress_report::Column::Id.eq(id))
-        .filter(progress_report::Column::Version.eq(input.version))
-        .exec(&w.txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(ApiError::Conflict(
-            "Báo cáo vừa được sửa ở nơi khác; hãy tải lại rồi sửa".into(),
-        ));
-    }
-    let after = progress_report::Entity::find_by_id(id)
-        .one(&w.txn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("báo cáo"))?;
+    let after = save_versioned(
+        &w,
+        m,
+        id,
+        input.version,
+        "Báo cáo vừa được sửa ở nơi khác; hãy tải lại rồi sửa",
+    )
+    .await?;
     audit(
         &w,
         ctx,
@@ -409,6 +396,31 @@ pub async fn update(
     Ok(UpdateProgressReportPayload {
         progress_report: ProgressReport::new(after),
     })
+}
+
+/// Writes a report only if its version is still `version` (the check and the write are one
+/// statement, so a concurrent change that committed in between leaves nothing to update:
+/// CONFLICT), and returns the stored row.
+async fn save_versioned(
+    w: &Write<'_>,
+    m: progress_report::ActiveModel,
+    id: i32,
+    version: i32,
+    conflict: &str,
+) -> ApiResult<progress_report::Model> {
+    let res = progress_report::Entity::update_many()
+        .set(m)
+        .filter(progress_report::Column::Id.eq(id))
+        .filter(progress_report::Column::Version.eq(version))
+        .exec(&w.txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(ApiError::Conflict(conflict.to_owned()));
+    }
+    progress_report::Entity::find_by_id(id)
+        .one(&w.txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("báo cáo"))
 }
 
 /// The civil date (UTC+7) of a timestamp.
@@ -453,21 +465,14 @@ pub async fn review(
     m.reviewed_at = Set(Some(now));
     m.version = Set(before.version + 1);
     m.updated_at = Set(now);
-    let res = progress_report::Entity::update_many()
-        .set(m)
-        .filter(progress_report::Column::Id.eq(id))
-        .filter(progress_report::Column::Version.eq(before.version))
-        .exec(&w.txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(ApiError::Conflict(
-            "Báo cáo vừa thay đổi; hãy tải lại rồi duyệt".into(),
-        ));
-    }
-    let report = progress_report::Entity::find_by_id(id)
-        .one(&w.txn)
-        .await?
-        .ok_or_else(|| ApiError::not_found("báo cáo"))?;
+    let report = save_versioned(
+        &w,
+        m,
+        id,
+        before.version,
+        "Báo cáo vừa thay đổi; hãy tải lại rồi duyệt",
+    )
+    .await?;
     audit(
         &w,
         ctx,
