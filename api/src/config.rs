@@ -22,8 +22,9 @@ pub struct Settings {
     #[arg(long, env = "CHIDAO_DB_POOL", default_value_t = 10)]
     pub db_pool: u32,
 
-    /// How long a DataLoader collects keys before running its batch, in milliseconds.
-    #[arg(long, env = "CHIDAO_LOADER_DELAY_MS", default_value_t = 1)]
+    /// Extra time a loader batch waits for keys before it runs, in milliseconds. 0 (the
+    /// default): a batch runs as soon as every sibling resolver of the level has asked.
+    #[arg(long, env = "CHIDAO_LOADER_DELAY_MS", default_value_t = 0)]
     pub loader_delay_ms: u64,
 
     /// HS256 key for tokens (at least 32 bytes). Prefer the environment to the flag.

@@ -12,7 +12,7 @@ use crate::db::StatementCounter;
 pub struct State {
     pub db: DatabaseConnection,
     pub statements: StatementCounter,
-    /// DataLoader batch window.
+    /// Extra wait before a loader batch runs (0: batches close when the request's task yields).
     pub loader_delay: std::time::Duration,
     /// Checks bearer tokens.
     pub verifier: crate::auth::jwt::Verifier,

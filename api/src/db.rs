@@ -27,6 +27,10 @@ pub async fn connect(url: &str, pool: u32) -> Result<(DatabaseConnection, Statem
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        // A connection that has been busy is not pinged before reuse (that was one extra
+        // round trip per statement); one idle long enough to have been dropped by the
+        // server or a firewall still is.
+        .test_before_acquire_if_idle_for(Duration::from_secs(10))
         .sqlx_logging(false);
     let mut db = Database::connect(opts).await?;
     if db.get_database_backend() == DbBackend::Sqlite {

@@ -153,19 +153,22 @@ fn params(v: &Value) -> Result<Params, &'static str> {
     })
 }
 
-/// Checks limits and builds the async-graphql request; `Err` is a refusal (nothing runs).
+/// Checks limits and builds the async-graphql request, with whether it is a mutation;
+/// `Err` is a refusal (nothing runs).
 fn prepare(
     app: &App,
     p: Params,
     method: &Method,
     op: &mut String,
     parse_failed: &mut bool,
-) -> Result<async_graphql::Request, (StatusCode, ApiError)> {
+) -> Result<(async_graphql::Request, bool), (StatusCode, ApiError)> {
     let limits = &app.state.limits;
     crate::limits::check_tokens(&p.query, limits).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
     let vars = Variables::from_json(Value::Object(p.variables.unwrap_or_default()));
     let parsed = async_graphql::parser::parse_query(&p.query);
     *parse_failed = parsed.is_err();
+    let mut mutation = false;
+    let mut document = None;
     if let Ok(doc) = parsed {
         if op.is_empty()
             && let async_graphql::parser::types::DocumentOperations::Multiple(ops) = &doc.operations
@@ -177,7 +180,8 @@ fn prepare(
         }
         crate::limits::check_document(&doc, p.operation_name.as_deref(), &vars, limits)
             .map_err(|e| (StatusCode::BAD_REQUEST, e))?;
-        if method == Method::GET && is_mutation(&doc, p.operation_name.as_deref()) {
+        mutation = is_mutation(&doc, p.operation_name.as_deref());
+        if method == Method::GET && mutation {
             return Err((
                 StatusCode::METHOD_NOT_ALLOWED,
                 ApiError::BadUserInput {
@@ -186,16 +190,21 @@ fn prepare(
                 },
             ));
         }
+        document = Some(doc);
     }
-    // A document that does not parse goes on to async-graphql, which reports where.
+    // A document that does not parse goes on to async-graphql, which reports where; one
+    // that does is handed over parsed (async-graphql would otherwise parse it again).
     let mut req = async_graphql::Request::new(p.query).variables(vars);
+    if let Some(doc) = document {
+        req.set_parsed_query(doc);
+    }
     if let Some(name) = p.operation_name {
         req = req.operation_name(name);
     }
     if !app.state.introspection {
         req = req.disable_introspection();
     }
-    Ok(req)
+    Ok((req, mutation))
 }
 
 fn is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, name: Option<&str>) -> bool {
@@ -207,28 +216,19 @@ fn is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, name: Opt
 
 /// Gives every error a stable `extensions.code` (errors of the document itself, which
 /// async-graphql leaves without one, get `fallback`) and INTERNAL errors the request id.
-fn label_errors(body: &mut Value, fallback: Option<&str>, request_id: Option<&str>) {
-    let Some(Value::Array(errs)) = body.get_mut("errors") else {
-        return;
-    };
-    for e in errs {
-        if let Some(code) = e.get("extensions").and_then(|x| x.get("code")) {
-            // An INTERNAL error says nothing but the request id; the log has the detail
-            // under the same id.
-            if code == "INTERNAL"
-                && let Some(id) = request_id
-                && let Some(Value::Object(x)) = e.get_mut("extensions")
-            {
-                x.entry("requestId")
-                    .or_insert_with(|| Value::String(id.to_owned()));
+fn label_server_errors(errors: &mut [ServerError], fallback: Option<&str>, request_id: Option<&str>) {
+    for e in errors {
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        match ext.get("code") {
+            Some(async_graphql::Value::String(code)) if code == "INTERNAL" => {
+                if let Some(id) = request_id
+                    && ext.get("requestId").is_none()
+                {
+                    ext.set("requestId", id);
+                }
             }
-            continue;
-        }
-        let code = fallback.unwrap_or("GRAPHQL_VALIDATION_FAILED");
-        if let Value::Object(o) = e
-            && let Value::Object(x) = o.entry("extensions").or_insert_with(|| json!({}))
-        {
-            x.insert("code".into(), Value::String(code.into()));
+            Some(_) => {}
+            None => ext.set("code", fallback.unwrap_or("GRAPHQL_VALIDATION_FAILED")),
         }
     }
 }
@@ -253,8 +253,11 @@ async fn run(
     app: &App,
     caller: &crate::context::Caller,
     req: async_graphql::Request,
+    mutation: bool,
 ) -> async_graphql::Response {
-    let loaders = Loaders::new(&app.state.db, &caller.scope, app.state.loader_delay);
+    // A mutation changes rows that a query's loaders would otherwise keep for the rest of
+    // the request: it gets loaders that keep nothing beyond one batch.
+    let loaders = Loaders::new(&app.state.db, &caller.scope, app.state.loader_delay, !mutation);
     let caller = crate::context::Caller {
         principal: caller.principal.clone(),
         scope: caller.scope.clone(),
@@ -295,13 +298,13 @@ pub(crate) async fn catching(
     }
 }
 
-fn respond(mode: Mode, body: Value, request_error: bool) -> Response {
+fn respond(mode: Mode, body: Vec<u8>, request_error: bool) -> Response {
     let status = if request_error && mode == Mode::GraphqlResponse {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    let mut res = (status, axum::Json(body)).into_response();
+    let mut res = (status, body).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, content_type(mode));
     res
 }
@@ -374,7 +377,7 @@ async fn handle(
         let mut op = p.operation_name.clone().unwrap_or_default();
         let mut parse_failed = false;
         let res = match prepare(app, p, &method, &mut op, &mut parse_failed) {
-            Ok(req) => run(app, &caller, req).await,
+            Ok((req, mutation)) => run(app, &caller, req, mutation).await,
             Err((status, e)) if !batch => {
                 app.state
                     .metrics
@@ -422,31 +425,41 @@ async fn handle(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "graphql"
         );
-        let mut body = serde_json::to_value(&res)
-            .unwrap_or_else(|_| json!({ "errors": [{ "message": "Lỗi hệ thống" }] }));
+        let mut res = res;
         let kind = if parse_failed {
             "GRAPHQL_PARSE_FAILED"
         } else {
             "GRAPHQL_VALIDATION_FAILED"
         };
-        label_errors(
-            &mut body,
+        label_server_errors(
+            &mut res.errors,
             this_request_error.then_some(kind),
             caller.request_id.as_deref(),
         );
-        if this_request_error
-            && mode == Mode::GraphqlResponse
-            && let Value::Object(o) = &mut body
-        {
+        // Serialised straight from async-graphql's value tree (no intermediate JSON tree).
+        let json = if this_request_error && mode == Mode::GraphqlResponse {
             // Nothing executed: the spec wants no `data` entry at all.
-            o.remove("data");
-        }
-        out.push(body);
+            serde_json::to_vec(&json!({ "errors": res.errors }))
+        } else {
+            serde_json::to_vec(&res)
+        };
+        out.push(
+            json.unwrap_or_else(|_| br#"{"errors":[{"message":"L\u1ed7i h\u1ec7 th\u1ed1ng"}]}"#.to_vec()),
+        );
     }
     let body = if batch {
-        Value::Array(out)
+        let mut all = Vec::with_capacity(out.iter().map(|b| b.len() + 1).sum::<usize>() + 1);
+        all.push(b'[');
+        for (i, b) in out.iter().enumerate() {
+            if i > 0 {
+                all.push(b',');
+            }
+            all.extend_from_slice(b);
+        }
+        all.push(b']');
+        all
     } else {
-        out.pop().unwrap_or(Value::Null)
+        out.pop().unwrap_or_else(|| b"null".to_vec())
     };
     respond(mode, body, request_error && !batch)
 }
@@ -575,18 +588,25 @@ mod tests {
 
     #[test]
     fn every_error_gets_a_code_and_internal_ones_the_request_id() {
-        let mut body = json!({ "errors": [
-            { "message": "Unknown field \"nope\"" },
-            { "message": "Lỗi hệ thống", "extensions": { "code": "INTERNAL" } },
-            { "message": "x", "extensions": { "code": "NOT_FOUND" } },
-        ]});
-        label_errors(&mut body, Some("GRAPHQL_VALIDATION_FAILED"), Some("req-7"));
-        assert_eq!(
-            body["errors"][0]["extensions"]["code"],
-            "GRAPHQL_VALIDATION_FAILED"
-        );
-        assert_eq!(body["errors"][1]["extensions"]["requestId"], "req-7");
-        assert!(body["errors"][2]["extensions"].get("requestId").is_none());
+        let err = |message: &str, code: Option<&str>| {
+            let mut e = ServerError::new(message, None);
+            if let Some(c) = code {
+                let mut ext = async_graphql::ErrorExtensionValues::default();
+                ext.set("code", c);
+                e.extensions = Some(ext);
+            }
+            e
+        };
+        let mut errors = vec![
+            err("Unknown field \"nope\"", None),
+            err("Lỗi hệ thống", Some("INTERNAL")),
+            err("x", Some("NOT_FOUND")),
+        ];
+        label_server_errors(&mut errors, Some("GRAPHQL_VALIDATION_FAILED"), Some("req-7"));
+        let body = serde_json::to_value(&errors).expect("json");
+        assert_eq!(body[0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+        assert_eq!(body[1]["extensions"]["requestId"], "req-7");
+        assert!(body[2]["extensions"].get("requestId").is_none());
     }
 
     #[test]

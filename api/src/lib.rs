@@ -4,6 +4,7 @@
 pub mod agencies;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod config;
 pub mod context;
 pub mod db;

@@ -1,4 +1,4 @@
-//! Per-request DataLoaders. Each holds the caller's `Scope`, so a cached row can never be
+//! Per-request loaders (batched by `crate::batch`). Each holds the caller's `Scope`, so a cached row can never be
 //! served to another caller, and each runs one `WHERE … IN (…)` per batch.
 
 use std::collections::HashMap;
@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, OverStatement, Query, WindowStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order,
@@ -14,6 +14,7 @@ use sea_orm::{
 };
 
 use crate::auth::Scope;
+use crate::batch::Batcher;
 use crate::relay::PageKey;
 
 pub type LoadError = Arc<sea_orm::DbErr>;
@@ -33,16 +34,18 @@ pub struct ById<E: Row> {
 }
 
 impl<E: Row> ById<E> {
-    pub fn new(db: DatabaseConnection, scope: Scope, delay: Duration) -> DataLoader<Self> {
-        DataLoader::new(
+    pub fn new(db: DatabaseConnection, scope: Scope, delay: Duration) -> Batcher<i32, Self>
+    where
+        Self: Loader<i32>,
+    {
+        Batcher::new(
             ById {
                 db,
                 scope,
                 _e: PhantomData,
             },
-            tokio::spawn,
+            delay,
         )
-        .delay(delay)
     }
 }
 
@@ -83,8 +86,11 @@ impl<E: Row> ByParent<E> {
         parent_of: fn(&E::Model) -> i32,
         order: E::Column,
         delay: Duration,
-    ) -> DataLoader<Self> {
-        DataLoader::new(
+    ) -> Batcher<i32, Self>
+    where
+        Self: Loader<i32>,
+    {
+        Batcher::new(
             ByParent {
                 db,
                 scope,
@@ -92,9 +98,8 @@ impl<E: Row> ByParent<E> {
                 parent_of,
                 order,
             },
-            tokio::spawn,
+            delay,
         )
-        .delay(delay)
     }
 }
 
@@ -119,6 +124,64 @@ where
         let mut out: HashMap<i32, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for m in rows {
             out.entry((self.parent_of)(&m)).or_default().push(m);
+        }
+        Ok(out.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
+}
+
+/// Tasks by id, each with its directive from the same statement (primed into the
+/// directive batcher: a task the scope shows has a directive the scope shows).
+pub struct TaskById {
+    db: DatabaseConnection,
+    scope: Scope,
+    directives: Arc<Batcher<i32, ById<directive::Entity>>>,
+}
+
+impl Loader<i32> for TaskById {
+    type Value = task::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        let rows = task::Entity::find()
+            .find_also_related(directive::Entity)
+            .filter(task::Column::Id.is_in(keys.iter().copied()))
+            .filter(task::Entity::scope(&self.scope))
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        self.directives
+            .prime(rows.iter().filter_map(|(_, d)| d.clone().map(|d| (d.id, d))));
+        Ok(rows.into_iter().map(|(t, _)| (t.id, t)).collect())
+    }
+}
+
+/// The assignments of tasks (in role order), each with its agency from the same statement
+/// (primed into the agency batcher; agencies are visible to every caller).
+pub struct AssignmentsOfTask {
+    db: DatabaseConnection,
+    scope: Scope,
+    agencies: Arc<Batcher<i32, ById<agency::Entity>>>,
+}
+
+impl Loader<i32> for AssignmentsOfTask {
+    type Value = Arc<Vec<assignment::Model>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        let rows = assignment::Entity::find()
+            .find_also_related(agency::Entity)
+            .filter(assignment::Column::TaskId.is_in(keys.iter().copied()))
+            .filter(assignment::Entity::scope(&self.scope))
+            .order_by_asc(assignment::Column::Role)
+            .order_by_asc(assignment::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(Arc::new)?;
+        self.agencies
+            .prime(rows.iter().filter_map(|(_, g)| g.clone().map(|g| (g.id, g))));
+        let mut out: HashMap<i32, Vec<assignment::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for (a, _) in rows {
+            out.entry(a.task_id).or_default().push(a);
         }
         Ok(out.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
     }
@@ -160,32 +223,36 @@ row!(indicator_value::Entity, indicator_value::Column::Id, |s| s
 
 /// Every loader of one request.
 pub struct Loaders {
-    pub agency: DataLoader<ById<agency::Entity>>,
-    pub successions_from: DataLoader<ByParent<agency_succession::Entity>>,
-    pub successions_to: DataLoader<ByParent<agency_succession::Entity>>,
-    pub directive: DataLoader<ById<directive::Entity>>,
-    pub task: DataLoader<ById<task::Entity>>,
-    pub milestones: DataLoader<ByParent<task_milestone::Entity>>,
-    pub extensions: DataLoader<ByParent<deadline_extension::Entity>>,
-    pub assignment: DataLoader<ById<assignment::Entity>>,
-    pub assignments_of_task: DataLoader<ByParent<assignment::Entity>>,
-    pub report: DataLoader<ById<progress_report::Entity>>,
-    pub latest_report: DataLoader<crate::reports::LatestReport>,
-    pub indicator: DataLoader<ById<indicator::Entity>>,
-    pub indicator_children: DataLoader<ByParent<indicator::Entity>>,
-    pub indicator_values: DataLoader<ByParent<indicator_value::Entity>>,
+    pub agency: Arc<Batcher<i32, ById<agency::Entity>>>,
+    pub successions_from: Batcher<i32, ByParent<agency_succession::Entity>>,
+    pub successions_to: Batcher<i32, ByParent<agency_succession::Entity>>,
+    pub directive: Arc<Batcher<i32, ById<directive::Entity>>>,
+    pub task: Batcher<i32, TaskById>,
+    pub milestones: Batcher<i32, ByParent<task_milestone::Entity>>,
+    pub extensions: Batcher<i32, ByParent<deadline_extension::Entity>>,
+    pub assignment: Batcher<i32, ById<assignment::Entity>>,
+    pub assignments_of_task: Batcher<i32, AssignmentsOfTask>,
+    pub report: Batcher<i32, ById<progress_report::Entity>>,
+    pub latest_report: Batcher<i32, crate::reports::LatestReport>,
+    pub indicator: Batcher<i32, ById<indicator::Entity>>,
+    pub indicator_children: Batcher<i32, ByParent<indicator::Entity>>,
+    pub indicator_values: Batcher<i32, ByParent<indicator_value::Entity>>,
     /// Nested connections (`directive.tasks`, `agency.assignments`, `task.reports`).
-    pub task_pages: DataLoader<Paged<task::Entity>>,
-    pub assignment_pages: DataLoader<Paged<assignment::Entity>>,
-    pub report_pages: DataLoader<Paged<progress_report::Entity>>,
-    pub nested_counts: DataLoader<NestedCounts>,
+    pub task_pages: Batcher<PageKey, Paged<task::Entity>>,
+    pub assignment_pages: Batcher<PageKey, Paged<assignment::Entity>>,
+    pub report_pages: Batcher<PageKey, Paged<progress_report::Entity>>,
+    pub nested_counts: Batcher<PageKey, NestedCounts>,
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, scope: &Scope, delay: Duration) -> Self {
+    /// `prime`: whether rows fetched alongside others are kept for the request (queries);
+    /// a mutation's loaders keep nothing beyond one batch.
+    pub fn new(db: &DatabaseConnection, scope: &Scope, delay: Duration, prime: bool) -> Self {
         let (d, s, w) = (db.clone(), scope.clone(), delay);
+        let agency = Arc::new(ById::new(d.clone(), s.clone(), w).primeable(prime));
+        let directive = Arc::new(ById::new(d.clone(), s.clone(), w).primeable(prime));
         Loaders {
-            agency: ById::new(d.clone(), s.clone(), w),
+            agency: agency.clone(),
             successions_from: ByParent::new(
                 d.clone(),
                 s.clone(),
@@ -202,8 +269,15 @@ impl Loaders {
                 agency_succession::Column::EffectiveOn,
                 w,
             ),
-            directive: ById::new(d.clone(), s.clone(), w),
-            task: ById::new(d.clone(), s.clone(), w),
+            directive: directive.clone(),
+            task: Batcher::new(
+                TaskById {
+                    db: d.clone(),
+                    scope: s.clone(),
+                    directives: directive,
+                },
+                w,
+            ),
             milestones: ByParent::new(
                 d.clone(),
                 s.clone(),
@@ -221,12 +295,12 @@ impl Loaders {
                 w,
             ),
             assignment: ById::new(d.clone(), s.clone(), w),
-            assignments_of_task: ByParent::new(
-                d.clone(),
-                s.clone(),
-                assignment::Column::TaskId,
-                |m: &assignment::Model| m.task_id,
-                assignment::Column::Role,
+            assignments_of_task: Batcher::new(
+                AssignmentsOfTask {
+                    db: d.clone(),
+                    scope: s.clone(),
+                    agencies: agency,
+                },
                 w,
             ),
             report: ById::new(d.clone(), s.clone(), w),
@@ -304,8 +378,8 @@ where
     E: EntityTrait + Send + Sync + 'static,
     E::Model: FromQueryResult + Clone + Send + Sync + 'static,
 {
-    pub fn new(db: DatabaseConnection, delay: Duration) -> DataLoader<Self> {
-        DataLoader::new(Paged { db, _e: PhantomData }, tokio::spawn).delay(delay)
+    pub fn new(db: DatabaseConnection, delay: Duration) -> Batcher<PageKey, Self> {
+        Batcher::new(Paged { db, _e: PhantomData }, delay)
     }
 }
 
@@ -368,8 +442,8 @@ pub struct NestedCounts {
 }
 
 impl NestedCounts {
-    pub fn new(db: DatabaseConnection, delay: Duration) -> DataLoader<Self> {
-        DataLoader::new(NestedCounts { db }, tokio::spawn).delay(delay)
+    pub fn new(db: DatabaseConnection, delay: Duration) -> Batcher<PageKey, Self> {
+        Batcher::new(NestedCounts { db }, delay)
     }
 }
 

@@ -484,7 +484,7 @@ impl std::hash::Hash for PageKey {
 /// loaders, so a list of N parents runs one page statement and one count statement, not N.
 #[allow(clippy::too_many_arguments)]
 pub async fn fetch_nested<E>(
-    loader: &async_graphql::dataloader::DataLoader<crate::loaders::Paged<E>>,
+    loader: &crate::batch::Batcher<PageKey, crate::loaders::Paged<E>>,
     select: sea_orm::Select<E>,
     sort: &SortKey,
     args: &PageArgs,
@@ -531,12 +531,16 @@ where
 }
 
 /// Where a connection's rows come from: a root list, or the rows under one parent.
-pub enum Within<'a, E: sea_orm::EntityTrait> {
+pub enum Within<'a, E>
+where
+    E: sea_orm::EntityTrait + Send + Sync + 'static,
+    E::Model: sea_orm::FromQueryResult + Clone + Send + Sync + 'static,
+{
     /// A root field: one keyset page and its COUNT.
     Root,
     /// Under a parent in a list: batched with the parent's siblings (see [`fetch_nested`]).
     Parent {
-        loader: &'a async_graphql::dataloader::DataLoader<crate::loaders::Paged<E>>,
+        loader: &'a crate::batch::Batcher<PageKey, crate::loaders::Paged<E>>,
         /// The expression giving a row's parent id.
         column: SimpleExpr,
         id: i32,

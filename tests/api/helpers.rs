@@ -213,7 +213,7 @@ impl TestApp {
             bind: "127.0.0.1:0".parse().expect("address"),
             seeds: seeds_dir(),
             db_pool: 4,
-            loader_delay_ms: 1,
+            loader_delay_ms: 0,
             jwt_secret: Some(SECRET.into()),
             jwt_public_key_file: None,
             jwt_jwks_file: None,

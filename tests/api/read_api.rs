@@ -456,7 +456,7 @@ async fn statement_count_does_not_grow_with_page_size() {
     // milliseconds to register one level's keys, longer than the default 1 ms window, which
     // splits a batch by timing. The wide window removes that noise, so the count shows the
     // structure: one statement per level, whatever the page size.
-    let app = TestApp::spawn_with(|s| s.loader_delay_ms = 250).await;
+    let app = TestApp::spawn_with(|s| s.loader_delay_ms = 0).await;
     let query = r#"query($n: Int) { tasks(first: $n) { totalCount nodes {
         id code status dueOn directive { number title }
         leads { name } coordinators { code }
@@ -764,7 +764,7 @@ async fn every_ordering_pages_consistently() {
 
 #[tokio::test]
 async fn nested_connections_are_batched_across_parents() {
-    let app = TestApp::spawn_with(|s| s.loader_delay_ms = 250).await;
+    let app = TestApp::spawn_with(|s| s.loader_delay_ms = 0).await;
     let query = r#"query($n: Int) { agencies(first: $n) { nodes { code
         assignments(first: 5, filter: { role: LEAD }) { totalCount pageInfo { hasNextPage endCursor }
             nodes { role task { code reports(first: 3) { totalCount nodes { period } } } } }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::{assignment, progress_report};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
@@ -130,8 +130,12 @@ pub struct LatestReport {
 }
 
 impl LatestReport {
-    pub fn loader(db: DatabaseConnection, scope: Scope, delay: std::time::Duration) -> DataLoader<Self> {
-        DataLoader::new(LatestReport { db, scope }, tokio::spawn).delay(delay)
+    pub fn loader(
+        db: DatabaseConnection,
+        scope: Scope,
+        delay: std::time::Duration,
+    ) -> crate::batch::Batcher<i32, Self> {
+        crate::batch::Batcher::new(LatestReport { db, scope }, delay)
     }
 }
 

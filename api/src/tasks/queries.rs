@@ -4,8 +4,8 @@
 use async_graphql::{Context, Enum, ID, InputObject};
 use chrono::NaiveDate;
 use entity::{agency, assignment, directive, task};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Value};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Value};
 
 use super::status_sql::{status_condition, task_completed};
 use super::{Assignment, AssignmentRole, RoleFilter, Task, TaskStatus};
@@ -73,30 +73,43 @@ fn bad(field: &str, msg: impl Into<String>) -> ApiError {
 }
 
 /// Builds the condition of a task filter, the caller's scope included.
-pub fn task_condition(filter: &TaskFilter, as_of: NaiveDate, scope: &Scope) -> ApiResult<Condition> {
+///
+/// An agency filter is resolved to the agency's id first and written into the statement as
+/// a literal: the assignments of one agency range from a handful to a quarter of all tasks,
+/// and only a literal lets PostgreSQL see which (its column statistics), so it walks the
+/// due-date index for a large agency and the agency's assignments for a small one. A
+/// subquery or a bound parameter gets the plan for an average agency for both.
+pub async fn task_condition(
+    db: &impl sea_orm::ConnectionTrait,
+    filter: &TaskFilter,
+    as_of: NaiveDate,
+    scope: &Scope,
+) -> ApiResult<Condition> {
     let mut cond = Condition::all().add(scope.tasks());
     let role = filter.role.unwrap_or_default().role();
-    let agency_ids: Option<SimpleExpr> = match (&filter.agency_id, &filter.agency_code) {
+    let agency_id: Option<i32> = match (&filter.agency_id, &filter.agency_code) {
         (Some(_), Some(_)) => {
             return Err(bad(
                 "filter.agencyCode",
                 "Chỉ dùng một trong agencyId hoặc agencyCode",
             ));
         }
-        (Some(id), None) => Some(Expr::val(relay::decode_id(
-            id,
-            NodeKind::Agency,
-            "filter.agencyId",
-        )?)),
-        (None, Some(code)) => Some(SimpleExpr::from(
-            Query::select()
+        (Some(id), None) => Some(relay::decode_id(id, NodeKind::Agency, "filter.agencyId")?),
+        (None, Some(code)) => {
+            let found = agency::Entity::find()
+                .select_only()
                 .column(agency::Column::Id)
-                .from(agency::Entity)
-                .and_where(agency::Column::Code.eq(code.as_str()))
-                .to_owned(),
-        )),
+                .filter(agency::Column::Code.eq(code.as_str()))
+                .into_tuple::<i32>()
+                .one(db)
+                .await?;
+            // An unknown code matches no task (an empty list, not an error).
+            Some(found.unwrap_or(0))
+        }
         (None, None) => None,
     };
+    // An i32 formatted by us: nothing from the request reaches the SQL text.
+    let agency_ids = agency_id.map(|id| Expr::cust(id.to_string()));
     if let Some(agency) = agency_ids {
         let mut sub = Query::select();
         sub.expr(Expr::val(1))
@@ -252,7 +265,7 @@ pub async fn list_tasks(
 ) -> ApiResult<TaskConnection> {
     let caller = Caller::of(ctx);
     caller.scope.require_rows()?;
-    let cond = task_condition(&filter, as_of, &caller.scope)?;
+    let cond = task_condition(&State::of(ctx).db, &filter, as_of, &caller.scope).await?;
     let terms = filter.search.as_deref().map(search_terms).unwrap_or_default();
     let phrase = terms.join(" ");
     let field = match &order {
@@ -269,14 +282,14 @@ pub async fn list_tasks(
     });
     let far = no_due_date();
     let (expr, to_value): (SimpleExpr, fn(&serde_json::Value) -> Option<Value>) = match field {
+        // Both keys are written with literal constants, exactly as the expression indexes
+        // of migration m20261123_000002 (a bound parameter would not match them).
         TaskOrderField::Document => (
-            Expr::col((task::Entity, task::Column::DirectiveId))
-                .mul(100_000)
-                .add(Expr::col((task::Entity, task::Column::Ordinal))),
+            Expr::cust(r#"(CAST("tasks"."directive_id" AS BIGINT) * 100000 + "tasks"."ordinal")"#),
             relay::json_int,
         ),
         TaskOrderField::DueOn => (
-            Func::coalesce([Expr::col((task::Entity, task::Column::DueOn)), Expr::val(far)]).into(),
+            Expr::cust(r#"COALESCE("tasks"."due_on", '9999-12-31')"#),
             relay::json_date,
         ),
         TaskOrderField::Relevance => (relevance_sql(&terms, &phrase), relay::json_int),

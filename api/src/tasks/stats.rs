@@ -228,8 +228,8 @@ pub async fn task_statistics(
     group_by: Vec<TaskGroupBy>,
 ) -> ApiResult<TaskStatistics> {
     let scope = &Caller::of(ctx).scope.for_aggregates();
-    let cond = task_condition(&filter, as_of, scope)?;
     let db = &State::of(ctx).db;
+    let cond = task_condition(db, &filter, as_of, scope).await?;
 
     let mut q = Query::select();
     q.from(task::Entity).cond_where(cond.clone());
