@@ -4,7 +4,11 @@ export PGHOST="${PGHOST:-127.0.0.1}"
 export PGPORT="${PGPORT:-5432}"
 BENCH_DB="${BENCH_DB:-chidao_bench}"
 export PGUSER="${PGUSER:-postgres}" PGDATABASE="$BENCH_DB"
-DATABASE_URL="${BENCH_DATABASE_URL:-postgres://$PGUSER@$PGHOST:$PGPORT/$BENCH_DB}"
+# All three clients talk plain TCP to the local server: node-postgres (PostGraphile) does not use
+# TLS unless asked, while libpq (pgbench) and sqlx (chidao) would negotiate it with a server that
+# has ssl=on (Debian's default), encrypting every loopback round trip on both sides.
+export PGSSLMODE="${PGSSLMODE:-disable}"
+DATABASE_URL="${BENCH_DATABASE_URL:-postgres://$PGUSER@$PGHOST:$PGPORT/$BENCH_DB?sslmode=$PGSSLMODE}"
 CHIDAO_PORT="${CHIDAO_PORT:-8088}"
 CHIDAO_URL="http://127.0.0.1:$CHIDAO_PORT/graphql"
 PGL_HOST="${PGL_HOST:-127.0.0.1}"
@@ -13,6 +17,7 @@ PGL_URL="${PGL_URL:-http://$PGL_HOST:$PGL_PORT/graphql}"
 DURATION="${DURATION:-10}"
 CONCURRENCY="${CONCURRENCY:-16}"
 THREADS="${THREADS:-2}"   # load-generator threads (wrk -t, pgbench -j)
+ROUNDS="${ROUNDS:-3}"     # run.sh: rounds of every cell; the table shows each cell's median round
 
 # "a.json" or '{"id":1}' -> JSON text; "" -> the query file's sibling NAME.vars.json if present, else {}
 vars_json() { # QUERYFILE [VARS]

@@ -2,14 +2,16 @@
 # run.sh [--smoke]
 # The whole comparison: Q1–Q4 through chidao (monitor token), through PostGraphile 5.1.5 on the same
 # database, and as raw SQL with pgbench; $CONCURRENCY (16) connections, $DURATION s (10) per cell,
-# after a $WARMUP s (2) warm-up. --smoke: 2 s per cell, 1 s warm-up.
+# after a $WARMUP s (2) warm-up, $ROUNDS (3) rounds (cells interleaved; the table shows medians).
+# Also chidao's memory (idle, peak under load) and its start-up on a fresh SQLite file.
+# --smoke: 1 round, 2 s per cell, 1 s warm-up.
 # Prints a markdown table (req/s, p50, p99, ratio) and keeps the raw lines and the table in results/.
 # Settings: CHIDAO_BIN (default: /work/target-bench/release/chidao if built, else target/debug/chidao),
 # DURATION, CONCURRENCY, THREADS, WARMUP, QUERIES ("q1 q2 q3 q4"), PGHOST/PGPORT/PGUSER/BENCH_DB.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$BENCH_DIR"
-if [ "${1:-}" = "--smoke" ]; then export DURATION=2 WARMUP=1; MODE=smoke; else MODE=full; fi
+if [ "${1:-}" = "--smoke" ]; then export DURATION=2 WARMUP=1 ROUNDS=1; MODE=smoke; else MODE=full; fi
 export WARMUP="${WARMUP:-2}" DURATION
 QUERIES="${QUERIES:-q1 q2 q3 q4}"
 ROOT="$(cd .. && pwd)"
@@ -59,6 +61,12 @@ wait_up() { # URL PID
   echo "$1 did not answer in 60 s" >&2; exit 1
 }
 wait_up "$CHIDAO_URL" "$CHIDAO_PID"; wait_up "$PGL_URL" "$PGL_PID"
+sleep 1 # a server that lost its port to another process has exited by now: the answers were not its own
+for p in "$CHIDAO_PID" "$PGL_PID"; do
+  kill -0 "$p" 2>/dev/null || { echo "a server exited after answering (port taken?); see results/*-$stamp.log" >&2; exit 1; }
+done
+kb() { sed -n "s/^$2:\s*\([0-9]*\) kB/\1/p" "/proc/$1/status"; } # PID FIELD -> kB
+IDLE_KB=$(kb "$CHIDAO_PID" VmRSS); PGL_IDLE_KB=$(kb "$PGL_PID" VmRSS)
 TOKEN="$("$CHIDAO_BIN" token --role monitor --ttl 2h)"
 
 # 3. measurements
@@ -68,14 +76,37 @@ profile=$(case "$CHIDAO_BIN" in *release*) echo release;; *) echo debug;; esac)
   echo "# $(date -u -Is) mode=$MODE duration=$DURATION warmup=$WARMUP concurrency=$CONCURRENCY threads=$THREADS"
   echo "# chidao $CHIDAO_BIN ($profile build, binary from $(date -u -r "$CHIDAO_BIN" +%FT%TZ)), checkout at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)"
   echo "# $(nproc) cores: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# rounds=$ROUNDS; database: $(psql -XAtc "select count(*) from tasks") tasks, $(psql -XAtc "select count(*) from progress_reports") reports"
   echo "# $(psql -XAtc 'select version()' | cut -d, -f1); postgraphile $(python3 -c 'import json; print(json.load(open("node_modules/postgraphile/package.json"))["version"])'), node $(node_modules/.bin/node --version); $(pgbench --version)"
 } > "$raw"
-for q in $QUERIES; do
-  echo "== $q chidao" >&2
-  echo "q=$q method=chidao $(SERVER_PID=$CHIDAO_PID AUTH_TOKEN=$TOKEN ./load.sh "$CHIDAO_URL" chidao/$q.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
-  echo "== $q postgraphile" >&2
-  echo "q=$q method=pgl $(SERVER_PID=$PGL_PID ./load.sh "$PGL_URL" postgraphile/$q.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
-  echo "== $q sql" >&2
-  echo "q=$q method=sql $(./sql-bound.sh sql/$q.sql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+for round in $(seq 1 "$ROUNDS"); do
+  for q in $QUERIES; do
+    echo "== round $round $q chidao" >&2
+    echo "q=$q method=chidao round=$round $(SERVER_PID=$CHIDAO_PID AUTH_TOKEN=$TOKEN ./load.sh "$CHIDAO_URL" chidao/$q.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+    echo "== round $round $q postgraphile" >&2
+    echo "q=$q method=pgl round=$round $(SERVER_PID=$PGL_PID ./load.sh "$PGL_URL" postgraphile/$q.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+    echo "== round $round $q sql" >&2
+    echo "q=$q method=sql round=$round $(./sql-bound.sh sql/$q.sql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+  done
 done
+echo "mem chidao_idle_kb=$IDLE_KB chidao_peak_kb=$(kb "$CHIDAO_PID" VmHWM) pgl_idle_kb=$PGL_IDLE_KB pgl_peak_kb=$(kb "$PGL_PID" VmHWM)" >> "$raw"
+
+# 4. start-up on the embedded default: a fresh SQLite file, migrations and the seeds, until /health
+startup() { # DB_FILE -> seconds until /health answers
+  local port=$((CHIDAO_PORT + 1)) t0 p
+  t0=$(date +%s.%N)
+  DATABASE_URL="sqlite://$1?mode=rwc" CHIDAO_SEEDS="$ROOT/seeds" CHIDAO_BIND="127.0.0.1:$port" RUST_LOG=warn \
+    "$CHIDAO_BIN" serve >> "results/chidao-startup-$stamp.log" 2>&1 &
+  p=$!
+  until curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; do
+    kill -0 "$p" 2>/dev/null || { echo "chidao exited during start-up; see results/chidao-startup-$stamp.log" >&2; exit 1; }
+    sleep 0.01
+  done
+  python3 -c "import sys,time; print(f'{time.time()-float(sys.argv[1]):.2f}')" "$t0"
+  kill "$p"; wait "$p" 2>/dev/null || true
+}
+db="$(mktemp -d)/startup.db"
+first=$(startup "$db"); again=$(startup "$db")
+echo "startup sqlite_fresh_s=$first sqlite_seeded_s=$again" >> "$raw"
+rm -rf "$(dirname "$db")"
 python3 table.py "$raw" | tee "results/summary-$stamp.md"

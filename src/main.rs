@@ -42,7 +42,8 @@ enum Command {
         /// Refused when the database already holds it.
         #[arg(long)]
         synthetic: bool,
-        /// With `--synthetic`: multiply every row count by N.
+        /// With `--synthetic`: multiply every row count by N, except the agencies (a province has
+        /// about 300 whatever the years of data).
         #[arg(long, default_value_t = 1, requires = "synthetic", value_parser = clap::value_parser!(u32).range(1..))]
         scale: u32,
     },

@@ -62,7 +62,12 @@ impl Scale {
     };
 
     /// The default sizes multiplied by `factor` (rounded; at least 5 agencies and one of everything
-    /// else), so `times(10.0)` is ten times the default and `times(0.01)` a quick test.
+    /// else), so `times(10.0)` is ten times the data and `times(0.01)` a quick test.
+    ///
+    /// Agencies do not grow past the default 300: a province's data grows by years of
+    /// directives, tasks and reports, while its departments and communes stay (after the 2025
+    /// merger, fewer). Ten times the data is ten times the tasks per agency, which is what
+    /// "cost does not grow with the data" has to survive; a smaller scale shrinks everything.
     pub fn times(factor: f64) -> Scale {
         let f = |n: u32, min: u32| -> u32 {
             let v = (f64::from(n) * factor.max(0.0)).round();
@@ -74,7 +79,7 @@ impl Scale {
         };
         let d = Scale::DEFAULT;
         Scale {
-            agencies: f(d.agencies, 5),
+            agencies: f(d.agencies, 5).min(d.agencies),
             directives: f(d.directives, 1),
             tasks: f(d.tasks, 1),
             indicators: f(d.indicators, 1),

@@ -842,3 +842,57 @@ async fn nested_pages_match_the_root_list_and_page_through_every_row() {
     assert_eq!(seen.len() as i64, total);
     assert_eq!(unique.len(), seen.len(), "no task twice");
 }
+
+#[tokio::test]
+async fn benchmark_operations_run_a_fixed_number_of_statements() {
+    // The four operations of bench/ (README "Performance") in their documents' shapes. How
+    // many statements each runs is part of its cost: one per level, with an assignment's
+    // agency and a task's directive loaded in the statement of the row that names them.
+    let app = TestApp::spawn().await;
+    let seen = app
+        .data(
+            r#"{ tasks(first: 1) { nodes { id directive { number } leads { code } } } }"#,
+            json!({}),
+        )
+        .await;
+    let t = &seen["tasks"]["nodes"][0];
+    let (id, number, agency) = (&t["id"], &t["directive"]["number"], &t["leads"][0]["code"]);
+    let cases = [
+        (
+            "Q1 task, directive, leads: task+directive, assignments+agencies",
+            r#"query($id: ID!) { task(id: $id) { id code title dueOn status
+                directive { number } leads { code name } } }"#,
+            json!({ "id": id }),
+            2,
+        ),
+        (
+            "Q2 an agency's tasks: agency id, page, directives, assignments+agencies, latest reports",
+            r#"query($agency: String!) { tasks(first: 50, filter: { agencyCode: $agency },
+                orderBy: { field: DUE_ON }) { nodes { id code title dueOn status
+                directive { number } leads { name } coordinators { name }
+                assignments { role agency { code } latestReport { period percentComplete state } } } } }"#,
+            json!({ "agency": agency }),
+            5,
+        ),
+        (
+            "Q3 indicators with values: page, values",
+            r#"{ indicators(first: 50) { nodes { code name values { period value } } } }"#,
+            json!({}),
+            2,
+        ),
+        (
+            "Q4 counts by status: one aggregate",
+            r#"query($number: String!) { taskStatistics(filter: { directiveNumber: $number }) {
+                total counts { completedOnTime completedLate completedNoDeadline
+                inProgressOnTime inProgressOverdue inProgressNoDeadline } } }"#,
+            json!({ "number": number }),
+            1,
+        ),
+    ];
+    for (what, query, vars, expected) in cases {
+        let before = app.statements.get();
+        let d = app.data(query, vars).await;
+        assert!(!d.is_null(), "{what}");
+        assert_eq!(app.statements.get() - before, expected, "{what}: {d}");
+    }
+}
