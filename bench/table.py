@@ -44,5 +44,5 @@ if extra:
     print(f"| RSS idle (after start-up) | {mb('chidao_idle_kb')} | {mb('pgl_idle_kb')} |")
     print(f"| RSS peak (after the load) | {mb('chidao_peak_kb')} | {mb('pgl_peak_kb')} |")
     if "sqlite_fresh_s" in extra:
-        print(f"| start-up on SQLite: migrate + seed a fresh file, until /health | {extra['sqlite_fresh_s']} s | |")
+        print(f"| start-up on SQLite: migrate + seed a fresh file, until /healthz | {extra['sqlite_fresh_s']} s | |")
         print(f"| start-up on SQLite, already seeded | {extra['sqlite_seeded_s']} s | |")
