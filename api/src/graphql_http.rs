@@ -12,9 +12,11 @@
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ServerError, Variables};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State as AxState};
@@ -153,6 +155,49 @@ fn params(v: &Value) -> Result<Params, &'static str> {
     })
 }
 
+/// The documents parsed most recently, by their text. The portal, the departments' systems and
+/// the BI tools send the same few documents over and over with different variables; parsing
+/// one took a tenth of the server's CPU for a small query (README "Performance"). Bounded in
+/// entries and in document size; a document is still checked against the limits on every use
+/// (they depend on the variables), and async-graphql still validates it.
+pub(crate) struct Documents {
+    parsed: std::sync::Mutex<lru::LruCache<String, Arc<ExecutableDocument>>>,
+}
+
+impl Documents {
+    const ENTRIES: usize = 512;
+    /// Longer documents are parsed every time rather than kept.
+    const MAX_LEN: usize = 16 * 1024;
+
+    pub(crate) fn new() -> Self {
+        let entries = std::num::NonZeroUsize::new(Self::ENTRIES).unwrap_or(std::num::NonZeroUsize::MIN);
+        Documents {
+            parsed: std::sync::Mutex::new(lru::LruCache::new(entries)),
+        }
+    }
+
+    fn parse(&self, query: &str) -> async_graphql::parser::Result<Arc<ExecutableDocument>> {
+        let cacheable = query.len() <= Self::MAX_LEN;
+        if cacheable
+            && let Some(doc) = self
+                .parsed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(query)
+        {
+            return Ok(doc.clone());
+        }
+        let doc = Arc::new(async_graphql::parser::parse_query(query)?);
+        if cacheable {
+            self.parsed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .put(query.to_owned(), doc.clone());
+        }
+        Ok(doc)
+    }
+}
+
 /// Checks limits and builds the async-graphql request, with whether it is a mutation;
 /// `Err` is a refusal (nothing runs).
 fn prepare(
@@ -165,7 +210,7 @@ fn prepare(
     let limits = &app.state.limits;
     crate::limits::check_tokens(&p.query, limits).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
     let vars = Variables::from_json(Value::Object(p.variables.unwrap_or_default()));
-    let parsed = async_graphql::parser::parse_query(&p.query);
+    let parsed = app.documents.parse(&p.query);
     *parse_failed = parsed.is_err();
     let mut mutation = false;
     let mut document = None;
@@ -196,7 +241,7 @@ fn prepare(
     // that does is handed over parsed (async-graphql would otherwise parse it again).
     let mut req = async_graphql::Request::new(p.query).variables(vars);
     if let Some(doc) = document {
-        req.set_parsed_query(doc);
+        req.set_parsed_query(ExecutableDocument::clone(&doc));
     }
     if let Some(name) = p.operation_name {
         req = req.operation_name(name);
@@ -607,6 +652,21 @@ mod tests {
         assert_eq!(body[0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
         assert_eq!(body[1]["extensions"]["requestId"], "req-7");
         assert!(body[2]["extensions"].get("requestId").is_none());
+    }
+
+    #[test]
+    fn documents_are_parsed_once_within_bounds() {
+        let docs = Documents::new();
+        let q = "query Q($id: ID!) { task(id: $id) { code } }";
+        let a = docs.parse(q).expect("parses");
+        let b = docs.parse(q).expect("parses");
+        assert!(Arc::ptr_eq(&a, &b), "the second use reuses the first parse");
+        assert!(docs.parse("{ task(id: ").is_err());
+        assert!(docs.parse("{ task(id: ").is_err(), "a parse error stays an error");
+        let long = format!("{{ {} }}", "__typename ".repeat(Documents::MAX_LEN / 10));
+        let c = docs.parse(&long).expect("parses");
+        let d = docs.parse(&long).expect("parses");
+        assert!(!Arc::ptr_eq(&c, &d), "a document over MAX_LEN is not kept");
     }
 
     #[test]

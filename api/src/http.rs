@@ -25,6 +25,8 @@ use crate::schema::ChidaoSchema;
 pub(crate) struct App {
     pub(crate) schema: ChidaoSchema,
     pub(crate) state: Arc<State>,
+    /// Documents parsed recently (`graphql_http::Documents`).
+    pub(crate) documents: Arc<crate::graphql_http::Documents>,
 }
 
 /// The router of the whole service.
@@ -33,7 +35,11 @@ pub fn router(state: Arc<State>) -> Router {
     let limits = state.limits.clone();
     let timeout = state.request_timeout;
     let cors = cors_layer(&state.cors_origins);
-    let app = App { schema, state };
+    let app = App {
+        schema,
+        state,
+        documents: Arc::new(crate::graphql_http::Documents::new()),
+    };
     Router::new()
         .route("/graphql", get(crate::graphql_http::get).post(crate::graphql_http::post))
         .route("/export/indicators.csv", get(export_csv))

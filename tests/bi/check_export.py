@@ -9,6 +9,7 @@ Usage: check_export.py FILE.csv FILE.json EXPECTED_ROWS
 * Both agree on rows, columns, Vietnamese text and numbers (`.` as the decimal mark).
 """
 import csv
+import importlib
 import json
 import os
 import subprocess
@@ -37,13 +38,19 @@ assert all(not isinstance(v, (dict, list)) for o in data for v in o.values()), "
 try:
     import pandas as pd
 except ImportError:
-    target = os.path.join(os.path.dirname(__file__), "..", "..", "target", "pydeps")
+    # pandas is not on the machine: install it once into target/pydeps (git-ignored). The folder
+    # exists before it goes on sys.path, and the import caches are cleared after pip has filled
+    # it: a path entry that was missing or empty when first searched is otherwise not searched
+    # again (a fresh checkout failed here).
+    target = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "target", "pydeps"))
+    os.makedirs(target, exist_ok=True)
     sys.path.insert(0, target)
     try:
         import pandas as pd
     except ImportError:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                         "--target", target, "pandas"], check=True)
+        importlib.invalidate_caches()
         import pandas as pd
 
 df = pd.read_csv(csv_path, encoding="utf-8-sig", dtype={"indicator_code": str, "period": str})
