@@ -157,44 +157,77 @@ fn params(v: &Value) -> Result<Params, &'static str> {
 
 /// The documents parsed most recently, by their text. The portal, the departments' systems and
 /// the BI tools send the same few documents over and over with different variables; parsing
-/// one took a tenth of the server's CPU for a small query (README "Performance"). Bounded in
-/// entries and in document size; a document is still checked against the limits on every use
-/// (they depend on the variables), and async-graphql still validates it.
+/// one took a tenth of the server's CPU for a small query (README "Performance").
+///
+/// Only a document that passed the limits is kept (a refused one would otherwise take room),
+/// and the cache is bounded by an estimate of the memory the parsed trees hold, not only by
+/// count: a 3 KB document of 2,000 tokens parses into about 0.5 MB. The limits are checked on
+/// every use (they depend on the variables) and async-graphql still validates every request.
 pub(crate) struct Documents {
-    parsed: std::sync::Mutex<lru::LruCache<String, Arc<ExecutableDocument>>>,
+    kept: std::sync::Mutex<Kept>,
+}
+
+struct Kept {
+    docs: lru::LruCache<String, (Arc<ExecutableDocument>, usize)>,
+    /// Sum of the entries' estimated sizes.
+    bytes: usize,
 }
 
 impl Documents {
     const ENTRIES: usize = 512;
     /// Longer documents are parsed every time rather than kept.
     const MAX_LEN: usize = 16 * 1024;
+    /// Estimated bytes of parsed tree per byte of document text (measured: 0.4-0.5 MB for
+    /// 3 KB of dense tokens).
+    const TREE_PER_BYTE: usize = 160;
+    /// What all kept documents may hold together, by that estimate.
+    const BUDGET: usize = 16 * 1024 * 1024;
 
     pub(crate) fn new() -> Self {
         let entries = std::num::NonZeroUsize::new(Self::ENTRIES).unwrap_or(std::num::NonZeroUsize::MIN);
         Documents {
-            parsed: std::sync::Mutex::new(lru::LruCache::new(entries)),
+            kept: std::sync::Mutex::new(Kept {
+                docs: lru::LruCache::new(entries),
+                bytes: 0,
+            }),
         }
     }
 
-    fn parse(&self, query: &str) -> async_graphql::parser::Result<Arc<ExecutableDocument>> {
-        let cacheable = query.len() <= Self::MAX_LEN;
-        if cacheable
-            && let Some(doc) = self
-                .parsed
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .get(query)
-        {
-            return Ok(doc.clone());
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The document, from the cache (`true`) or freshly parsed (`false`).
+    fn parse(&self, query: &str) -> async_graphql::parser::Result<(Arc<ExecutableDocument>, bool)> {
+        if let Some((doc, _)) = self.lock().docs.get(query) {
+            return Ok((doc.clone(), true));
         }
-        let doc = Arc::new(async_graphql::parser::parse_query(query)?);
-        if cacheable {
-            self.parsed
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .put(query.to_owned(), doc.clone());
+        Ok((Arc::new(async_graphql::parser::parse_query(query)?), false))
+    }
+
+    /// Keeps a parsed document that passed the limits, evicting the least recently used ones
+    /// while the estimate is over budget.
+    fn keep(&self, query: &str, doc: &Arc<ExecutableDocument>) {
+        if query.len() > Self::MAX_LEN {
+            return;
         }
-        Ok(doc)
+        let size = query.len().saturating_mul(Self::TREE_PER_BYTE);
+        let mut kept = self.lock();
+        if let Some((_, (_, old))) = kept.docs.push(query.to_owned(), (doc.clone(), size)) {
+            kept.bytes = kept.bytes.saturating_sub(old);
+        }
+        kept.bytes += size;
+        while kept.bytes > Self::BUDGET {
+            match kept.docs.pop_lru() {
+                Some((_, (_, old))) => kept.bytes = kept.bytes.saturating_sub(old),
+                None => {
+                    kept.bytes = 0;
+                    break;
+                }
+            }
+        }
     }
 }
 
@@ -214,7 +247,7 @@ fn prepare(
     *parse_failed = parsed.is_err();
     let mut mutation = false;
     let mut document = None;
-    if let Ok(doc) = parsed {
+    if let Ok((doc, cached)) = parsed {
         if op.is_empty()
             && let async_graphql::parser::types::DocumentOperations::Multiple(ops) = &doc.operations
             && ops.len() == 1
@@ -225,6 +258,9 @@ fn prepare(
         }
         crate::limits::check_document(&doc, p.operation_name.as_deref(), &vars, limits)
             .map_err(|e| (StatusCode::BAD_REQUEST, e))?;
+        if !cached {
+            app.documents.keep(&p.query, &doc);
+        }
         mutation = is_mutation(&doc, p.operation_name.as_deref());
         if method == Method::GET && mutation {
             return Err((
@@ -658,15 +694,33 @@ mod tests {
     fn documents_are_parsed_once_within_bounds() {
         let docs = Documents::new();
         let q = "query Q($id: ID!) { task(id: $id) { code } }";
-        let a = docs.parse(q).expect("parses");
-        let b = docs.parse(q).expect("parses");
-        assert!(Arc::ptr_eq(&a, &b), "the second use reuses the first parse");
-        assert!(docs.parse("{ task(id: ").is_err());
+        let (a, cached) = docs.parse(q).expect("parses");
+        assert!(!cached, "nothing is kept before it passed the limits");
+        assert!(!docs.parse(q).expect("parses").1);
+        docs.keep(q, &a);
+        let (b, cached) = docs.parse(q).expect("parses");
+        assert!(cached && Arc::ptr_eq(&a, &b), "a kept document is reused");
         assert!(docs.parse("{ task(id: ").is_err(), "a parse error stays an error");
+
         let long = format!("{{ {} }}", "__typename ".repeat(Documents::MAX_LEN / 10));
-        let c = docs.parse(&long).expect("parses");
-        let d = docs.parse(&long).expect("parses");
-        assert!(!Arc::ptr_eq(&c, &d), "a document over MAX_LEN is not kept");
+        let (c, _) = docs.parse(&long).expect("parses");
+        docs.keep(&long, &c);
+        assert!(
+            !docs.parse(&long).expect("parses").1,
+            "a document over MAX_LEN is not kept"
+        );
+
+        // The estimated memory stays within budget: big documents push out the oldest.
+        let per = Documents::MAX_LEN;
+        let fits = Documents::BUDGET / (per * Documents::TREE_PER_BYTE);
+        for i in 0..fits + 3 {
+            let text = format!("{{ a{i} {} }}", " ".repeat(per - 12));
+            let (d, _) = docs.parse(&text).expect("parses");
+            docs.keep(&text, &d);
+        }
+        let kept = docs.lock();
+        assert!(kept.bytes <= Documents::BUDGET, "{} > budget", kept.bytes);
+        assert!(kept.docs.len() <= fits + 1, "{} kept", kept.docs.len());
     }
 
     #[test]
