@@ -29,3 +29,31 @@ vars_json() { # QUERYFILE [VARS]
   else printf '%s' "$v"
   fi
 }
+
+# The chidao binary to measure: $CHIDAO_BIN, else the first built of the bench target dir, the
+# release build and the debug build. Also sets the JWT secret the server and `chidao token` share.
+pick_chidao() {
+  local root; root="$(cd "$BENCH_DIR/.." && pwd)"
+  if [ -z "${CHIDAO_BIN:-}" ]; then
+    for b in /work/target-bench/release/chidao "$root/target/release/chidao" "$root/target/debug/chidao"; do
+      [ -x "$b" ] && { CHIDAO_BIN="$b"; break; }
+    done
+  fi
+  [ -x "${CHIDAO_BIN:-}" ] || { echo "no chidao binary: cargo build --release (or set CHIDAO_BIN)" >&2; exit 1; }
+  export CHIDAO_BIN JWT_SECRET="${JWT_SECRET:-chidao-bench-only-secret-0123456789abcdef}"
+}
+
+# ensure_synthetic DB SCALE [URL]: creates DB if missing and loads `chidao seed --synthetic --scale SCALE`
+# unless agency syn-0001 says it is there (prints the load time).
+ensure_synthetic() {
+  local db="$1" scale="$2" url="${3:-postgres://$PGUSER@$PGHOST:$PGPORT/$1?sslmode=$PGSSLMODE}" t0
+  psql -d "$db" -XAtqc 'select 1' >/dev/null 2>&1 || psql -XAtq -d postgres -c "create database $db" >&2
+  if [ "$(psql -d "$db" -XAtqc "select count(*) from pg_tables where tablename='agencies'")" = 1 ] &&
+     [ "$(psql -d "$db" -XAtqc "select count(*) from agencies where code='syn-0001'")" = 1 ]; then
+    return 0
+  fi
+  echo "seeding $db (chidao seed --synthetic --scale $scale)..." >&2
+  t0=$(date +%s)
+  DATABASE_URL="$url" "$CHIDAO_BIN" seed --synthetic --scale "$scale" >&2
+  echo "seeded $db in $(( $(date +%s) - t0 )) s" >&2
+}

@@ -15,25 +15,12 @@ if [ "${1:-}" = "--smoke" ]; then export DURATION=2 WARMUP=1 ROUNDS=1; MODE=smok
 export WARMUP="${WARMUP:-2}" DURATION
 QUERIES="${QUERIES:-q1 q2 q3 q4}"
 ROOT="$(cd .. && pwd)"
-if [ -z "${CHIDAO_BIN:-}" ]; then
-  for b in /work/target-bench/release/chidao "$ROOT/target/release/chidao" "$ROOT/target/debug/chidao"; do
-    [ -x "$b" ] && { CHIDAO_BIN="$b"; break; }
-  done
-fi
-[ -x "${CHIDAO_BIN:-}" ] || { echo "no chidao binary: cargo build --release (or set CHIDAO_BIN)" >&2; exit 1; }
+pick_chidao
 command -v wrk >/dev/null || apt-get install -y wrk >&2
 command -v pgbench >/dev/null || { echo "pgbench not found (postgresql-client)" >&2; exit 1; }
-export JWT_SECRET="${JWT_SECRET:-chidao-bench-only-secret-0123456789abcdef}"
 
 # 1. data: chidao_bench with the synthetic dataset (scale 1), and the PostGraphile helper functions
-if ! psql -XAtqc 'select 1' >/dev/null 2>&1; then
-  psql -XAtq -d postgres -c "create database $BENCH_DB" >&2
-fi
-if [ "$(psql -XAtqc "select count(*) from pg_tables where tablename='agencies'")" = 0 ] ||
-   [ "$(psql -XAtqc "select count(*) from agencies where code='syn-0001'")" = 0 ]; then
-  echo "seeding $BENCH_DB (chidao seed --synthetic)..." >&2
-  DATABASE_URL="$DATABASE_URL" "$CHIDAO_BIN" seed --synthetic >&2
-fi
+ensure_synthetic "$BENCH_DB" 1 "$DATABASE_URL"
 psql -XAtq -v ON_ERROR_STOP=1 -f postgraphile/extras.sql 2>/dev/null
 
 # 2. servers

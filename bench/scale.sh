@@ -9,29 +9,12 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 cd "$BENCH_DIR"
 N="${1:-10}"
-ROOT="$(cd .. && pwd)"
-if [ -z "${CHIDAO_BIN:-}" ]; then
-  for b in /work/target-bench/release/chidao "$ROOT/target/release/chidao" "$ROOT/target/debug/chidao"; do
-    [ -x "$b" ] && { CHIDAO_BIN="$b"; break; }
-  done
-fi
-[ -x "${CHIDAO_BIN:-}" ] || { echo "no chidao binary: cargo build --release (or set CHIDAO_BIN)" >&2; exit 1; }
-export JWT_SECRET="${JWT_SECRET:-chidao-bench-only-secret-0123456789abcdef}"
+pick_chidao
 url_of() { echo "postgres://$PGUSER@$PGHOST:$PGPORT/$1?sslmode=$PGSSLMODE"; }
-seeded() { [ "$(psql -d "$1" -XAtqc "select count(*) from pg_tables where tablename='agencies'" 2>/dev/null)" = 1 ] &&
-           [ "$(psql -d "$1" -XAtqc "select count(*) from agencies where code='syn-0001'")" = 1 ]; }
 BIG="${BENCH_DB}_x$N"
-for db in "$BENCH_DB" "$BIG"; do
-  psql -d "$db" -XAtqc 'select 1' >/dev/null 2>&1 || psql -XAtq -d postgres -c "create database $db" >&2
-  if ! seeded "$db"; then
-    scale=$([ "$db" = "$BIG" ] && echo "$N" || echo 1)
-    echo "seeding $db (chidao seed --synthetic --scale $scale)..." >&2
-    t0=$(date +%s)
-    DATABASE_URL="$(url_of "$db")" "$CHIDAO_BIN" seed --synthetic --scale "$scale" >&2
-    echo "seeded $db in $(( $(date +%s) - t0 )) s" >&2
-  fi
-  psql -d "$db" -XAtqc "vacuum analyze" >&2
-done
+ensure_synthetic "$BENCH_DB" 1
+ensure_synthetic "$BIG" "$N"
+for db in "$BENCH_DB" "$BIG"; do psql -d "$db" -XAtqc "vacuum analyze" >&2; done
 mkdir -p results
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 raw="results/scale-$stamp.txt"
