@@ -118,7 +118,7 @@ pub async fn list(ctx: &Context<'_>, filter: AuditFilter, args: PageArgs) -> Api
         direction: OrderDirection::Desc,
         to_value: relay::json_int,
     };
-    let db = &State::of(ctx).db;
+    let db = &State::of(ctx).reads;
     let (page, count) = relay::fetch_page(db, audit_log::Entity::find().filter(cond), &sort, &args, |m| {
         Cursor {
             key: m.id.into(),

@@ -10,7 +10,10 @@ use crate::db::StatementCounter;
 
 /// Shared across requests (behind an `Arc`).
 pub struct State {
+    /// sea-orm's pool: writes (transactions), migrations, exports, health.
     pub db: DatabaseConnection,
+    /// What queries read through (on PostgreSQL a pool without sqlx's ping per statement).
+    pub reads: crate::reads::Reads,
     pub statements: StatementCounter,
     /// Extra wait before a loader batch runs (0: batches close when the request's task yields).
     pub loader_delay: std::time::Duration,

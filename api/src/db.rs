@@ -16,6 +16,12 @@ impl StatementCounter {
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
+
+    /// Counts one statement; `RUST_LOG=chidao::sql=trace` shows each with its duration.
+    pub fn record(&self, statement: &sea_orm::Statement, elapsed: Duration, failed: bool) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(target: "chidao::sql", elapsed_us = elapsed.as_micros() as u64, failed, sql = %statement);
+    }
 }
 
 /// Opens a pool sized for the backend: SQLite serialises writers, so a small pool avoids
@@ -39,12 +45,8 @@ pub async fn connect(url: &str, pool: u32) -> Result<(DatabaseConnection, Statem
         db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
     }
     let counter = StatementCounter::default();
-    let inner = counter.0.clone();
-    db.set_metric_callback(move |info| {
-        inner.fetch_add(1, Ordering::Relaxed);
-        // RUST_LOG=chidao::sql=trace shows every statement with its duration.
-        tracing::trace!(target: "chidao::sql", elapsed_us = info.elapsed.as_micros() as u64, failed = info.failed, sql = %info.statement);
-    });
+    let recorder = counter.clone();
+    db.set_metric_callback(move |info| recorder.record(info.statement, info.elapsed, info.failed));
     Ok((db, counter))
 }
 

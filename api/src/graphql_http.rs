@@ -338,7 +338,7 @@ async fn run(
 ) -> async_graphql::Response {
     // A mutation changes rows that a query's loaders would otherwise keep for the rest of
     // the request: it gets loaders that keep nothing beyond one batch.
-    let loaders = Loaders::new(&app.state.db, &caller.scope, app.state.loader_delay, !mutation);
+    let loaders = Loaders::new(&app.state.reads, &caller.scope, app.state.loader_delay, !mutation);
     let caller = crate::context::Caller {
         principal: caller.principal.clone(),
         scope: caller.scope.clone(),

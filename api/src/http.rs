@@ -116,10 +116,10 @@ pub async fn authenticate(state: &State, headers: &HeaderMap) -> Result<Caller, 
         let code = claims.agency.as_deref().ok_or_else(|| {
             ApiError::Unauthenticated("Token vai trò agency phải có trường `agency` (mã cơ quan)".into())
         })?;
-        let id = agency_of_token(&state.db, code).await?;
+        let id = agency_of_token(&state.reads, code).await?;
         (
             Some(id),
-            Some(crate::agencies::holder_scope(&state.db, id).await?),
+            Some(crate::agencies::holder_scope(&state.reads, id).await?),
         )
     } else {
         (None, None)
@@ -139,7 +139,7 @@ pub async fn authenticate(state: &State, headers: &HeaderMap) -> Result<Caller, 
 }
 
 /// The agency a token names, refused when unknown or dissolved (naming the successor).
-async fn agency_of_token(db: &sea_orm::DatabaseConnection, code: &str) -> Result<i32, ApiError> {
+async fn agency_of_token(db: &crate::reads::Reads, code: &str) -> Result<i32, ApiError> {
     use entity::{agency, agency_succession};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let shown: String = code.chars().take(60).collect();

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod loaders;
 pub mod metrics;
 pub mod mutations;
+pub mod reads;
 pub mod relay;
 pub mod reports;
 pub mod scalars;
@@ -68,10 +69,12 @@ impl Application {
         }
         let listener = TcpListener::bind(settings.bind).await?;
         let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
+        let reads = reads::Reads::new(&settings.database_url, &db, settings.db_pool, statements.clone())?;
         Ok(Application {
             listener,
             state: Arc::new(State {
                 db,
+                reads,
                 statements,
                 loader_delay: std::time::Duration::from_millis(settings.loader_delay_ms),
                 verifier,

@@ -1,6 +1,7 @@
 //! Per-request loaders (batched by `crate::batch`). Each holds the caller's `Scope`, so a cached row can never be
 //! served to another caller, and each runs one `WHERE … IN (…)` per batch.
 
+use crate::reads::Reads;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -9,8 +10,7 @@ use std::time::Duration;
 use async_graphql::dataloader::Loader;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, OverStatement, Query, WindowStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, Order,
-    QueryFilter, QueryOrder,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder,
 };
 
 use crate::auth::Scope;
@@ -28,13 +28,13 @@ pub trait Row: EntityTrait {
 
 /// Loads rows by primary key, within the scope.
 pub struct ById<E: Row> {
-    db: DatabaseConnection,
+    db: Reads,
     scope: Scope,
     _e: PhantomData<E>,
 }
 
 impl<E: Row> ById<E> {
-    pub fn new(db: DatabaseConnection, scope: Scope, delay: Duration) -> Batcher<i32, Self>
+    pub fn new(db: Reads, scope: Scope, delay: Duration) -> Batcher<i32, Self>
     where
         Self: Loader<i32>,
     {
@@ -71,7 +71,7 @@ where
 /// Loads the rows that point at a parent through a foreign key, grouped by parent, within
 /// the scope and in a fixed order.
 pub struct ByParent<E: Row> {
-    db: DatabaseConnection,
+    db: Reads,
     scope: Scope,
     column: E::Column,
     parent_of: fn(&E::Model) -> i32,
@@ -80,7 +80,7 @@ pub struct ByParent<E: Row> {
 
 impl<E: Row> ByParent<E> {
     pub fn new(
-        db: DatabaseConnection,
+        db: Reads,
         scope: Scope,
         column: E::Column,
         parent_of: fn(&E::Model) -> i32,
@@ -132,7 +132,7 @@ where
 /// Tasks by id, each with its directive from the same statement (primed into the
 /// directive batcher: a task the scope shows has a directive the scope shows).
 pub struct TaskById {
-    db: DatabaseConnection,
+    db: Reads,
     scope: Scope,
     directives: Arc<Batcher<i32, ById<directive::Entity>>>,
 }
@@ -158,7 +158,7 @@ impl Loader<i32> for TaskById {
 /// The assignments of tasks (in role order), each with its agency from the same statement
 /// (primed into the agency batcher; agencies are visible to every caller).
 pub struct AssignmentsOfTask {
-    db: DatabaseConnection,
+    db: Reads,
     scope: Scope,
     agencies: Arc<Batcher<i32, ById<agency::Entity>>>,
 }
@@ -247,7 +247,7 @@ pub struct Loaders {
 impl Loaders {
     /// `prime`: whether rows fetched alongside others are kept for the request (queries);
     /// a mutation's loaders keep nothing beyond one batch.
-    pub fn new(db: &DatabaseConnection, scope: &Scope, delay: Duration, prime: bool) -> Self {
+    pub fn new(db: &Reads, scope: &Scope, delay: Duration, prime: bool) -> Self {
         let (d, s, w) = (db.clone(), scope.clone(), delay);
         let agency = Arc::new(ById::new(d.clone(), s.clone(), w).primeable(prime));
         let directive = Arc::new(ById::new(d.clone(), s.clone(), w).primeable(prime));
@@ -369,7 +369,7 @@ const ROW_NUMBER: &str = "chidao_row";
 /// numbering each parent's rows with `ROW_NUMBER() OVER (PARTITION BY parent ORDER BY …)`
 /// and keeping the first `limit + 1` of each (the extra row tells whether more follow).
 pub struct Paged<E> {
-    db: DatabaseConnection,
+    db: Reads,
     _e: PhantomData<E>,
 }
 
@@ -378,7 +378,7 @@ where
     E: EntityTrait + Send + Sync + 'static,
     E::Model: FromQueryResult + Clone + Send + Sync + 'static,
 {
-    pub fn new(db: DatabaseConnection, delay: Duration) -> Batcher<PageKey, Self> {
+    pub fn new(db: Reads, delay: Duration) -> Batcher<PageKey, Self> {
         Batcher::new(Paged { db, _e: PhantomData }, delay)
     }
 }
@@ -438,11 +438,11 @@ where
 /// `totalCount` of a nested connection for many parents at once: one
 /// `COUNT(*) … GROUP BY parent` per shape.
 pub struct NestedCounts {
-    db: DatabaseConnection,
+    db: Reads,
 }
 
 impl NestedCounts {
-    pub fn new(db: DatabaseConnection, delay: Duration) -> Batcher<PageKey, Self> {
+    pub fn new(db: Reads, delay: Duration) -> Batcher<PageKey, Self> {
         Batcher::new(NestedCounts { db }, delay)
     }
 }

@@ -47,6 +47,7 @@ pub struct Metrics {
     errors: Family<CodeLabels, Counter>,
     rate_limited: Counter,
     pool: Family<PoolLabels, Gauge>,
+    read_pool: Family<PoolLabels, Gauge>,
     statements: Counter<u64, AtomicU64>,
 }
 
@@ -81,6 +82,12 @@ impl Default for Metrics {
             "Database pool connections by state (idle, in_use, max)",
             pool.clone(),
         );
+        let read_pool = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "db_read_pool_connections",
+            "PostgreSQL read pool connections by state (idle, in_use, max); absent on SQLite",
+            read_pool.clone(),
+        );
         let statements = Counter::<u64, AtomicU64>::default();
         registry.register("db_statements", "SQL statements run", statements.clone());
         Metrics {
@@ -90,6 +97,7 @@ impl Default for Metrics {
             errors,
             rate_limited,
             pool,
+            read_pool,
             statements,
         }
     }
@@ -128,16 +136,10 @@ impl Metrics {
 /// `GET /metrics` in the Prometheus text format.
 pub fn render(state: &State) -> Response {
     let m = &state.metrics;
-    let (size, idle, max) = pool_stats(&state.db);
-    m.pool
-        .get_or_create(&PoolLabels {
-            state: "in_use".into(),
-        })
-        .set(size.saturating_sub(idle));
-    m.pool
-        .get_or_create(&PoolLabels { state: "idle".into() })
-        .set(idle);
-    m.pool.get_or_create(&PoolLabels { state: "max".into() }).set(max);
+    set_pool(&m.pool, pool_stats(&state.db));
+    if let Some(stats) = state.reads.pool_stats() {
+        set_pool(&m.read_pool, stats);
+    }
     let seen = m.statements.get();
     let now = state.statements.get();
     if now > seen {
@@ -155,6 +157,13 @@ pub fn render(state: &State) -> Response {
         out,
     )
         .into_response()
+}
+
+fn set_pool(family: &Family<PoolLabels, Gauge>, (size, idle, max): (i64, i64, i64)) {
+    let set = |state: &str, v: i64| family.get_or_create(&PoolLabels { state: state.into() }).set(v);
+    set("in_use", size.saturating_sub(idle));
+    set("idle", idle);
+    set("max", max);
 }
 
 fn pool_stats(db: &sea_orm::DatabaseConnection) -> (i64, i64, i64) {

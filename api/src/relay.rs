@@ -380,7 +380,7 @@ impl TotalCount {
             TotalCount::Known(n) => Ok(*n),
             TotalCount::Query(stmt) => {
                 use sea_orm::ConnectionTrait;
-                let db = &crate::context::State::of(ctx).db;
+                let db = &crate::context::State::of(ctx).reads;
                 let row = db.query_one_raw(stmt.clone()).await?;
                 let n: i64 = match row {
                     Some(r) => r.try_get_by_index(0)?,
@@ -400,7 +400,7 @@ impl TotalCount {
 
 /// Runs one keyset page of `select` ordered by `sort`, and prepares its COUNT.
 pub async fn fetch_page<E>(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::reads::Reads,
     select: sea_orm::Select<E>,
     sort: &SortKey,
     args: &PageArgs,
@@ -418,7 +418,7 @@ where
             .expr(Expr::cust("COUNT(*)"))
             .from_subquery(inner, Alias::new("counted"))
             .to_owned();
-        TotalCount::Query(db.get_database_backend().build(&q))
+        TotalCount::Query(sea_orm::ConnectionTrait::get_database_backend(db).build(&q))
     };
     let mut select = select;
     if let Some(c) = &args.cursor {
@@ -549,7 +549,7 @@ where
 
 /// Fetches one page of `select` ordered by `sort`, at the root or under a parent.
 pub async fn fetch<E>(
-    db: &sea_orm::DatabaseConnection,
+    db: &crate::reads::Reads,
     within: Within<'_, E>,
     select: sea_orm::Select<E>,
     sort: &SortKey,

@@ -75,7 +75,7 @@ impl Query {
                 .map_err(load_err)?
                 .map(|m| Node::Indicator(Indicator(Arc::new(m)))),
             NodeKind::DeadlineExtension => {
-                let db = &State::of(ctx).db;
+                let db = &State::of(ctx).reads;
                 let found = deadline_extension::Entity::find_by_id(n).one(db).await?;
                 match found {
                     // An extension is visible with its task.
@@ -125,7 +125,7 @@ impl Query {
             (Some(id), None) => agencies::load_agency(ctx, decode_id(&id, NodeKind::Agency, "id")?).await?,
             (None, Some(code)) => entity::agency::Entity::find()
                 .filter(entity::agency::Column::Code.eq(code.trim()))
-                .one(&State::of(ctx).db)
+                .one(&State::of(ctx).reads)
                 .await?
                 .map(Agency::new),
             _ => return Err(ApiError::bad_input("id", "Cần đúng một trong `id` hoặc `code`").into()),
@@ -171,7 +171,7 @@ impl Query {
                 directive::Entity::find()
                     .filter(directive::Column::Number.eq(number.trim()))
                     .filter(scope.directives())
-                    .one(&State::of(ctx).db)
+                    .one(&State::of(ctx).reads)
                     .await?
                     .map(|m| Directive(Arc::new(m)))
             }
@@ -237,7 +237,7 @@ impl Query {
 
     /// One indicator, by global id or by code (e.g. `2025.09`).
     async fn indicator(&self, ctx: &Context<'_>, id: Option<ID>, code: Option<String>) -> Result<Indicator> {
-        let db = &State::of(ctx).db;
+        let db = &State::of(ctx).reads;
         let scope = Caller::of(ctx).scope.indicators();
         let row = match (id, code) {
             (Some(id), None) => {

@@ -336,18 +336,7 @@ async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() 
     }
     use sea_orm::{ConnectionTrait, Database};
     let app = TestApp::spawn().await;
-    let db_name: String = {
-        let row = app
-            .db
-            .query_one_raw(sea_orm::Statement::from_string(
-                sea_orm::DbBackend::Postgres,
-                "SELECT current_database()",
-            ))
-            .await
-            .expect("query")
-            .expect("row");
-        row.try_get_by_index(0).expect("name")
-    };
+    let db_name = current_database(&app).await;
     let (base, _) = url.rsplit_once('/').expect("url");
     let admin = Database::connect(format!("{base}/postgres"))
         .await
@@ -402,6 +391,122 @@ async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() 
     for code in &accepted {
         assert!(stored.contains(&code.as_str()), "accepted write {code} is stored");
     }
+}
+
+/// The name of the test app's PostgreSQL database.
+async fn current_database(app: &TestApp) -> String {
+    use sea_orm::ConnectionTrait;
+    let row = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT current_database()",
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    row.try_get_by_index(0).expect("name")
+}
+
+#[tokio::test]
+async fn reads_survive_killed_connections_and_the_read_pool_is_reported() {
+    // PostgreSQL only. Queries read through a pool without sqlx's ping on release; a read
+    // that meets a connection the server has dropped runs again on a fresh one, so a
+    // restart or a killed backend costs no failed query.
+    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+        return;
+    };
+    if url.is_empty() {
+        return;
+    }
+    use sea_orm::{ConnectionTrait, Database};
+    let app = TestApp::spawn().await;
+    let q = r#"{ tasks(first: 5) { nodes { code directive { number } leads { code } } } }"#;
+    let before = app.data(q, json!({})).await;
+    let db_name = current_database(&app).await;
+    let (base, _) = url.rsplit_once('/').expect("url");
+    let admin = Database::connect(format!("{base}/postgres"))
+        .await
+        .expect("admin");
+    for round in 0..3 {
+        admin
+            .execute_unprepared(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db_name}' AND pid <> pg_backend_pid()"
+            ))
+            .await
+            .expect("terminate");
+        // Several requests at once, so more than one pooled connection meets a dead socket.
+        let answers = futures::future::join_all((0..4).map(|_| app.gql(q, json!({})))).await;
+        for b in answers {
+            assert!(
+                b["errors"].is_null(),
+                "round {round}: a read after the kill failed: {b}"
+            );
+            assert_eq!(b["data"], before, "round {round}: same answer");
+        }
+    }
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth(token(Role::Monitor, None))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"chidao_db_read_pool_connections{state="max"} 4"#),
+        "read pool size reported: {metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_read_closes_its_connection_instead_of_returning_it() {
+    // PostgreSQL only: a read whose future is dropped mid-statement (a request timeout) must
+    // not hand a connection with an unread answer to the next request.
+    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+        return;
+    };
+    if url.is_empty() {
+        return;
+    }
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = TestApp::spawn().await;
+    let db_name = current_database(&app).await;
+    let (base, _) = url.rsplit_once('/').expect("url");
+    let counter = api::db::StatementCounter::default();
+    let reads =
+        api::reads::Reads::new(&format!("{base}/{db_name}"), &app.db, 1, counter.clone()).expect("read pool");
+    assert!(matches!(reads, api::reads::Reads::Pg(_)));
+    let pid = |r: Option<sea_orm::QueryResult>| -> i32 { r.expect("row").try_get_by_index(0).expect("pid") };
+    let backend = || Statement::from_string(DbBackend::Postgres, "SELECT pg_backend_pid()");
+    let first = pid(reads.query_one_raw(backend()).await.expect("read"));
+    // The same connection serves the next read (the pool holds one).
+    assert_eq!(pid(reads.query_one_raw(backend()).await.expect("read")), first);
+    let slow = reads.query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_sleep(30)"));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), slow)
+            .await
+            .is_err(),
+        "the slow read is cancelled"
+    );
+    let started = Instant::now();
+    let after = pid(reads
+        .query_one_raw(backend())
+        .await
+        .expect("read after the cancel"));
+    assert_ne!(
+        after, first,
+        "the cancelled read's connection was closed, not reused"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no wait for the slow statement"
+    );
+    assert_eq!(reads.pool_stats().map(|(size, _, max)| (size, max)), Some((1, 1)));
+    // Three statements finished (the cancelled one never did).
+    assert_eq!(counter.get(), 3, "reads are counted");
 }
 
 #[tokio::test]

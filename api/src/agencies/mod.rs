@@ -298,7 +298,7 @@ pub async fn list_agencies(
         to_value,
     };
     let field = order.field;
-    let db = &State::of(ctx).db;
+    let db = &State::of(ctx).reads;
     let (page, count) = relay::fetch_page(db, agency::Entity::find().filter(cond), &sort, &args, |m| {
         Cursor {
             key: match field {

@@ -554,7 +554,7 @@ pub async fn list_indicators(
     if let Some(codes) = &filter.codes {
         cond = cond.add(Col::Code.is_in(codes.iter().map(String::as_str)));
     }
-    let db = &State::of(ctx).db;
+    let db = &State::of(ctx).reads;
     if let Some(limit) = filter.achievement_below {
         // Achievement depends on comparator and the latest value, so it is computed here
         // over the (few hundred) candidates, and the page is then cut in SQL.

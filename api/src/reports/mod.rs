@@ -7,7 +7,7 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::{assignment, progress_report};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use crate::agencies::{Agency, load_agency};
 use crate::auth::Scope;
@@ -125,13 +125,13 @@ impl ProgressReport {
 
 /// Loads the latest non-draft report of each assignment in one statement.
 pub struct LatestReport {
-    db: DatabaseConnection,
+    db: crate::reads::Reads,
     scope: Scope,
 }
 
 impl LatestReport {
     pub fn loader(
-        db: DatabaseConnection,
+        db: crate::reads::Reads,
         scope: Scope,
         delay: std::time::Duration,
     ) -> crate::batch::Batcher<i32, Self> {
@@ -221,7 +221,7 @@ pub async fn list_reports(
         direction: OrderDirection::Desc,
         to_value: relay::json_int,
     };
-    let db = &State::of(ctx).db;
+    let db = &State::of(ctx).reads;
     let within = match task {
         None => Within::Root,
         Some(id) => Within::Parent {

@@ -265,7 +265,7 @@ pub async fn list_tasks(
 ) -> ApiResult<TaskConnection> {
     let caller = Caller::of(ctx);
     caller.scope.require_rows()?;
-    let cond = task_condition(&State::of(ctx).db, &filter, as_of, &caller.scope).await?;
+    let cond = task_condition(&State::of(ctx).reads, &filter, as_of, &caller.scope).await?;
     let terms = filter.search.as_deref().map(search_terms).unwrap_or_default();
     let phrase = terms.join(" ");
     let field = match &order {
@@ -300,7 +300,7 @@ pub async fn list_tasks(
         direction,
         to_value,
     };
-    let db = &State::of(ctx).db;
+    let db = &State::of(ctx).reads;
     let within = match directive {
         None => Within::Root,
         Some(id) => Within::Parent {
@@ -377,7 +377,7 @@ pub async fn list_assignments(
         direction: OrderDirection::Asc,
         to_value: relay::json_int,
     };
-    let db = &State::of(ctx).db;
+    let db = &State::of(ctx).reads;
     let within = match agency_id {
         None => Within::Root,
         Some(id) => Within::Parent {

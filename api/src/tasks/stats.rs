@@ -228,7 +228,7 @@ pub async fn task_statistics(
     group_by: Vec<TaskGroupBy>,
 ) -> ApiResult<TaskStatistics> {
     let scope = &Caller::of(ctx).scope.for_aggregates();
-    let db = &State::of(ctx).db;
+    let db = &State::of(ctx).reads;
     let cond = task_condition(db, &filter, as_of, scope).await?;
 
     let mut q = Query::select();
