@@ -133,6 +133,16 @@ fn breaks_connection(e: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether a sea-orm error says its connection is unusable (see `breaks_connection`).
+pub fn connection_broken(e: &DbErr) -> bool {
+    match e {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => breaks_connection(e),
+        _ => false,
+    }
+}
+
 /// A checked-out connection that goes back to the pool only when `release` says the
 /// statement finished; dropped any other way (cancelled, broken), the connection is closed.
 struct Lease(Option<Object<Manager>>);

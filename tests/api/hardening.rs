@@ -324,9 +324,9 @@ async fn cors_allows_only_the_configured_portals() {
 
 #[tokio::test]
 async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() {
-    // PostgreSQL only: kill every server connection of the test database mid-run. The pool
-    // checks a connection before handing it out and replaces dead ones, so at most a request
-    // in flight may fail (INTERNAL, quickly); the full server restart is
+    // PostgreSQL only: kill every server connection of the test database mid-run. The pools
+    // replace dead connections, and a BEGIN or a read that meets one is retried, so at most
+    // a request in flight may fail (INTERNAL, quickly); the full server restart is
     // tests/fault/pg_restart.sh.
     let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
         return;
@@ -370,8 +370,11 @@ async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() 
             accepted.push(format!("fault-{i}"));
         }
     }
+    // A BEGIN or a read on a killed connection is retried on another, so only a request
+    // that was already inside its transaction when the signal landed may fail (at most one
+    // per kill: pg_terminate_backend does not wait for the backends to exit).
     assert!(
-        accepted.len() >= 25,
+        accepted.len() >= 28,
         "service recovers after each outage: {} accepted, {failed} failed",
         accepted.len()
     );

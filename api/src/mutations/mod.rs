@@ -129,6 +129,9 @@ pub(crate) fn require(ctx: &Context<'_>, roles: &[Role], what: &str) -> ApiResul
     }
 }
 
+/// How many times a mutation's BEGIN is retried on broken connections (more than any pool).
+const MAX_BEGIN_RETRIES: usize = 64;
+
 /// A write transaction. On SQLite the service-wide write lock is held for its whole life,
 /// so concurrent mutations queue instead of failing with "database is locked".
 pub(crate) struct Write<'a> {
@@ -143,10 +146,20 @@ impl Write<'_> {
             Some(m) => Some(m.lock().await),
             None => None,
         };
-        Ok(Write {
-            txn: state.db.begin().await?,
-            _lock: lock,
-        })
+        // BEGIN on a connection the server has ended fails before anything is written, so
+        // it is safe to try again; sqlx closes the dead connection when it comes back, and
+        // the pool opens a new one after at most as many tries as it holds connections.
+        let mut tries = 0;
+        let txn = loop {
+            match state.db.begin().await {
+                Err(e) if crate::reads::connection_broken(&e) && tries < MAX_BEGIN_RETRIES => {
+                    tries += 1;
+                    tracing::warn!(error = %e, "BEGIN on a broken connection; trying another");
+                }
+                other => break other?,
+            }
+        };
+        Ok(Write { txn, _lock: lock })
     }
 
     pub async fn commit(self) -> ApiResult<()> {
