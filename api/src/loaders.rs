@@ -155,6 +155,103 @@ impl Loader<i32> for TaskById {
     }
 }
 
+/// Tasks by id together with their directive and their assignments (each with its agency),
+/// in one statement: `task(id)` uses it when the query asks for the task's agencies, which
+/// otherwise takes a second statement. Primes the directive, assignments-of-task and agency
+/// batchers with what it read, under the same scope rules as `TaskById` and
+/// `AssignmentsOfTask` (the assignment scope is part of the join, so a task whose visible
+/// assignments are none still comes back, with none).
+pub struct TaskWithAssignments {
+    db: Reads,
+    scope: Scope,
+    directives: Arc<Batcher<i32, ById<directive::Entity>>>,
+    assignments: Arc<Batcher<i32, AssignmentsOfTask>>,
+    agencies: Arc<Batcher<i32, ById<agency::Entity>>>,
+}
+
+/// Adds every column of `E` to `q`, aliased `{pre}{column}` as sea-orm's own joins do, so the
+/// derived `FromQueryResult` reads them back with that prefix.
+fn select_prefixed<E: EntityTrait + Default>(q: &mut sea_orm::sea_query::SelectStatement, pre: &str) {
+    use sea_orm::{IdenStatic, Iterable};
+    for c in E::Column::iter() {
+        q.expr_as(
+            c.select_as(Expr::col((E::default(), c))),
+            Alias::new(format!("{pre}{}", c.as_str())),
+        );
+    }
+}
+
+impl Loader<i32> for TaskWithAssignments {
+    type Value = task::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        use sea_orm::sea_query::JoinType;
+        let mut q = Query::select();
+        q.from(task::Entity);
+        select_prefixed::<task::Entity>(&mut q, "A_");
+        select_prefixed::<directive::Entity>(&mut q, "B_");
+        select_prefixed::<assignment::Entity>(&mut q, "C_");
+        select_prefixed::<agency::Entity>(&mut q, "D_");
+        q.join(
+            JoinType::LeftJoin,
+            directive::Entity,
+            Expr::col((directive::Entity, directive::Column::Id))
+                .equals((task::Entity, task::Column::DirectiveId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            assignment::Entity,
+            Condition::all()
+                .add(
+                    Expr::col((assignment::Entity, assignment::Column::TaskId))
+                        .equals((task::Entity, task::Column::Id)),
+                )
+                .add(assignment::Entity::scope(&self.scope)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            agency::Entity,
+            Expr::col((agency::Entity, agency::Column::Id))
+                .equals((assignment::Entity, assignment::Column::AgencyId)),
+        )
+        .cond_where(
+            Condition::all()
+                .add(task::Column::Id.is_in(keys.iter().copied()))
+                .add(task::Entity::scope(&self.scope)),
+        )
+        .order_by((task::Entity, task::Column::Id), Order::Asc)
+        .order_by((assignment::Entity, assignment::Column::Role), Order::Asc)
+        .order_by((assignment::Entity, assignment::Column::Id), Order::Asc);
+        let stmt = self.db.get_database_backend().build(&q);
+        let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
+        let mut tasks: HashMap<i32, task::Model> = HashMap::new();
+        let mut assignments: HashMap<i32, Vec<assignment::Model>> = HashMap::new();
+        let (mut directives, mut agencies) = (Vec::new(), Vec::new());
+        for row in &rows {
+            let t = task::Model::from_query_result(row, "A_").map_err(Arc::new)?;
+            let list = assignments.entry(t.id).or_default();
+            if let Some(a) = assignment::Model::from_query_result_optional(row, "C_").map_err(Arc::new)? {
+                list.push(a);
+            }
+            if let Some(g) = agency::Model::from_query_result_optional(row, "D_").map_err(Arc::new)? {
+                agencies.push((g.id, g));
+            }
+            if let std::collections::hash_map::Entry::Vacant(e) = tasks.entry(t.id) {
+                if let Some(d) = directive::Model::from_query_result_optional(row, "B_").map_err(Arc::new)? {
+                    directives.push((d.id, d));
+                }
+                e.insert(t);
+            }
+        }
+        self.directives.prime(directives);
+        self.agencies.prime(agencies);
+        self.assignments
+            .prime(assignments.into_iter().map(|(k, v)| (k, Arc::new(v))));
+        Ok(tasks)
+    }
+}
+
 /// The assignments of tasks (in role order), each with its agency from the same statement
 /// (primed into the agency batcher; agencies are visible to every caller).
 pub struct AssignmentsOfTask {
@@ -228,10 +325,11 @@ pub struct Loaders {
     pub successions_to: Batcher<i32, ByParent<agency_succession::Entity>>,
     pub directive: Arc<Batcher<i32, ById<directive::Entity>>>,
     pub task: Batcher<i32, TaskById>,
+    pub task_with_assignments: Batcher<i32, TaskWithAssignments>,
     pub milestones: Batcher<i32, ByParent<task_milestone::Entity>>,
     pub extensions: Batcher<i32, ByParent<deadline_extension::Entity>>,
     pub assignment: Batcher<i32, ById<assignment::Entity>>,
-    pub assignments_of_task: Batcher<i32, AssignmentsOfTask>,
+    pub assignments_of_task: Arc<Batcher<i32, AssignmentsOfTask>>,
     pub report: Batcher<i32, ById<progress_report::Entity>>,
     pub latest_report: Batcher<i32, crate::reports::LatestReport>,
     pub indicator: Batcher<i32, ById<indicator::Entity>>,
@@ -251,6 +349,17 @@ impl Loaders {
         let (d, s, w) = (db.clone(), scope.clone(), delay);
         let agency = Arc::new(ById::new(d.clone(), s.clone(), w).primeable(prime));
         let directive = Arc::new(ById::new(d.clone(), s.clone(), w).primeable(prime));
+        let assignments_of_task = Arc::new(
+            Batcher::new(
+                AssignmentsOfTask {
+                    db: d.clone(),
+                    scope: s.clone(),
+                    agencies: agency.clone(),
+                },
+                w,
+            )
+            .primeable(prime),
+        );
         Loaders {
             agency: agency.clone(),
             successions_from: ByParent::new(
@@ -274,7 +383,7 @@ impl Loaders {
                 TaskById {
                     db: d.clone(),
                     scope: s.clone(),
-                    directives: directive,
+                    directives: directive.clone(),
                 },
                 w,
             ),
@@ -295,14 +404,17 @@ impl Loaders {
                 w,
             ),
             assignment: ById::new(d.clone(), s.clone(), w),
-            assignments_of_task: Batcher::new(
-                AssignmentsOfTask {
+            task_with_assignments: Batcher::new(
+                TaskWithAssignments {
                     db: d.clone(),
                     scope: s.clone(),
-                    agencies: agency,
+                    directives: directive.clone(),
+                    assignments: assignments_of_task.clone(),
+                    agencies: agency.clone(),
                 },
                 w,
             ),
+            assignments_of_task,
             report: ById::new(d.clone(), s.clone(), w),
             latest_report: crate::reports::LatestReport::loader(d.clone(), s.clone(), w),
             indicator: ById::new(d.clone(), s.clone(), w),

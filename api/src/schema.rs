@@ -212,10 +212,18 @@ impl Query {
     #[graphql(guard = "crate::auth::Allow(crate::auth::READS_ROWS)")]
     async fn task(&self, ctx: &Context<'_>, id: ID, as_of: Option<Date>) -> Result<Task> {
         let n = decode_id(&id, NodeKind::Task, "id")?;
-        Loaders::of(ctx)
-            .task
-            .load_one(n)
-            .await
+        let l = Loaders::of(ctx);
+        // Asked for its agencies: the task, its directive and its assignments in one statement.
+        let look = ctx.look_ahead();
+        let found = if ["leads", "coordinators", "assignments"]
+            .iter()
+            .any(|f| look.field(f).exists())
+        {
+            l.task_with_assignments.load_one(n).await
+        } else {
+            l.task.load_one(n).await
+        };
+        found
             .map_err(load_err)?
             .map(|m| Task::new(m, as_of.map(|d| d.0)))
             .ok_or_else(|| ApiError::not_found("nhiệm vụ").into())

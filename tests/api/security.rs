@@ -741,6 +741,47 @@ async fn internal_notes_and_drafts_are_not_shown_to_viewers() {
 }
 
 #[tokio::test]
+async fn task_by_id_with_its_agencies_in_one_statement_matches_the_separate_loaders() {
+    // `task(id)` asking for leads, coordinators or assignments reads the task, its directive
+    // and its assignments in one joined statement; `node(id)` reads them with the separate
+    // loaders. Both must give the same answer for every task, as the administrator and as an
+    // agency (whose invisible tasks are NOT_FOUND either way, and whose assignment scope is
+    // part of the join).
+    let app = TestApp::spawn().await;
+    let (tasks, visible) = visible_to(&app, STC).await;
+    let fields = "code dueOn status directive { number } leads { code } coordinators { code }
+        assignments { id role agency { code name } originalAgency { code } }";
+    let by_task = format!("query($id: ID!) {{ task(id: $id) {{ {fields} }} }}");
+    let by_node = format!("query($id: ID!) {{ node(id: $id) {{ ... on Task {{ {fields} }} }} }}");
+    let stc = token(Role::Agency, Some(STC));
+    for (who, bearer) in [("admin", app.admin.clone()), ("agency", stc)] {
+        let mut compared = 0;
+        for t in &tasks {
+            let vars = json!({ "id": t.id });
+            let one = app.gql_as(&bearer, &by_task, vars.clone()).await;
+            let two = app.gql_as(&bearer, &by_node, vars).await;
+            if who == "agency" && !visible.contains(&t.id) {
+                assert_eq!(
+                    one["errors"][0]["extensions"]["code"], "NOT_FOUND",
+                    "{who} {}: {one}",
+                    t.id
+                );
+                assert_eq!(
+                    two["errors"][0]["extensions"]["code"], "NOT_FOUND",
+                    "{who} {}: {two}",
+                    t.id
+                );
+                continue;
+            }
+            assert!(one["errors"].is_null(), "{who} {}: {one}", t.id);
+            assert_eq!(one["data"]["task"], two["data"]["node"], "{who}, task {}", t.id);
+            compared += 1;
+        }
+        assert!(compared > 0, "{who} compared some tasks");
+    }
+}
+
+#[tokio::test]
 async fn an_agency_sees_the_same_tasks_through_every_path() {
     let app = TestApp::spawn().await;
     let (tasks, visible) = visible_to(&app, STC).await;
