@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use api::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, token};
+use crate::helpers::{TestApp, admin, pg_url, split_pg, token};
 
 /// Sends a raw POST and returns (status, headers, body, best elapsed of three tries).
 async fn post_raw(
@@ -328,19 +328,12 @@ async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() 
     // replace dead connections, and a BEGIN or a read that meets one is retried, so at most
     // a request in flight may fail (INTERNAL, quickly); the full server restart is
     // tests/fault/pg_restart.sh.
-    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+    let Some(url) = pg_url() else {
         return;
     };
-    if url.is_empty() {
-        return;
-    }
-    use sea_orm::{ConnectionTrait, Database};
     let app = TestApp::spawn().await;
     let db_name = current_database(&app).await;
-    let (base, _) = url.rsplit_once('/').expect("url");
-    let admin = Database::connect(format!("{base}/postgres"))
-        .await
-        .expect("admin");
+    let admin = admin(&url).await;
     let create = |i: usize| json!({ "input": { "code": format!("fault-{i}"), "kind": "CONG_VAN", "title": format!("Công văn {i}") } });
     let q =
         "mutation($input: CreateDirectiveInput!) { createDirective(input: $input) { directive { code } } }";
@@ -348,12 +341,7 @@ async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() 
     let mut failed = 0;
     for i in 0..30 {
         if i == 10 || i == 20 {
-            admin
-                .execute_unprepared(&format!(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db_name}' AND pid <> pg_backend_pid()"
-                ))
-                .await
-                .expect("terminate");
+            kill_sessions(&admin, &db_name).await;
         }
         let started = Instant::now();
         let b = app.gql(q, create(i)).await;
@@ -396,6 +384,17 @@ async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() 
     }
 }
 
+/// Terminates every server session of database `db_name` (as a restart would).
+async fn kill_sessions(admin: &sea_orm::DatabaseConnection, db_name: &str) {
+    use sea_orm::ConnectionTrait;
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db_name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .expect("terminate");
+}
+
 /// The name of the test app's PostgreSQL database.
 async fn current_database(app: &TestApp) -> String {
     use sea_orm::ConnectionTrait;
@@ -416,28 +415,16 @@ async fn reads_survive_killed_connections_and_the_read_pool_is_reported() {
     // PostgreSQL only. Queries read through a pool without sqlx's ping on release; a read
     // that meets a connection the server has dropped runs again on a fresh one, so a
     // restart or a killed backend costs no failed query.
-    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+    let Some(url) = pg_url() else {
         return;
     };
-    if url.is_empty() {
-        return;
-    }
-    use sea_orm::{ConnectionTrait, Database};
     let app = TestApp::spawn().await;
     let q = r#"{ tasks(first: 5) { nodes { code directive { number } leads { code } } } }"#;
     let before = app.data(q, json!({})).await;
     let db_name = current_database(&app).await;
-    let (base, _) = url.rsplit_once('/').expect("url");
-    let admin = Database::connect(format!("{base}/postgres"))
-        .await
-        .expect("admin");
+    let admin = admin(&url).await;
     for round in 0..3 {
-        admin
-            .execute_unprepared(&format!(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db_name}' AND pid <> pg_backend_pid()"
-            ))
-            .await
-            .expect("terminate");
+        kill_sessions(&admin, &db_name).await;
         // Several requests at once, so more than one pooled connection meets a dead socket.
         let answers = futures::future::join_all((0..4).map(|_| app.gql(q, json!({})))).await;
         for b in answers {
@@ -468,16 +455,13 @@ async fn reads_survive_killed_connections_and_the_read_pool_is_reported() {
 async fn a_cancelled_read_closes_its_connection_instead_of_returning_it() {
     // PostgreSQL only: a read whose future is dropped mid-statement (a request timeout) must
     // not hand a connection with an unread answer to the next request.
-    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+    let Some(url) = pg_url() else {
         return;
     };
-    if url.is_empty() {
-        return;
-    }
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let app = TestApp::spawn().await;
     let db_name = current_database(&app).await;
-    let (base, _) = url.rsplit_once('/').expect("url");
+    let (base, _) = split_pg(&url);
     let counter = api::db::StatementCounter::default();
     let reads =
         api::reads::Reads::new(&format!("{base}/{db_name}"), &app.db, 1, counter.clone()).expect("read pool");

@@ -30,8 +30,13 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}_{}_{n}_{nanos}", std::process::id())
 }
 
+/// `TEST_DATABASE_URL` when the tests run on PostgreSQL (set and not empty).
+pub fn pg_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
 /// Splits `postgres://host/db?x` into (`postgres://host`, `db`).
-fn split_pg(url: &str) -> (String, String) {
+pub fn split_pg(url: &str) -> (String, String) {
     let (base, rest) = url
         .rsplit_once('/')
         .expect("TEST_DATABASE_URL needs a database name");
@@ -39,7 +44,8 @@ fn split_pg(url: &str) -> (String, String) {
     (base.to_owned(), db)
 }
 
-async fn admin(url: &str) -> DatabaseConnection {
+/// A connection to the cluster's `postgres` database (to create, drop or kill sessions).
+pub async fn admin(url: &str) -> DatabaseConnection {
     let (base, _) = split_pg(url);
     Database::connect(format!("{base}/postgres"))
         .await
@@ -73,8 +79,8 @@ async fn pg_template(url: &str) -> String {
 
 /// A fresh, empty database URL (no template): the service seeds it itself on start.
 pub async fn empty_database() -> String {
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => {
+    match pg_url() {
+        Some(url) => {
             let (base, run_db) = split_pg(&url);
             let name = unique(&run_db);
             let admin = admin(&url).await;
@@ -118,8 +124,8 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 
 /// A fresh database URL for one test.
 pub async fn fresh_database() -> String {
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => {
+    match pg_url() {
+        Some(url) => {
             let template = pg_template(&url).await;
             let (base, run_db) = split_pg(&url);
             let name = unique(&run_db);
