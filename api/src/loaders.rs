@@ -181,6 +181,16 @@ fn select_prefixed<E: EntityTrait + Default>(q: &mut sea_orm::sea_query::SelectS
     }
 }
 
+/// The `pre`-prefixed row of a LEFT JOIN: `None` when the join found nothing (its `id` is
+/// NULL), an error when a row that is there does not decode (sea-orm's
+/// `from_query_result_optional` would turn that into `None` and drop the row silently).
+fn joined<M: FromQueryResult>(row: &sea_orm::QueryResult, pre: &str) -> Result<Option<M>, LoadError> {
+    match row.try_get::<Option<i32>>(pre, "id").map_err(Arc::new)? {
+        None => Ok(None),
+        Some(_) => M::from_query_result(row, pre).map(Some).map_err(Arc::new),
+    }
+}
+
 impl Loader<i32> for TaskWithAssignments {
     type Value = task::Model;
     type Error = LoadError;
@@ -231,14 +241,14 @@ impl Loader<i32> for TaskWithAssignments {
         for row in &rows {
             let t = task::Model::from_query_result(row, "A_").map_err(Arc::new)?;
             let list = assignments.entry(t.id).or_default();
-            if let Some(a) = assignment::Model::from_query_result_optional(row, "C_").map_err(Arc::new)? {
+            if let Some(a) = joined::<assignment::Model>(row, "C_")? {
                 list.push(a);
             }
-            if let Some(g) = agency::Model::from_query_result_optional(row, "D_").map_err(Arc::new)? {
+            if let Some(g) = joined::<agency::Model>(row, "D_")? {
                 agencies.push((g.id, g));
             }
             if let std::collections::hash_map::Entry::Vacant(e) = tasks.entry(t.id) {
-                if let Some(d) = directive::Model::from_query_result_optional(row, "B_").map_err(Arc::new)? {
+                if let Some(d) = joined::<directive::Model>(row, "B_")? {
                     directives.push((d.id, d));
                 }
                 e.insert(t);

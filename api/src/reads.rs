@@ -35,6 +35,9 @@ use crate::db::StatementCounter;
 /// A pooled connection unused for this long is pinged before it is handed out.
 pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(10);
 
+/// How many times a read is tried when its connections keep turning out broken.
+const READ_ATTEMPTS: usize = 3;
+
 /// How long a read waits for a free connection (or for a new one to open).
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -177,9 +180,9 @@ fn exec_err(e: sqlx::Error) -> DbErr {
 impl PgReads {
     /// Runs `run` on a leased connection, counts and traces the statement, and returns the
     /// connection to the pool unless the error broke it. A read that failed because its
-    /// connection was broken (the server restarted or dropped it) is run once more on
-    /// another: reads change nothing, so the retry is safe, and the caller never sees the
-    /// stale connection.
+    /// connection was broken (the server restarted or dropped it) runs again on a new
+    /// connection, at most [`READ_ATTEMPTS`] times in all: reads change nothing, so the
+    /// retry is safe.
     async fn run<T, F>(&self, stmt: &Statement, err: fn(sqlx::Error) -> DbErr, run: F) -> Result<T, DbErr>
     where
         F: for<'c> Fn(
@@ -210,7 +213,7 @@ impl PgReads {
                     // has most likely broken the idle ones too: close them all, so the
                     // retry opens a fresh connection instead of finding the next dead one.
                     drop(self.pool.retain(|_, _| false));
-                    if attempt >= 3 {
+                    if attempt >= READ_ATTEMPTS {
                         return Err(err(e));
                     }
                     tracing::warn!(error = %e, "read pool: connection broken, retrying the read on a new one");

@@ -129,7 +129,9 @@ pub(crate) fn require(ctx: &Context<'_>, roles: &[Role], what: &str) -> ApiResul
     }
 }
 
-/// How many times a mutation's BEGIN is retried on broken connections (more than any pool).
+/// A cap on retrying a mutation's BEGIN on broken connections. Each failed try retires one
+/// dead connection, so the cap only matters for a pool larger than this whose every
+/// connection died at once; the request then fails (INTERNAL) instead of looping.
 const MAX_BEGIN_RETRIES: usize = 64;
 
 /// A write transaction. On SQLite the service-wide write lock is held for its whole life,
