@@ -44,10 +44,18 @@ pick_chidao() {
 }
 
 # ensure_synthetic DB SCALE [URL]: creates DB if missing and loads `chidao seed --synthetic --scale SCALE`
-# unless agency syn-0001 says it is there (prints the load time).
+# unless agency syn-0001 says it is there (prints the load time). Sets the database's
+# random_page_cost to $RANDOM_PAGE_COST (1.1, as docker-compose.yml's PostgreSQL; "" keeps the
+# server's), so chidao, PostGraphile and pgbench all plan with the same costs.
+RANDOM_PAGE_COST="${RANDOM_PAGE_COST-1.1}"
 ensure_synthetic() {
   local db="$1" scale="$2" url="${3:-postgres://$PGUSER@$PGHOST:$PGPORT/$1?sslmode=$PGSSLMODE}" t0
   psql -d "$db" -XAtqc 'select 1' >/dev/null 2>&1 || psql -XAtq -d postgres -c "create database $db" >&2
+  if [ -n "$RANDOM_PAGE_COST" ]; then
+    psql -XAtq -d postgres -c "alter database $db set random_page_cost = $RANDOM_PAGE_COST" >&2
+  else
+    psql -XAtq -d postgres -c "alter database $db reset random_page_cost" >&2
+  fi
   if [ "$(psql -d "$db" -XAtqc "select count(*) from pg_tables where tablename='agencies'")" = 1 ] &&
      [ "$(psql -d "$db" -XAtqc "select count(*) from agencies where code='syn-0001'")" = 1 ]; then
     return 0
