@@ -19,6 +19,7 @@ pub mod limits;
 pub mod loaders;
 pub mod metrics;
 pub mod mutations;
+pub mod positional;
 pub mod reads;
 pub mod relay;
 pub mod reports;

@@ -11,10 +11,12 @@ use async_graphql::dataloader::Loader;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, OverStatement, Query, WindowStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order, QueryFilter, QueryOrder,
+    QueryTrait,
 };
 
 use crate::auth::Scope;
 use crate::batch::Batcher;
+use crate::positional::{Positional, all_at, select_columns};
 use crate::relay::PageKey;
 
 pub type LoadError = Arc<sea_orm::DbErr>;
@@ -52,18 +54,18 @@ impl<E: Row> ById<E> {
 impl<E> Loader<i32> for ById<E>
 where
     E: Row + Send + Sync + 'static,
-    E::Model: Clone + Send + Sync + 'static,
+    E::Model: Positional + Clone + Send + Sync + 'static,
 {
     type Value = E::Model;
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let rows = E::find()
+        let stmt = E::find()
             .filter(E::id_column().is_in(keys.iter().copied()))
             .filter(E::scope(&self.scope))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
+            .build(self.db.get_database_backend());
+        let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
+        let rows: Vec<E::Model> = all_at(&rows).map_err(Arc::new)?;
         Ok(rows.into_iter().map(|m| (E::id_of(&m), m)).collect())
     }
 }
@@ -106,21 +108,21 @@ impl<E: Row> ByParent<E> {
 impl<E> Loader<i32> for ByParent<E>
 where
     E: Row + Send + Sync + 'static,
-    E::Model: Clone + Send + Sync + 'static,
+    E::Model: Positional + Clone + Send + Sync + 'static,
     E::Column: Send + Sync,
 {
     type Value = Arc<Vec<E::Model>>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let rows = E::find()
+        let stmt = E::find()
             .filter(self.column.is_in(keys.iter().copied()))
             .filter(E::scope(&self.scope))
             .order_by_asc(self.order)
             .order_by_asc(E::id_column())
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
+            .build(self.db.get_database_backend());
+        let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
+        let rows: Vec<E::Model> = all_at(&rows).map_err(Arc::new)?;
         let mut out: HashMap<i32, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for m in rows {
             out.entry((self.parent_of)(&m)).or_default().push(m);
@@ -142,16 +144,24 @@ impl Loader<i32> for TaskById {
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let rows = task::Entity::find()
+        // `find_also_related` selects the task's columns, then the directive's.
+        let stmt = task::Entity::find()
             .find_also_related(directive::Entity)
             .filter(task::Column::Id.is_in(keys.iter().copied()))
             .filter(task::Entity::scope(&self.scope))
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        self.directives
-            .prime(rows.iter().filter_map(|(_, d)| d.clone().map(|d| (d.id, d))));
-        Ok(rows.into_iter().map(|(t, _)| (t.id, t)).collect())
+            .build(self.db.get_database_backend());
+        let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
+        let mut tasks = HashMap::with_capacity(rows.len());
+        let mut directives = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let t = task::Model::at(row, 0).map_err(Arc::new)?;
+            if let Some(d) = directive::Model::joined_at(row, TASK_WIDTH).map_err(Arc::new)? {
+                directives.push((d.id, d));
+            }
+            tasks.insert(t.id, t);
+        }
+        self.directives.prime(directives);
+        Ok(tasks)
     }
 }
 
@@ -169,27 +179,9 @@ pub struct TaskWithAssignments {
     agencies: Arc<Batcher<i32, ById<agency::Entity>>>,
 }
 
-/// Adds every column of `E` to `q`, aliased `{pre}{column}` as sea-orm's own joins do, so the
-/// derived `FromQueryResult` reads them back with that prefix.
-fn select_prefixed<E: EntityTrait + Default>(q: &mut sea_orm::sea_query::SelectStatement, pre: &str) {
-    use sea_orm::{IdenStatic, Iterable};
-    for c in E::Column::iter() {
-        q.expr_as(
-            c.select_as(Expr::col((E::default(), c))),
-            Alias::new(format!("{pre}{}", c.as_str())),
-        );
-    }
-}
-
-/// The `pre`-prefixed row of a LEFT JOIN: `None` when the join found nothing (its `id` is
-/// NULL), an error when a row that is there does not decode (sea-orm's
-/// `from_query_result_optional` would turn that into `None` and drop the row silently).
-fn joined<M: FromQueryResult>(row: &sea_orm::QueryResult, pre: &str) -> Result<Option<M>, LoadError> {
-    match row.try_get::<Option<i32>>(pre, "id").map_err(Arc::new)? {
-        None => Ok(None),
-        Some(_) => M::from_query_result(row, pre).map(Some).map_err(Arc::new),
-    }
-}
+const TASK_WIDTH: usize = <task::Model as Positional>::FIELDS.len();
+const DIRECTIVE_WIDTH: usize = <directive::Model as Positional>::FIELDS.len();
+const ASSIGNMENT_WIDTH: usize = <assignment::Model as Positional>::FIELDS.len();
 
 impl Loader<i32> for TaskWithAssignments {
     type Value = task::Model;
@@ -199,10 +191,11 @@ impl Loader<i32> for TaskWithAssignments {
         use sea_orm::sea_query::JoinType;
         let mut q = Query::select();
         q.from(task::Entity);
-        select_prefixed::<task::Entity>(&mut q, "A_");
-        select_prefixed::<directive::Entity>(&mut q, "B_");
-        select_prefixed::<assignment::Entity>(&mut q, "C_");
-        select_prefixed::<agency::Entity>(&mut q, "D_");
+        // Read back by position: task, directive, assignment, agency.
+        select_columns::<task::Entity>(&mut q);
+        select_columns::<directive::Entity>(&mut q);
+        select_columns::<assignment::Entity>(&mut q);
+        select_columns::<agency::Entity>(&mut q);
         q.join(
             JoinType::LeftJoin,
             directive::Entity,
@@ -238,20 +231,23 @@ impl Loader<i32> for TaskWithAssignments {
         let mut tasks: HashMap<i32, task::Model> = HashMap::new();
         let mut assignments: HashMap<i32, Vec<assignment::Model>> = HashMap::new();
         let (mut directives, mut agencies) = (Vec::new(), Vec::new());
+        let (at_directive, at_assignment) = (TASK_WIDTH, TASK_WIDTH + DIRECTIVE_WIDTH);
+        let at_agency = at_assignment + ASSIGNMENT_WIDTH;
         for row in &rows {
-            let t = task::Model::from_query_result(row, "A_").map_err(Arc::new)?;
-            let list = assignments.entry(t.id).or_default();
-            if let Some(a) = joined::<assignment::Model>(row, "C_")? {
+            let id: i32 = row.try_get_by_index(0).map_err(Arc::new)?;
+            let list = assignments.entry(id).or_default();
+            if let Some(a) = assignment::Model::joined_at(row, at_assignment).map_err(Arc::new)? {
                 list.push(a);
             }
-            if let Some(g) = joined::<agency::Model>(row, "D_")? {
+            if let Some(g) = agency::Model::joined_at(row, at_agency).map_err(Arc::new)? {
                 agencies.push((g.id, g));
             }
-            if let std::collections::hash_map::Entry::Vacant(e) = tasks.entry(t.id) {
-                if let Some(d) = joined::<directive::Model>(row, "B_")? {
+            // A task with several assignments comes back once per assignment: decode it once.
+            if let std::collections::hash_map::Entry::Vacant(e) = tasks.entry(id) {
+                if let Some(d) = directive::Model::joined_at(row, at_directive).map_err(Arc::new)? {
                     directives.push((d.id, d));
                 }
-                e.insert(t);
+                e.insert(task::Model::at(row, 0).map_err(Arc::new)?);
             }
         }
         self.directives.prime(directives);
@@ -275,21 +271,25 @@ impl Loader<i32> for AssignmentsOfTask {
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let rows = assignment::Entity::find()
+        // `find_also_related` selects the assignment's columns, then the agency's.
+        let stmt = assignment::Entity::find()
             .find_also_related(agency::Entity)
             .filter(assignment::Column::TaskId.is_in(keys.iter().copied()))
             .filter(assignment::Entity::scope(&self.scope))
             .order_by_asc(assignment::Column::Role)
             .order_by_asc(assignment::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(Arc::new)?;
-        self.agencies
-            .prime(rows.iter().filter_map(|(_, g)| g.clone().map(|g| (g.id, g))));
+            .build(self.db.get_database_backend());
+        let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
+        let mut agencies = Vec::with_capacity(rows.len());
         let mut out: HashMap<i32, Vec<assignment::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
-        for (a, _) in rows {
+        for row in &rows {
+            let a = assignment::Model::at(row, 0).map_err(Arc::new)?;
+            if let Some(g) = agency::Model::joined_at(row, ASSIGNMENT_WIDTH).map_err(Arc::new)? {
+                agencies.push((g.id, g));
+            }
             out.entry(a.task_id).or_default().push(a);
         }
+        self.agencies.prime(agencies);
         Ok(out.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
     }
 }
