@@ -21,6 +21,7 @@ command -v pgbench >/dev/null || { echo "pgbench not found (postgresql-client)" 
 
 # 1. data: chidao_bench with the synthetic dataset (scale 1), and the PostGraphile helper functions
 ensure_synthetic "$BENCH_DB" 1 "$DATABASE_URL"
+psql -XAtq -c "vacuum (analyze)" >&2   # cheap after a fresh load; loads before fb856d4 had ANALYZE only
 psql -XAtq -v ON_ERROR_STOP=1 -f postgraphile/extras.sql 2>/dev/null
 
 # 2. servers

@@ -3,7 +3,8 @@
 //! sea-orm's derived `FromQueryResult` looks every column up by name, and for a prefixed join
 //! (`A_id`, `B_id`, …) it first formats each name. Profiles of the benchmark reads put that
 //! decoding at a fifth of the server's CPU for 600 indicator values and an eighth for one task
-//! with its directive and agencies. The loaders select the columns themselves, in the order of
+//! with its directive and agencies. The by-id, by-parent and joined loaders (and the latest-report
+//! loader) select the columns themselves, in the order of
 //! the entity's `Column::iter()` (which is what `Entity::find()` writes), so they can read them
 //! by position. The field lists below must follow the entities' declaration order; the test at
 //! the bottom checks every list against `Column::iter()`, and the integration test
