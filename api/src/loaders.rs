@@ -16,7 +16,7 @@ use sea_orm::{
 
 use crate::auth::Scope;
 use crate::batch::Batcher;
-use crate::positional::{Positional, all_at, select_columns};
+use crate::positional::{Positional, fetch_all, select_columns};
 use crate::relay::PageKey;
 
 pub type LoadError = Arc<sea_orm::DbErr>;
@@ -60,12 +60,10 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let stmt = E::find()
+        let query = E::find()
             .filter(E::id_column().is_in(keys.iter().copied()))
-            .filter(E::scope(&self.scope))
-            .build(self.db.get_database_backend());
-        let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
-        let rows: Vec<E::Model> = all_at(&rows).map_err(Arc::new)?;
+            .filter(E::scope(&self.scope));
+        let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
         Ok(rows.into_iter().map(|m| (E::id_of(&m), m)).collect())
     }
 }
@@ -115,14 +113,12 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let stmt = E::find()
+        let query = E::find()
             .filter(self.column.is_in(keys.iter().copied()))
             .filter(E::scope(&self.scope))
             .order_by_asc(self.order)
-            .order_by_asc(E::id_column())
-            .build(self.db.get_database_backend());
-        let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
-        let rows: Vec<E::Model> = all_at(&rows).map_err(Arc::new)?;
+            .order_by_asc(E::id_column());
+        let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
         let mut out: HashMap<i32, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for m in rows {
             out.entry((self.parent_of)(&m)).or_default().push(m);

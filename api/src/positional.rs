@@ -12,7 +12,7 @@
 
 use entity::*;
 use sea_orm::sea_query::{Expr, SelectStatement};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, Iterable, QueryResult};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iterable, QueryResult, QueryTrait};
 
 /// A model read from consecutive columns of a row, starting at a given position.
 pub trait Positional: Sized {
@@ -197,6 +197,16 @@ pub fn select_columns<E: EntityTrait + Default>(q: &mut SelectStatement) {
 /// Every row of `rows` decoded from column 0.
 pub fn all_at<M: Positional>(rows: &[QueryResult]) -> Result<Vec<M>, DbErr> {
     rows.iter().map(|r| M::at(r, 0)).collect()
+}
+
+/// Runs `query` (an `Entity::find()` of `M`'s entity, filtered and ordered as the caller
+/// likes, selecting its columns unchanged) and decodes every row from column 0.
+pub async fn fetch_all<M: Positional>(
+    db: &impl ConnectionTrait,
+    query: &(impl QueryTrait + Sync),
+) -> Result<Vec<M>, DbErr> {
+    let rows = db.query_all_raw(query.build(db.get_database_backend())).await?;
+    all_at(&rows)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::{assignment, progress_report};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use crate::agencies::{Agency, load_agency};
 use crate::auth::Scope;
@@ -153,11 +153,10 @@ impl Loader<i32> for LatestReport {
             .cond_where(self.scope.reports())
             .group_by_col(C::AssignmentId)
             .to_owned();
-        let stmt = progress_report::Entity::find()
-            .filter(C::Id.in_subquery(latest))
-            .build(self.db.get_database_backend());
-        let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
-        let rows: Vec<progress_report::Model> = crate::positional::all_at(&rows).map_err(Arc::new)?;
+        let query = progress_report::Entity::find().filter(C::Id.in_subquery(latest));
+        let rows: Vec<progress_report::Model> = crate::positional::fetch_all(&self.db, &query)
+            .await
+            .map_err(Arc::new)?;
         Ok(rows.into_iter().map(|m| (m.assignment_id, m)).collect())
     }
 }
