@@ -92,6 +92,12 @@ pub struct Settings {
     #[arg(long, env = "CHIDAO_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// PostgreSQL: seconds a `taskStatistics` answer may be reused while no write has been
+    /// committed since it was computed (every committed write to its tables drops it at
+    /// once, through LISTEN/NOTIFY); 0 computes every answer. SQLite never reuses answers.
+    #[arg(long, env = "CHIDAO_STATISTICS_REUSE_SECS", default_value_t = 60)]
+    pub statistics_reuse_secs: u64,
+
     /// Seconds before a request is cut off with 408.
     #[arg(long, env = "CHIDAO_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,

@@ -37,6 +37,13 @@ pub struct State {
     pub cors_origins: Vec<String>,
     /// Per-request timeout.
     pub request_timeout: std::time::Duration,
+    /// When committed data changed (PostgreSQL), so kept answers can be reused until then.
+    pub changes: crate::changes::Changes,
+    /// `taskStatistics` answers kept until the data changes.
+    pub task_statistics: crate::changes::Reuse<
+        crate::tasks::stats::StatisticsKey,
+        std::sync::Arc<crate::tasks::stats::TaskStatistics>,
+    >,
 }
 
 impl State {

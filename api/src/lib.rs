@@ -5,6 +5,7 @@ pub mod agencies;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+pub mod changes;
 pub mod config;
 pub mod context;
 pub mod db;
@@ -37,6 +38,10 @@ use tokio::net::TcpListener;
 use crate::config::Settings;
 use crate::context::State;
 use crate::db::StatementCounter;
+
+/// How many `taskStatistics` answers are kept at most (each a few hundred bytes; a
+/// dashboard asks for a handful of filters, each agency for its own).
+const STATISTICS_KEPT: usize = 4096;
 
 /// A built service, bound to its port, ready to run.
 pub struct Application {
@@ -71,6 +76,14 @@ impl Application {
         let listener = TcpListener::bind(settings.bind).await?;
         let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
         let reads = reads::Reads::new(&settings.database_url, &db, settings.db_pool, statements.clone())?;
+        let metrics = metrics::Metrics::default();
+        let (hits, misses) = metrics.reuse_counters("task_statistics");
+        let reuse_for = std::time::Duration::from_secs(settings.statistics_reuse_secs);
+        let changes = if db_backend == sea_orm::DbBackend::Postgres && !reuse_for.is_zero() {
+            changes::Changes::listen(&settings.database_url).await
+        } else {
+            changes::Changes::off()
+        };
         Ok(Application {
             listener,
             state: Arc::new(State {
@@ -84,9 +97,11 @@ impl Application {
                 limits: settings.limits(),
                 introspection: settings.introspection,
                 rate_limit: metrics::RateLimit::new(settings.rate_per_minute, settings.rate_burst),
-                metrics: metrics::Metrics::default(),
+                metrics,
                 cors_origins: settings.cors_origins.clone(),
                 request_timeout: std::time::Duration::from_secs(settings.request_timeout_secs.max(1)),
+                changes,
+                task_statistics: changes::Reuse::new(reuse_for, STATISTICS_KEPT, hits, misses),
             }),
             dev_secret,
         })

@@ -35,6 +35,12 @@ struct CodeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReuseLabels {
+    answer: String,
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: String,
 }
@@ -49,6 +55,7 @@ pub struct Metrics {
     pool: Family<PoolLabels, Gauge>,
     read_pool: Family<PoolLabels, Gauge>,
     statements: Counter<u64, AtomicU64>,
+    reuse: Family<ReuseLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -90,6 +97,12 @@ impl Default for Metrics {
         );
         let statements = Counter::<u64, AtomicU64>::default();
         registry.register("db_statements", "SQL statements run", statements.clone());
+        let reuse = Family::<ReuseLabels, Counter>::default();
+        registry.register(
+            "answers_reused",
+            "Lookups of kept answers (taskStatistics) by result: hit (reused) or miss (computed)",
+            reuse.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -99,11 +112,25 @@ impl Default for Metrics {
             pool,
             read_pool,
             statements,
+            reuse,
         }
     }
 }
 
 impl Metrics {
+    /// The (hit, miss) counters of the kept answers of `answer`.
+    pub fn reuse_counters(&self, answer: &str) -> (Counter, Counter) {
+        let get = |result: &str| {
+            self.reuse
+                .get_or_create(&ReuseLabels {
+                    answer: answer.to_owned(),
+                    result: result.to_owned(),
+                })
+                .clone()
+        };
+        (get("hit"), get("miss"))
+    }
+
     pub fn observe(&self, op: &str, role: Role, codes: &[&str], started: Instant) {
         // Operation names come from clients: keep the label set bounded.
         let op: String = if op.is_empty() {

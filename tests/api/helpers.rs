@@ -239,6 +239,7 @@ impl TestApp {
             rate_burst: 100,
             cors_origins: Vec::new(),
             request_timeout_secs: 30,
+            statistics_reuse_secs: 60,
             dev: false,
         };
         tune(&mut settings);

@@ -965,3 +965,106 @@ async fn positional_decoding_matches_sea_orm() {
     assert_eq!(by_position, by_name);
     assert!(by_position.iter().all(|(_, g)| g.is_some()));
 }
+
+/// `taskStatistics` answers are kept on PostgreSQL until a write commits: through this
+/// instance (seen on the next request) or anywhere else (seen when PostgreSQL's notification
+/// arrives). SQLite computes every answer. A kept answer is never given to another caller.
+#[tokio::test]
+async fn statistics_are_reused_until_a_write_commits() {
+    use api::auth::Role;
+    use sea_orm::ConnectionTrait;
+
+    use crate::helpers::{pg_url, token};
+
+    const Q: &str = r#"query($n: String!) { taskStatistics(filter: { directiveNumber: $n }, asOf: "2026-11-23") {
+        total counts { completedOnTime completedLate inProgressOnTime inProgressOverdue } } }"#;
+    let app = TestApp::spawn().await;
+    let vars = json!({ "n": "10/CT-UBND" });
+    let count = |d: &Value, c: &str| d["taskStatistics"]["counts"][c].as_i64().expect("count");
+
+    let first = app.data(Q, vars.clone()).await;
+    let before = app.statements.get();
+    assert_eq!(app.data(Q, vars.clone()).await, first);
+    let ran = app.statements.get() - before;
+    assert_eq!(
+        ran,
+        if pg_url().is_some() { 0 } else { 1 },
+        "kept on PostgreSQL only"
+    );
+
+    // Another caller with the same filter gets its own rows' counts, not the kept answer.
+    let agency = token(Role::Agency, Some("so-tai-chinh"));
+    let own = app.data_as(&agency, Q, vars.clone()).await;
+    let listed = app
+        .data_as(
+            &agency,
+            "query($n: String!) { tasks(first: 1, filter: { directiveNumber: $n }) { totalCount } }",
+            vars.clone(),
+        )
+        .await;
+    assert_eq!(own["taskStatistics"]["total"], listed["tasks"]["totalCount"]);
+    assert!(own["taskStatistics"]["total"].as_i64() < first["taskStatistics"]["total"].as_i64());
+
+    let overdue = app
+        .data(
+            r#"{ tasks(first: 2, asOf: "2026-11-23",
+                 filter: { directiveNumber: "10/CT-UBND", status: [IN_PROGRESS_OVERDUE] }) {
+                 nodes { id code } } }"#,
+            json!({}),
+        )
+        .await;
+    let nodes = overdue["tasks"]["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), 2, "the seed has overdue tasks in 10/CT-UBND");
+
+    // Written elsewhere (another instance, an operator): seen once the notification arrives.
+    let code = nodes[0]["code"].as_str().expect("code");
+    assert!(
+        code.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-()".contains(c))
+    );
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE tasks SET completed_on = '2025-01-05' WHERE code = '{code}' \
+             AND directive_id = (SELECT id FROM directives WHERE number = '10/CT-UBND')"
+        ))
+        .await
+        .expect("write beside the service");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let seen = loop {
+        let now = app.data(Q, vars.clone()).await;
+        if now != first {
+            break now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a write beside the service was not seen in 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        count(&seen, "inProgressOverdue"),
+        count(&first, "inProgressOverdue") - 1
+    );
+    assert_eq!(
+        count(&seen, "completedOnTime") + count(&seen, "completedLate"),
+        count(&first, "completedOnTime") + count(&first, "completedLate") + 1
+    );
+
+    // Written through the service: seen on the very next request.
+    let monitor = token(Role::Monitor, None);
+    app.data_as(
+        &monitor,
+        r#"mutation($input: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $input) { task { dueOn } } }"#,
+        json!({ "input": { "taskId": nodes[1]["id"], "newDueOn": "2027-01-31", "reason": "Công văn 45/UBND-TH cho lùi hạn" } }),
+    )
+    .await;
+    let after = app.data(Q, vars).await;
+    assert_eq!(
+        count(&after, "inProgressOverdue"),
+        count(&seen, "inProgressOverdue") - 1
+    );
+    assert_eq!(
+        count(&after, "inProgressOnTime"),
+        count(&seen, "inProgressOnTime") + 1
+    );
+}

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, Condition};
 pub mod jwt;
 
 /// A caller's role (JWT `role`).
-#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Văn phòng UBND tỉnh: everything.
     Admin,
@@ -80,7 +80,7 @@ impl Principal {
 }
 
 /// Which rows of tasks and assignments a caller may see.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Rows {
     /// Every row (admin, monitor, viewer).
     All,
@@ -92,7 +92,7 @@ pub enum Rows {
 
 /// The rows a caller may see: the one place every list, loader, aggregate and export
 /// takes its `WHERE` from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Scope {
     pub rows: Rows,
     pub role: Role,

@@ -139,6 +139,7 @@ const MAX_BEGIN_RETRIES: usize = 64;
 pub(crate) struct Write<'a> {
     pub txn: DatabaseTransaction,
     _lock: Option<tokio::sync::MutexGuard<'a, ()>>,
+    changes: &'a crate::changes::Changes,
 }
 
 impl Write<'_> {
@@ -161,11 +162,18 @@ impl Write<'_> {
                 other => break other?,
             }
         };
-        Ok(Write { txn, _lock: lock })
+        Ok(Write {
+            txn,
+            _lock: lock,
+            changes: &state.changes,
+        })
     }
 
+    /// Commits, and drops this instance's kept answers at once (other instances drop
+    /// theirs when PostgreSQL's notification of the commit reaches them).
     pub async fn commit(self) -> ApiResult<()> {
         self.txn.commit().await?;
+        self.changes.bump();
         Ok(())
     }
 }

@@ -28,7 +28,7 @@ use status_sql::{due_as_of, status_of};
 
 /// Status of a task or assignment as of a date: the six categories the Government Office
 /// (Văn phòng Chính phủ) publishes.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[graphql(remote = "crate::domain::status::TaskStatus")]
 pub enum TaskStatus {
     /// Hoàn thành đúng hạn: completed on or before the due date.
@@ -56,7 +56,7 @@ pub enum AssignmentRole {
 }
 
 /// Role filter: lead, coordinator, or either.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub enum RoleFilter {
     /// Chủ trì only.
     Lead,

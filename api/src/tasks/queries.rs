@@ -17,7 +17,7 @@ use crate::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey, Wi
 use crate::scalars::Date;
 
 /// Filter of `tasks` and `taskStatistics` (the same filter gives the same rows).
-#[derive(InputObject, Default, Clone)]
+#[derive(InputObject, Default, Clone, PartialEq, Eq, Hash)]
 pub struct TaskFilter {
     /// Only tasks assigned to this agency (as holder now, or as the agency the directive named).
     pub agency_id: Option<ID>,

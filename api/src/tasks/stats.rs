@@ -12,6 +12,7 @@ use super::status_sql::{
 };
 use super::{TaskFilter, task_condition};
 use crate::agencies::{Agency, load_agency};
+use crate::auth::Scope;
 use crate::context::{Caller, State};
 use crate::directives::{Directive, load_directive};
 use crate::domain::status::TaskStatus as S;
@@ -19,7 +20,7 @@ use crate::error::ApiResult;
 use crate::scalars::Date;
 
 /// What `taskStatistics` groups by.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TaskGroupBy {
     /// Per agency holding an assignment (the role filter applies); a task with several lead
     /// agencies counts once per agency, with that agency's own completion.
@@ -83,6 +84,7 @@ impl TaskCounts {
 }
 
 /// Task counts for a filter, as of a date, with optional groups.
+#[derive(Clone)]
 pub struct TaskStatistics {
     as_of: NaiveDate,
     counts: TaskCounts,
@@ -221,15 +223,59 @@ fn add_counts(q: &mut SelectStatement, completed: &SimpleExpr, as_of: NaiveDate)
     }
 }
 
+/// What a `taskStatistics` answer depends on besides the data: the caller's rows, the
+/// filter, the date and the grouping. Answers are kept under it (`State::task_statistics`)
+/// until the data changes (`crate::changes`).
+#[derive(PartialEq, Eq, Hash)]
+pub struct StatisticsKey {
+    scope: Scope,
+    filter: TaskFilter,
+    as_of: NaiveDate,
+    group_by: Vec<TaskGroupBy>,
+}
+
+/// `taskStatistics`: reused from `State::task_statistics` while no write has been committed
+/// since it was computed (on PostgreSQL; see `crate::changes`), else computed.
 pub async fn task_statistics(
     ctx: &Context<'_>,
     filter: TaskFilter,
     as_of: NaiveDate,
     group_by: Vec<TaskGroupBy>,
 ) -> ApiResult<TaskStatistics> {
-    let scope = &Caller::of(ctx).scope.for_aggregates();
+    let state = State::of(ctx);
+    let scope = Caller::of(ctx).scope.for_aggregates();
+    let generation = state
+        .changes
+        .current()
+        .filter(|_| state.task_statistics.enabled());
+    let Some(generation) = generation else {
+        return compute(ctx, &filter, as_of, &group_by, &scope).await;
+    };
+    let key = StatisticsKey {
+        scope,
+        filter,
+        as_of,
+        group_by,
+    };
+    if let Some(kept) = state.task_statistics.get(&key, generation) {
+        return Ok(TaskStatistics::clone(&kept));
+    }
+    let fresh = compute(ctx, &key.filter, as_of, &key.group_by, &key.scope).await?;
+    state
+        .task_statistics
+        .put(key, generation, std::sync::Arc::new(fresh.clone()));
+    Ok(fresh)
+}
+
+async fn compute(
+    ctx: &Context<'_>,
+    filter: &TaskFilter,
+    as_of: NaiveDate,
+    group_by: &[TaskGroupBy],
+    scope: &Scope,
+) -> ApiResult<TaskStatistics> {
     let db = &State::of(ctx).reads;
-    let cond = task_condition(db, &filter, as_of, scope).await?;
+    let cond = task_condition(db, filter, as_of, scope).await?;
 
     let mut q = Query::select();
     q.from(task::Entity).cond_where(cond.clone());
