@@ -4,6 +4,9 @@
 # database, and as raw SQL with pgbench; $CONCURRENCY (16) connections, $DURATION s (10) per cell,
 # after a $WARMUP s (2) warm-up, $ROUNDS (3) rounds (cells interleaved; the table shows medians).
 # Also chidao's memory (idle, peak under load) and its start-up on a fresh SQLite file.
+# Q4 is measured twice through chidao: as configured by default (the answer is reused until a
+# write commits) and, as row "q4c", through a second chidao with CHIDAO_STATISTICS_REUSE_SECS=0
+# that computes every answer.
 # --smoke: 1 round, 2 s per cell, 1 s warm-up.
 # Prints a markdown table (req/s, p50, p99, ratio) and keeps the raw lines and the table in results/.
 # Settings: CHIDAO_BIN (default: /work/target-bench/release/chidao if built, else target/debug/chidao),
@@ -33,6 +36,10 @@ stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 DATABASE_URL="$DATABASE_URL" CHIDAO_BIND="127.0.0.1:$CHIDAO_PORT" CHIDAO_RATE_PER_MINUTE=0 \
   CHIDAO_LOG_FORMAT=json RUST_LOG="${RUST_LOG:-warn}" "$CHIDAO_BIN" serve > "results/chidao-$stamp.log" 2>&1 &
 CHIDAO_PID=$!; pids+=("$CHIDAO_PID")
+NOREUSE_PORT=$((CHIDAO_PORT + 2)); NOREUSE_URL="http://127.0.0.1:$NOREUSE_PORT/graphql"
+DATABASE_URL="$DATABASE_URL" CHIDAO_BIND="127.0.0.1:$NOREUSE_PORT" CHIDAO_RATE_PER_MINUTE=0 CHIDAO_STATISTICS_REUSE_SECS=0 \
+  CHIDAO_LOG_FORMAT=json RUST_LOG="${RUST_LOG:-warn}" "$CHIDAO_BIN" serve > "results/chidao-noreuse-$stamp.log" 2>&1 &
+NOREUSE_PID=$!; pids+=("$NOREUSE_PID")
 if [ ! -x node_modules/.bin/postgraphile ] || [ ! -x node_modules/.bin/node ]; then
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
@@ -48,9 +55,9 @@ wait_up() { # URL PID
   done
   echo "$1 did not answer in 60 s" >&2; exit 1
 }
-wait_up "$CHIDAO_URL" "$CHIDAO_PID"; wait_up "$PGL_URL" "$PGL_PID"
+wait_up "$CHIDAO_URL" "$CHIDAO_PID"; wait_up "$PGL_URL" "$PGL_PID"; wait_up "$NOREUSE_URL" "$NOREUSE_PID"
 sleep 1 # a server that lost its port to another process has exited by now: the answers were not its own
-for p in "$CHIDAO_PID" "$PGL_PID"; do
+for p in "$CHIDAO_PID" "$PGL_PID" "$NOREUSE_PID"; do
   kill -0 "$p" 2>/dev/null || { echo "a server exited after answering (port taken?); see results/*-$stamp.log" >&2; exit 1; }
 done
 kb() { sed -n "s/^$2:\s*\([0-9]*\) kB/\1/p" "/proc/$1/status"; } # PID FIELD -> kB
@@ -75,6 +82,10 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "q=$q method=pgl round=$round $(SERVER_PID=$PGL_PID ./load.sh "$PGL_URL" postgraphile/$q.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
     echo "== round $round $q sql" >&2
     echo "q=$q method=sql round=$round $(./sql-bound.sh sql/$q.sql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+    if [ "$q" = q4 ]; then
+      echo "== round $round q4 chidao, every answer computed" >&2
+      echo "q=q4c method=chidao round=$round $(SERVER_PID=$NOREUSE_PID AUTH_TOKEN=$TOKEN ./load.sh "$NOREUSE_URL" chidao/q4.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+    fi
   done
 done
 echo "mem chidao_idle_kb=$IDLE_KB chidao_peak_kb=$(kb "$CHIDAO_PID" VmHWM) pgl_idle_kb=$PGL_IDLE_KB pgl_peak_kb=$(kb "$PGL_PID" VmHWM)" >> "$raw"

@@ -15,7 +15,10 @@ for line in open(sys.argv[1], encoding="utf-8"):
     if kv["q"] not in order: order.append(kv["q"])
     rounds.setdefault((kv["q"], kv["method"]), []).append(kv)
 names = {"q1": "Q1 one task + leads + directive", "q2": "Q2 50 tasks of an agency + names + latest reports",
-         "q3": "Q3 50 indicators x 12 values", "q4": "Q4 task counts by status for a directive"}
+         "q3": "Q3 50 indicators x 12 values", "q4": "Q4 task counts by status for a directive",
+         "q4c": "Q4, every answer computed (CHIDAO_STATISTICS_REUSE_SECS=0)"}
+# A variant row measured through chidao only: compared with its base query's PostGraphile and SQL.
+base = {"q4c": "q4"}
 rate_key = lambda kv: "tps" if "tps" in kv else "rps"
 def median(runs):
     if not runs: return None
@@ -29,11 +32,12 @@ print("| query | chidao req/s | p50 ms | p99 ms | PostGraphile req/s | p50 ms | 
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 spread = []
 for q in order:
-    c, p, s = (median(rounds.get((q, m), [])) for m in ("chidao", "pgl", "sql"))
+    c = median(rounds.get((q, "chidao"), []))
+    p, s = (median(rounds.get((base.get(q, q), m), [])) for m in ("pgl", "sql"))
     r = lambda a, b: f"{float(a[rate_key(a)]) / float(b[rate_key(b)]):.2f}" if a and b and float(b[rate_key(b)]) else "n/a"
     print(f"| {names.get(q, q)} | {cell(c)} | {cell(p)} | {cell(s)} | {r(c, p)} | {r(c, s)} |")
     for m in ("chidao", "pgl", "sql"):
-        runs = rounds.get((q, m), [])
+        runs = rounds.get((q, m), []) if q not in base or m == "chidao" else []
         if len(runs) > 1:
             spread.append(f"{q} {m}: " + ", ".join(f"{float(kv[rate_key(kv)]):,.0f}" for kv in runs))
 if spread:

@@ -50,7 +50,35 @@ pub async fn connect(url: &str, pool: u32) -> Result<(DatabaseConnection, Statem
     Ok((db, counter))
 }
 
-/// Applies every pending migration.
+/// The PostgreSQL advisory lock that instances starting together take around migrating.
+const MIGRATION_LOCK: i64 = 0x6368_6964_616f; // "chidao"
+
+/// Applies every pending migration. On PostgreSQL, instances that start at the same time
+/// (replicas, a bench's second server) take turns: each holds an advisory lock while it
+/// migrates, so the second finds the work done instead of failing half-way through it.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    use sea_orm::sqlx::{self, Connection as _};
+    let sqlx_err = |e: sqlx::Error| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e)));
+    // A connection of its own (detached from the pool, which opens another in its place), so
+    // that a pool of one still has a connection to migrate with.
+    let mut lock = db
+        .get_postgres_connection_pool()
+        .acquire()
+        .await
+        .map_err(sqlx_err)?
+        .detach();
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut lock)
+        .await
+        .map_err(sqlx_err)?;
+    let migrated = Migrator::up(db, None).await;
+    // Ending the session releases the lock.
+    if let Err(e) = lock.close().await {
+        tracing::warn!(error = %e, "closing the migration lock's connection");
+    }
+    migrated
 }

@@ -595,3 +595,47 @@ async fn synthetic_data_loads_deterministically_and_consistently() {
         .collect();
     assert!(titles.contains(&title), "{search}: {titles:?}");
 }
+
+/// Instances that start together on one new PostgreSQL database (replicas, the bench's two
+/// servers) both come up: migrations take turns under an advisory lock, and every migration,
+/// the change triggers included, is applied once. (SQLite is the single-instance embedded
+/// default: there the second start finds the work done.)
+#[tokio::test]
+async fn instances_starting_together_migrate_once() {
+    use sea_orm::ConnectionTrait;
+
+    let url = crate::helpers::empty_database().await;
+    let (a, _) = api::db::connect(&url, 2).await.expect("connect a");
+    let (b, _) = api::db::connect(&url, 1).await.expect("connect b");
+    let (ra, rb) = if crate::helpers::pg_url().is_some() {
+        tokio::join!(api::db::migrate(&a), api::db::migrate(&b))
+    } else {
+        (api::db::migrate(&a).await, api::db::migrate(&b).await)
+    };
+    ra.expect("first instance migrates");
+    rb.expect("second instance migrates");
+    let applied = a
+        .query_one_raw(sea_orm::Statement::from_string(
+            a.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM seaql_migrations",
+        ))
+        .await
+        .expect("count")
+        .expect("row");
+    let n: i64 = applied.try_get("", "n").expect("n");
+    assert_eq!(
+        n as usize,
+        <migration::Migrator as migration::MigratorTrait>::migrations().len()
+    );
+    if crate::helpers::pg_url().is_some() {
+        let triggers = a
+            .query_one_raw(sea_orm::Statement::from_string(
+                a.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM pg_trigger WHERE tgname LIKE '%_notify_change'",
+            ))
+            .await
+            .expect("count")
+            .expect("row");
+        assert_eq!(triggers.try_get::<i64>("", "n").expect("n"), 4);
+    }
+}
