@@ -39,9 +39,11 @@ use crate::config::Settings;
 use crate::context::State;
 use crate::db::StatementCounter;
 
-/// How many `taskStatistics` answers are kept at most (each a few hundred bytes; a
-/// dashboard asks for a handful of filters, each agency for its own).
-const STATISTICS_KEPT: usize = 4096;
+/// How many `taskStatistics` answers are kept at most. An answer is under 1 KB plus ~150
+/// bytes a group, and only answers of at most `stats::MAX_KEPT_GROUPS` groups are kept, so
+/// the whole stays under ~10 MB whatever callers ask; a dashboard asks for a handful of
+/// filters, each agency for its own.
+const STATISTICS_KEPT: usize = 1024;
 
 /// A built service, bound to its port, ready to run.
 pub struct Application {

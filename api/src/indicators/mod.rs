@@ -307,14 +307,15 @@ impl Indicator {
         let all = self.values_all(ctx).await?;
         let mut out: Vec<(chrono::NaiveDate, IndicatorValue)> = all
             .iter()
-            .filter(|v| history || !superseded(&all, v))
-            .filter_map(|v| {
+            .enumerate()
+            .filter(|(_, v)| history || !superseded(&all, v))
+            .filter_map(|(i, v)| {
                 let (start, end) = PeriodId::from_str(&v.period).ok()?.calendar_range();
                 let inside = from.is_none_or(|f| start >= f.0) && to.is_none_or(|t| end <= t.1);
-                inside.then(|| (start, IndicatorValue::new(v.clone(), self.0.clone())))
+                inside.then(|| (start, IndicatorValue::shared(&all, i, self.0.clone())))
             })
             .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.m.recorded_at.cmp(&b.1.m.recorded_at)));
+        out.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.m().recorded_at.cmp(&b.1.m().recorded_at)));
         Ok(out.into_iter().map(|(_, v)| v).collect())
     }
     /// One point per period of `periodType`, in order, with the value that stands for it or
@@ -395,19 +396,35 @@ impl Indicator {
     }
 }
 
-/// A recorded value of an indicator for a period.
+/// A recorded value of an indicator for a period: one of the indicator's values as the
+/// loader read them (shared, not copied: a page of 50 indicators has 600).
 #[derive(Clone)]
 pub struct IndicatorValue {
-    m: Arc<indicator_value::Model>,
+    all: Arc<Vec<indicator_value::Model>>,
+    at: usize,
     indicator: Arc<indicator::Model>,
 }
 
 impl IndicatorValue {
     pub(crate) fn new(m: indicator_value::Model, indicator: Arc<indicator::Model>) -> Self {
         IndicatorValue {
-            m: Arc::new(m),
+            all: Arc::new(vec![m]),
+            at: 0,
             indicator,
         }
+    }
+
+    /// Value `at` of `all`.
+    fn shared(all: &Arc<Vec<indicator_value::Model>>, at: usize, indicator: Arc<indicator::Model>) -> Self {
+        IndicatorValue {
+            all: all.clone(),
+            at,
+            indicator,
+        }
+    }
+
+    fn m(&self) -> &indicator_value::Model {
+        &self.all[self.at]
     }
 }
 
@@ -416,40 +433,40 @@ impl IndicatorValue {
 impl IndicatorValue {
     /// Global id.
     pub async fn id(&self) -> ID {
-        relay::global_id(NodeKind::IndicatorValue, self.m.id)
+        relay::global_id(NodeKind::IndicatorValue, self.m().id)
     }
     /// Period id, statistical calendar: `2025`, `2025S1`, `2025Q1`, `202501`.
     async fn period(&self) -> &str {
-        &self.m.period
+        &self.m().period
     }
     /// The value, exact.
     async fn value(&self) -> Option<crate::scalars::Decimal> {
-        dec(&self.m.value).map(crate::scalars::Decimal)
+        dec(&self.m().value).map(crate::scalars::Decimal)
     }
     /// Estimate or official.
     async fn kind(&self) -> ValueKind {
-        self.m.kind.into()
+        self.m().kind.into()
     }
     /// Remark.
     async fn note(&self) -> Option<&str> {
-        self.m.note.as_deref()
+        self.m().note.as_deref()
     }
     /// When it was recorded.
     async fn recorded_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.m.recorded_at
+        self.m().recorded_at
     }
     /// Achievement of this value against the yearly target (see `Indicator.achievement`).
     async fn achievement(&self) -> Option<f64> {
         let target = self.indicator.target.as_deref().and_then(dec)?;
-        achievement(target, dec(&self.m.value)?, self.indicator.comparator)
+        achievement(target, dec(&self.m().value)?, self.indicator.comparator)
     }
     /// Whether this value is on track for the yearly target by the end of its period: for
     /// cumulative indicators a sub-year value is the total since 1 January, compared with the
     /// straight-line share of the target (Q1: 3/12); level indicators compare with the full
     /// target; null for a structural share or a qualitative target.
     async fn on_track(&self) -> Option<bool> {
-        let period = PeriodId::from_str(&self.m.period).ok()?;
-        on_track(&self.indicator, dec(&self.m.value)?, &period)
+        let period = PeriodId::from_str(&self.m().period).ok()?;
+        on_track(&self.indicator, dec(&self.m().value)?, &period)
     }
     /// Whether a later or official value of the same period replaced this one (it is kept
     /// as history).
@@ -460,22 +477,22 @@ impl IndicatorValue {
             .await
             .map_err(load_err)?
             .unwrap_or_default();
-        Ok(superseded(&values, &self.m))
+        Ok(superseded(&values, self.m()))
     }
     /// Who recorded it (the token's subject). Internal: not shown to viewers.
     #[graphql(guard = "crate::auth::Allow(crate::auth::READS_INTERNAL)")]
     async fn recorded_by(&self) -> &str {
-        &self.m.recorded_by
+        &self.m().recorded_by
     }
     /// Whether this value meets the target by its comparator.
     async fn met(&self) -> Option<bool> {
         let target = self.indicator.target.as_deref().and_then(dec)?;
-        met(target, dec(&self.m.value)?, self.indicator.comparator)
+        met(target, dec(&self.m().value)?, self.indicator.comparator)
     }
     /// Value minus target (for structural shares, the deviation that matters).
     async fn deviation(&self) -> Option<crate::scalars::Decimal> {
         let target = self.indicator.target.as_deref().and_then(dec)?;
-        dec(&self.m.value)?
+        dec(&self.m().value)?
             .checked_sub(target)
             .map(crate::scalars::Decimal)
     }

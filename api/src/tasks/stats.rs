@@ -223,6 +223,10 @@ fn add_counts(q: &mut SelectStatement, completed: &SimpleExpr, as_of: NaiveDate)
     }
 }
 
+/// Answers with more groups than this (per agency over the whole province, say) are not
+/// kept, which bounds the memory kept answers take.
+pub const MAX_KEPT_GROUPS: usize = 64;
+
 /// What a `taskStatistics` answer depends on besides the data: the caller's rows, the
 /// filter, the date and the grouping. Answers are kept under it (`State::task_statistics`)
 /// until the data changes (`crate::changes`).
@@ -261,9 +265,11 @@ pub async fn task_statistics(
         return Ok(TaskStatistics::clone(&kept));
     }
     let fresh = compute(ctx, &key.filter, as_of, &key.group_by, &key.scope).await?;
-    state
-        .task_statistics
-        .put(key, generation, std::sync::Arc::new(fresh.clone()));
+    if fresh.groups.len() <= MAX_KEPT_GROUPS {
+        state
+            .task_statistics
+            .put(key, generation, std::sync::Arc::new(fresh.clone()));
+    }
     Ok(fresh)
 }
 
