@@ -50,20 +50,33 @@ pub async fn connect(url: &str, pool: u32) -> Result<(DatabaseConnection, Statem
     Ok((db, counter))
 }
 
-/// The PostgreSQL advisory lock that instances starting together take around migrating.
+/// The PostgreSQL advisory lock that instances starting together take around set-up.
 const MIGRATION_LOCK: i64 = 0x6368_6964_616f; // "chidao"
 
-/// Applies every pending migration. On PostgreSQL, instances that start at the same time
-/// (replicas, a bench's second server) take turns: each holds an advisory lock while it
-/// migrates, so the second finds the work done instead of failing half-way through it.
+/// Applies every pending migration, under the set-up lock (see [`set_up`]).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    set_up(db, || Migrator::up(db, None)).await
+}
+
+/// Runs `work` (migrating, seeding an empty database) while holding the set-up lock. On
+/// PostgreSQL, instances that start at the same time (replicas, a bench's second server)
+/// take turns: each holds an advisory lock for its whole set-up, so the second finds the
+/// work done instead of failing half-way through it. SQLite is the single-instance
+/// embedded default and takes no lock. Inside `work`, call [`Migrator`] directly, not
+/// [`migrate`] (the lock is not re-entrant across connections).
+pub async fn set_up<T, E, F, Fut>(db: &DatabaseConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: From<DbErr>,
+{
     if db.get_database_backend() != DbBackend::Postgres {
-        return Migrator::up(db, None).await;
+        return work().await;
     }
     use sea_orm::sqlx::{self, Connection as _};
     let sqlx_err = |e: sqlx::Error| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(Arc::new(e)));
     // A connection of its own (detached from the pool, which opens another in its place), so
-    // that a pool of one still has a connection to migrate with.
+    // that a pool of one still has a connection to work with.
     let mut lock = db
         .get_postgres_connection_pool()
         .acquire()
@@ -75,10 +88,23 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
         .execute(&mut lock)
         .await
         .map_err(sqlx_err)?;
-    let migrated = Migrator::up(db, None).await;
+    let done = work().await;
     // Ending the session releases the lock.
     if let Err(e) = lock.close().await {
-        tracing::warn!(error = %e, "closing the migration lock's connection");
+        tracing::warn!(error = %e, "closing the set-up lock's connection");
     }
-    migrated
+    done
+}
+
+/// Migrates and, when the database has no directive yet, loads the seed files of `seeds`,
+/// both under the set-up lock: what `chidao serve` does before it listens.
+pub async fn prepare(
+    db: &DatabaseConnection,
+    seeds: &std::path::Path,
+) -> Result<Option<crate::seed::SeedReport>, crate::seed::SeedError> {
+    set_up(db, || async {
+        Migrator::up(db, None).await?;
+        crate::seed::seed_if_empty(db, seeds).await
+    })
+    .await
 }

@@ -71,8 +71,7 @@ impl Application {
         };
         let verifier = auth::jwt::Verifier::new(&keys)?;
         let (db, statements) = db::connect(&settings.database_url, settings.db_pool).await?;
-        db::migrate(&db).await?;
-        if let Some(report) = seed::seed_if_empty(&db, &settings.seeds).await? {
+        if let Some(report) = db::prepare(&db, &settings.seeds).await? {
             tracing::info!("{report}");
         }
         let listener = TcpListener::bind(settings.bind).await?;

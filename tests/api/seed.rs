@@ -597,45 +597,55 @@ async fn synthetic_data_loads_deterministically_and_consistently() {
 }
 
 /// Instances that start together on one new PostgreSQL database (replicas, the bench's two
-/// servers) both come up: migrations take turns under an advisory lock, and every migration,
-/// the change triggers included, is applied once. (SQLite is the single-instance embedded
-/// default: there the second start finds the work done.)
+/// servers) both come up: migrating and seeding take turns under an advisory lock, every
+/// migration (the change triggers included) is applied once and the seeds are loaded once.
+/// (SQLite is the single-instance embedded default: there the second start finds the work
+/// done.)
 #[tokio::test]
-async fn instances_starting_together_migrate_once() {
-    use sea_orm::ConnectionTrait;
+async fn instances_starting_together_set_up_once() {
+    use sea_orm::{ConnectionTrait, PaginatorTrait};
 
     let url = crate::helpers::empty_database().await;
     let (a, _) = api::db::connect(&url, 2).await.expect("connect a");
     let (b, _) = api::db::connect(&url, 1).await.expect("connect b");
+    let seeds = seeds_dir();
     let (ra, rb) = if crate::helpers::pg_url().is_some() {
-        tokio::join!(api::db::migrate(&a), api::db::migrate(&b))
+        tokio::join!(api::db::prepare(&a, &seeds), api::db::prepare(&b, &seeds))
     } else {
-        (api::db::migrate(&a).await, api::db::migrate(&b).await)
+        (
+            api::db::prepare(&a, &seeds).await,
+            api::db::prepare(&b, &seeds).await,
+        )
     };
-    ra.expect("first instance migrates");
-    rb.expect("second instance migrates");
-    let applied = a
-        .query_one_raw(sea_orm::Statement::from_string(
-            a.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM seaql_migrations",
-        ))
-        .await
-        .expect("count")
-        .expect("row");
-    let n: i64 = applied.try_get("", "n").expect("n");
+    let (ra, rb) = (
+        ra.expect("first instance sets up"),
+        rb.expect("second instance sets up"),
+    );
     assert_eq!(
-        n as usize,
+        usize::from(ra.is_some()) + usize::from(rb.is_some()),
+        1,
+        "exactly one instance seeds"
+    );
+    assert_eq!(directive::Entity::find().count(&a).await.expect("count"), 2);
+    let count = |sql: &'static str| {
+        let a = a.clone();
+        async move {
+            let row = a
+                .query_one_raw(sea_orm::Statement::from_string(a.get_database_backend(), sql))
+                .await
+                .expect("count")
+                .expect("row");
+            row.try_get::<i64>("", "n").expect("n")
+        }
+    };
+    let applied = count("SELECT COUNT(*) AS n FROM seaql_migrations").await;
+    assert_eq!(
+        applied as usize,
         <migration::Migrator as migration::MigratorTrait>::migrations().len()
     );
     if crate::helpers::pg_url().is_some() {
-        let triggers = a
-            .query_one_raw(sea_orm::Statement::from_string(
-                a.get_database_backend(),
-                "SELECT COUNT(*) AS n FROM pg_trigger WHERE tgname LIKE '%_notify_change'",
-            ))
-            .await
-            .expect("count")
-            .expect("row");
-        assert_eq!(triggers.try_get::<i64>("", "n").expect("n"), 4);
+        let triggers =
+            count("SELECT COUNT(*) AS n FROM pg_trigger WHERE tgname LIKE '%_notify_change'").await;
+        assert_eq!(triggers, 4);
     }
 }

@@ -171,9 +171,12 @@ impl Write<'_> {
 
     /// Commits, and drops this instance's kept answers at once (other instances drop
     /// theirs when PostgreSQL's notification of the commit reaches them).
+    /// A COMMIT that fails may still have been applied (the connection broke after the
+    /// server committed), so the kept answers are dropped whatever the outcome.
     pub async fn commit(self) -> ApiResult<()> {
-        self.txn.commit().await?;
+        let committed = self.txn.commit().await;
         self.changes.bump();
+        committed?;
         Ok(())
     }
 }

@@ -227,6 +227,11 @@ fn add_counts(q: &mut SelectStatement, completed: &SimpleExpr, as_of: NaiveDate)
 /// kept, which bounds the memory kept answers take.
 pub const MAX_KEPT_GROUPS: usize = 64;
 
+/// Answers whose filter carries more text than this (bytes of search words, codes and ids)
+/// or more statuses than there are are not kept either: a request body may hold a filter
+/// of hundreds of kilobytes, and kept keys must stay small.
+const MAX_KEPT_FILTER_BYTES: usize = 256;
+
 /// What a `taskStatistics` answer depends on besides the data: the caller's rows, the
 /// filter, the date and the grouping. Answers are kept under it (`State::task_statistics`)
 /// until the data changes (`crate::changes`).
@@ -236,6 +241,31 @@ pub struct StatisticsKey {
     filter: TaskFilter,
     as_of: NaiveDate,
     group_by: Vec<TaskGroupBy>,
+}
+
+impl StatisticsKey {
+    /// Whether the key is small enough to keep (see [`MAX_KEPT_FILTER_BYTES`]).
+    fn small(&self) -> bool {
+        let f = &self.filter;
+        let text: usize = [
+            f.agency_id.as_ref().map(|i| i.len()),
+            f.agency_code.as_ref().map(String::len),
+            f.directive_id.as_ref().map(|i| i.len()),
+            f.directive_number.as_ref().map(String::len),
+            f.section.as_ref().map(String::len),
+            f.search.as_ref().map(String::len),
+        ]
+        .into_iter()
+        .flatten()
+        .sum();
+        text <= MAX_KEPT_FILTER_BYTES
+            && f.status.as_ref().is_none_or(|s| s.len() <= S::ALL.len())
+            && self.group_by.len() <= 3
+            && match &self.scope.rows {
+                crate::auth::Rows::Agencies(ids) => ids.len() <= 64,
+                _ => true,
+            }
+    }
 }
 
 /// `taskStatistics`: reused from `State::task_statistics` while no write has been committed
@@ -265,7 +295,9 @@ pub async fn task_statistics(
         return Ok(TaskStatistics::clone(&kept));
     }
     let fresh = compute(ctx, &key.filter, as_of, &key.group_by, &key.scope).await?;
-    if fresh.groups.len() <= MAX_KEPT_GROUPS {
+    // Kept only if it is small and no write has been committed meanwhile (a slow request
+    // must not replace a newer answer).
+    if fresh.groups.len() <= MAX_KEPT_GROUPS && key.small() && state.changes.current() == Some(generation) {
         state
             .task_statistics
             .put(key, generation, std::sync::Arc::new(fresh.clone()));
