@@ -59,4 +59,29 @@ echo "accepted ${#accepted[@]}, failed $failed, lost $lost, slowest request ${sl
 [ "$failed" -ge 5 ] || { echo "FAIL: writes during the outage should fail"; exit 1; }
 [ "${#accepted[@]}" -ge 24 ] || { echo "FAIL: the service did not recover"; exit 1; }
 [ "$slowest" -lt 10000 ] || { echo "FAIL: a request took ${slowest} ms (fail fast)"; exit 1; }
+
+# The change listener reconnects by itself: answers are reused again, and a write made beside
+# the service (psql, as another instance would) is seen through its notification.
+stats() {
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
+    -d '{"query":"{ taskStatistics(filter: {directiveNumber: \"10/CT-UBND\"}) { counts { completedOnTime completedLate } } }"}' \
+    "http://127.0.0.1:$PORT/graphql"
+}
+hits() {
+  curl -s "http://127.0.0.1:$PORT/metrics" |
+    sed -n 's/^chidao_answers_reused_total{answer="task_statistics",result="hit"} \([0-9]*\).*/\1/p'
+}
+reused=no
+for _ in $(seq 75); do
+  before=$(hits); stats >/dev/null; stats >/dev/null
+  [ "$(hits)" -gt "${before:-0}" ] && { reused=yes; break; }
+  sleep 0.2
+done
+[ "$reused" = yes ] || { echo "FAIL: answers are not reused 15 s after the restart (listener down?)"; exit 1; }
+first=$(stats)
+psql "$PG/$DB" -qc "UPDATE tasks SET completed_on = DATE '2025-01-05' WHERE id = (SELECT MIN(t.id) FROM tasks t JOIN directives d ON d.id = t.directive_id WHERE d.number = '10/CT-UBND')"
+seen=no
+for _ in $(seq 50); do [ "$(stats)" != "$first" ] && { seen=yes; break; }; sleep 0.1; done
+[ "$seen" = yes ] || { echo "FAIL: a write beside the service was not seen in 5 s: $first"; exit 1; }
+echo "after the restart: answers reused again, a write beside the service seen"
 echo "ok"
