@@ -356,7 +356,7 @@ impl Indicator {
             .into_iter()
             .map(|p| {
                 let key = p.to_string();
-                let value = effective_for(&all, &key).map(|v| IndicatorValue::new(v.clone(), self.0.clone()));
+                let value = effective_for(&all, &key).map(|v| IndicatorValue::of(&all, v, self.0.clone()));
                 let (start, end) = p.calendar_range();
                 SeriesPoint {
                     period: key,
@@ -380,7 +380,7 @@ impl Indicator {
     /// The value that stands now: the latest period, official over estimate.
     async fn latest_value(&self, ctx: &Context<'_>) -> Result<Option<IndicatorValue>> {
         let values = self.values_all(ctx).await?;
-        Ok(latest(&values).map(|v| IndicatorValue::new(v.clone(), self.0.clone())))
+        Ok(latest(&values).map(|v| IndicatorValue::of(&values, v, self.0.clone())))
     }
     /// Achievement of the latest value as a ratio (1.0 = target met exactly; for a reduction
     /// target, reduction achieved ÷ reduction targeted); null without a value or for a
@@ -420,6 +420,18 @@ impl IndicatorValue {
             all: all.clone(),
             at,
             indicator,
+        }
+    }
+
+    /// Value `v`, one of `all` (found by id; an indicator has a few dozen values at most).
+    fn of(
+        all: &Arc<Vec<indicator_value::Model>>,
+        v: &indicator_value::Model,
+        indicator: Arc<indicator::Model>,
+    ) -> Self {
+        match all.iter().position(|x| x.id == v.id) {
+            Some(at) => Self::shared(all, at, indicator),
+            None => Self::new(v.clone(), indicator),
         }
     }
 

@@ -277,27 +277,24 @@ pub async fn task_statistics(
     group_by: Vec<TaskGroupBy>,
 ) -> ApiResult<TaskStatistics> {
     let state = State::of(ctx);
-    let scope = Caller::of(ctx).scope.for_aggregates();
-    let generation = state
-        .changes
-        .current()
-        .filter(|_| state.task_statistics.enabled());
-    let Some(generation) = generation else {
-        return compute(ctx, &filter, as_of, &group_by, &scope).await;
-    };
     let key = StatisticsKey {
-        scope,
+        scope: Caller::of(ctx).scope.for_aggregates(),
         filter,
         as_of,
         group_by,
+    };
+    // `None` on SQLite, with reuse turned off, or while the listener reconnects.
+    let generation = state.changes.current();
+    let Some(generation) = generation.filter(|_| key.small()) else {
+        return compute(ctx, &key.filter, as_of, &key.group_by, &key.scope).await;
     };
     if let Some(kept) = state.task_statistics.get(&key, generation) {
         return Ok(TaskStatistics::clone(&kept));
     }
     let fresh = compute(ctx, &key.filter, as_of, &key.group_by, &key.scope).await?;
-    // Kept only if it is small and no write has been committed meanwhile (a slow request
-    // must not replace a newer answer).
-    if fresh.groups.len() <= MAX_KEPT_GROUPS && key.small() && state.changes.current() == Some(generation) {
+    // Not kept when a write was committed meanwhile (a slow request must not replace a
+    // newer answer).
+    if fresh.groups.len() <= MAX_KEPT_GROUPS && state.changes.current() == Some(generation) {
         state
             .task_statistics
             .put(key, generation, std::sync::Arc::new(fresh.clone()));
