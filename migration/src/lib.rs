@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_create_tables;
 mod m20261123_000002_order_indexes;
 mod m20261129_000003_change_notifications;
+mod m20261130_000004_assignment_due_key;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_create_tables::Migration),
             Box::new(m20261123_000002_order_indexes::Migration),
             Box::new(m20261129_000003_change_notifications::Migration),
+            Box::new(m20261130_000004_assignment_due_key::Migration),
         ]
     }
 }

@@ -296,3 +296,100 @@ impl TestApp {
             .to_owned()
     }
 }
+
+/// The ids of every task `tasks(filter, orderBy)` lists, `size` a page (forward, by cursor),
+/// and the `totalCount` of the first page.
+pub async fn task_ids_in_order(
+    app: &TestApp,
+    token: &str,
+    order: &Value,
+    filter: &Value,
+    size: i64,
+) -> (Vec<String>, i64) {
+    let q = r#"query($o: TaskOrder, $f: TaskFilter, $n: Int, $a: String) {
+        tasks(first: $n, after: $a, orderBy: $o, filter: $f) {
+            totalCount nodes { id } pageInfo { hasNextPage endCursor } } }"#;
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    let mut count = None;
+    loop {
+        let d = app
+            .data_as(
+                token,
+                q,
+                json!({ "o": order, "f": filter, "n": size, "a": after }),
+            )
+            .await;
+        count.get_or_insert(d["tasks"]["totalCount"].as_i64().expect("count"));
+        for n in d["tasks"]["nodes"].as_array().expect("nodes") {
+            out.push(n["id"].as_str().expect("id").to_owned());
+        }
+        if !d["tasks"]["pageInfo"]["hasNextPage"].as_bool().expect("bool") {
+            return (out, count.unwrap_or(0));
+        }
+        after = d["tasks"]["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+}
+
+/// `tasks` by due date, ascending or descending.
+pub fn by_due(desc: bool) -> Value {
+    json!({ "field": "DUE_ON", "direction": if desc { "DESC" } else { "ASC" } })
+}
+
+/// Checks an agency's tasks by due date (`filter` names the agency) against what they must
+/// be: every task of `all` (the whole list in that order, for the same token) that the same
+/// filter lists in document order, in `all`'s order, once each, with a matching
+/// `totalCount`. `thorough`: also paged by 3 alike, and the page before a cursor is the
+/// three tasks before it. Returns how many.
+pub async fn check_agency_due_order(
+    app: &TestApp,
+    token: &str,
+    filter: Value,
+    desc: bool,
+    all: &[String],
+    thorough: bool,
+) -> usize {
+    let by_due = by_due(desc);
+    let (theirs, _) = task_ids_in_order(app, token, &json!({ "field": "DOCUMENT" }), &filter, 100).await;
+    let theirs: std::collections::HashSet<String> = theirs.into_iter().collect();
+    let expected: Vec<String> = all.iter().filter(|id| theirs.contains(*id)).cloned().collect();
+    let (got, count) = task_ids_in_order(app, token, &by_due, &filter, 100).await;
+    assert_eq!(got, expected, "{filter} by {by_due}");
+    assert_eq!(count, expected.len() as i64, "totalCount of {filter}");
+    if !thorough {
+        return expected.len();
+    }
+    let (small, _) = task_ids_in_order(app, token, &by_due, &filter, 3).await;
+    assert_eq!(small, expected, "{filter} by {by_due}, 3 a page");
+    if expected.len() > 4 {
+        let q = r#"query($o: TaskOrder, $f: TaskFilter, $b: String) {
+            at: tasks(first: 1, after: $b, orderBy: $o, filter: $f) { edges { cursor } }
+            before: tasks(last: 3, before: $b, orderBy: $o, filter: $f) { nodes { id } } }"#;
+        // The cursor of the fifth task, and the three before it.
+        let d = app
+            .data_as(token, q, json!({ "o": by_due, "f": filter, "b": Value::Null }))
+            .await;
+        let mut cursor = d["at"]["edges"][0]["cursor"].clone();
+        for _ in 0..4 {
+            let d = app
+                .data_as(token, q, json!({ "o": by_due, "f": filter, "b": cursor }))
+                .await;
+            cursor = d["at"]["edges"][0]["cursor"].clone();
+        }
+        let d = app
+            .data_as(token, q, json!({ "o": by_due, "f": filter, "b": cursor }))
+            .await;
+        let before: Vec<&str> = d["before"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["id"].as_str().expect("id"))
+            .collect();
+        assert_eq!(
+            before,
+            expected[1..4].iter().map(String::as_str).collect::<Vec<_>>(),
+            "{filter}: last 3 before the 5th"
+        );
+    }
+    expected.len()
+}

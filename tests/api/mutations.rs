@@ -3,7 +3,7 @@
 use api::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, seeds_with, token};
+use crate::helpers::{TestApp, by_due, check_agency_due_order, seeds_with, task_ids_in_order, token};
 
 const SUBMIT: &str = r#"mutation($input: SubmitProgressReportInput!) {
     submitProgressReport(input: $input) { replayed progressReport { id state version done percentComplete period } } }"#;
@@ -707,6 +707,16 @@ async fn merging_ke_hoach_dau_tu_into_tai_chinh_moves_its_open_tasks_and_keeps_h
     assert!(!inherited.is_empty());
     assert!(inherited.iter().all(|a| a["transferredOn"] == "2025-03-01"));
 
+    // Both agencies' lists by due date: the successor's read through its assignments (some
+    // now twice on a task), the dissolved one's through the agency the directive named.
+    for code in ["so-tai-chinh", "so-ke-hoach-dau-tu"] {
+        for desc in [false, true] {
+            let (all, _) = task_ids_in_order(&app, &app.admin, &by_due(desc), &json!({}), 100).await;
+            let filter = json!({ "agencyCode": code });
+            assert!(check_agency_due_order(&app, &app.admin, filter, desc, &all, true).await > 0);
+        }
+    }
+
     // A token for the dissolved agency is refused with the successor's name.
     let body = app.gql_as(&khdt, count, json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
@@ -721,6 +731,55 @@ async fn merging_ke_hoach_dau_tu_into_tai_chinh_moves_its_open_tasks_and_keeps_h
         app.error_code(merge, input(json!(["so-ke-hoach-dau-tu"]))).await,
         "CONFLICT"
     );
+}
+
+#[tokio::test]
+async fn an_agencys_tasks_by_due_date_follow_extensions_and_new_tasks() {
+    // The list reads a copy of each task's due date kept on its assignments by triggers
+    // (migration m20261130_000004); a write through any path must move the task in it.
+    let app = TestApp::spawn().await;
+    let filter = json!({ "agencyCode": "so-tai-chinh" });
+    let first_due = || async {
+        let (all, _) = task_ids_in_order(&app, &app.admin, &by_due(false), &json!({}), 100).await;
+        check_agency_due_order(&app, &app.admin, filter.clone(), false, &all, true).await;
+        let (all, _) = task_ids_in_order(&app, &app.admin, &by_due(true), &json!({}), 100).await;
+        check_agency_due_order(&app, &app.admin, filter.clone(), true, &all, false).await;
+        let (mine, _) = task_ids_in_order(&app, &app.admin, &by_due(false), &filter, 100).await;
+        mine
+    };
+    let before = first_due().await;
+    assert!(before.len() > 5, "{before:?}");
+    let earliest = before[0].clone();
+
+    let extend = r#"mutation($input: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $input) { task { dueOn } } }"#;
+    app.data(
+        extend,
+        json!({ "input": { "taskId": earliest, "newDueOn": "2026-12-30", "reason": "Công văn 45/UBND-TH" } }),
+    )
+    .await;
+    let after = first_due().await;
+    assert_ne!(after[0], earliest, "the extended task is no longer first");
+    assert!(after.contains(&earliest));
+
+    let d = app
+        .data(r#"{ directives(first: 1) { nodes { id } } }"#, json!({}))
+        .await;
+    let create = r#"mutation($input: CreateTaskInput!) { createTask(input: $input) { task { id dueOn } } }"#;
+    let d = app
+        .data(
+            create,
+            json!({ "input": {
+                "directiveId": d["directives"]["nodes"][0]["id"], "code": "99", "section": "99",
+                "title": "Rà soát nợ đọng", "fullText": "Sở Tài chính chủ trì rà soát nợ đọng.",
+                "deadlineText": "trước ngày 02/01/2025", "leadAgencyCodes": ["so-y-te"],
+                "coordinatorAgencyCodes": ["so-tai-chinh"] } }),
+        )
+        .await;
+    let created = d["createTask"]["task"]["id"].clone();
+    assert_eq!(d["createTask"]["task"]["dueOn"], "2025-01-01");
+    let now = first_due().await;
+    assert_eq!(now[0], created, "due 2025-01-01, the earliest of all: {now:?}");
+    assert_eq!(now.len(), after.len() + 1);
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, by_due, check_agency_due_order, task_ids_in_order};
 
 const TASK_IDS: &str = r#"
 query($first: Int, $after: String, $last: Int, $before: String, $filter: TaskFilter) {
@@ -762,6 +762,55 @@ async fn every_ordering_pages_consistently() {
         .await,
         "BAD_USER_INPUT"
     );
+}
+
+#[tokio::test]
+async fn every_agency_lists_its_tasks_by_due_date_through_its_assignments() {
+    // An agency's list by due date is read from its assignments in due-date order (migration
+    // m20261130_000004), except for an agency whose assignments moved to a successor. Every
+    // agency of the seed, every role and both directions must list exactly what the general
+    // condition lists, in the order of the whole list: the seed has agencies holding a task
+    // twice (lead and coordinator; successors holding the rows of several merged agencies),
+    // dissolved agencies, and tasks without a due date.
+    let app = TestApp::spawn().await;
+    let d = app
+        .data("{ agencies(first: 100) { nodes { code } } }", json!({}))
+        .await;
+    let agencies: Vec<String> = d["agencies"]["nodes"]
+        .as_array()
+        .expect("agencies")
+        .iter()
+        .map(|a| a["code"].as_str().expect("code").to_owned())
+        .collect();
+    assert!(agencies.len() > 30, "{}", agencies.len());
+    let mut listed = 0;
+    for desc in [false, true] {
+        let (all, _) = task_ids_in_order(&app, &app.admin, &by_due(desc), &json!({}), 100).await;
+        for code in &agencies {
+            for role in ["ANY", "LEAD", "COORDINATOR"] {
+                let filter = json!({ "agencyCode": code, "role": role });
+                let thorough = role == "ANY";
+                listed += check_agency_due_order(&app, &app.admin, filter, desc, &all, thorough).await;
+            }
+        }
+    }
+    assert!(listed > 200, "the seed's agencies hold tasks: {listed}");
+    // By id, and through an agency's own token (its scope is one more condition).
+    let d = app
+        .data(r#"{ agency(code: "so-tai-chinh") { id } }"#, json!({}))
+        .await;
+    let (all, _) = task_ids_in_order(&app, &app.admin, &by_due(false), &json!({}), 100).await;
+    let by_id = json!({ "agencyId": d["agency"]["id"] });
+    check_agency_due_order(&app, &app.admin, by_id, false, &all, true).await;
+    let own = crate::helpers::token(api::auth::Role::Agency, Some("so-tai-chinh"));
+    for desc in [false, true] {
+        let (all, _) = task_ids_in_order(&app, &own, &by_due(desc), &json!({}), 100).await;
+        for code in ["so-tai-chinh", "so-y-te"] {
+            // Another agency's tasks through this token: only those both hold.
+            let filter = json!({ "agencyCode": code });
+            check_agency_due_order(&app, &own, filter, desc, &all, true).await;
+        }
+    }
 }
 
 #[tokio::test]

@@ -4,8 +4,8 @@
 use async_graphql::{Context, Enum, ID, InputObject};
 use chrono::NaiveDate;
 use entity::{agency, assignment, directive, task};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, Value};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, RelationTrait, Value};
 
 use super::status_sql::{status_condition, task_completed};
 use super::{Assignment, AssignmentRole, RoleFilter, Task, TaskStatus};
@@ -73,44 +73,41 @@ fn bad(field: &str, msg: impl Into<String>) -> ApiError {
 }
 
 /// Builds the condition of a task filter, the caller's scope included.
-///
-/// An agency filter is resolved to the agency's id first and written into the statement as
-/// a literal: the assignments of one agency range from a handful to a quarter of all tasks,
-/// and only a literal lets PostgreSQL see which (its column statistics), so it walks the
-/// due-date index for a large agency and the agency's assignments for a small one. A
-/// subquery or a bound parameter gets the plan for an average agency for both.
 pub async fn task_condition(
     db: &impl sea_orm::ConnectionTrait,
     filter: &TaskFilter,
     as_of: NaiveDate,
     scope: &Scope,
 ) -> ApiResult<Condition> {
-    let mut cond = Condition::all().add(scope.tasks());
-    let role = filter.role.unwrap_or_default().role();
-    let agency_id: Option<i32> = match (&filter.agency_id, &filter.agency_code) {
-        (Some(_), Some(_)) => {
-            return Err(bad(
-                "filter.agencyCode",
-                "Chỉ dùng một trong agencyId hoặc agencyCode",
-            ));
-        }
-        (Some(id), None) => Some(relay::decode_id(id, NodeKind::Agency, "filter.agencyId")?),
-        (None, Some(code)) => {
-            let found = agency::Entity::find()
-                .select_only()
-                .column(agency::Column::Id)
-                .filter(agency::Column::Code.eq(code.as_str()))
-                .into_tuple::<i32>()
-                .one(db)
-                .await?;
-            // An unknown code matches no task (an empty list, not an error).
-            Some(found.unwrap_or(0))
-        }
-        (None, None) => None,
-    };
-    // An i32 formatted by us: nothing from the request reaches the SQL text.
-    let agency_ids = agency_id.map(|id| Expr::cust(id.to_string()));
-    if let Some(agency) = agency_ids {
+    let (agency, cond) = task_condition_parts(db, filter, as_of, scope, false).await?;
+    Ok(match agency {
+        Some(a) => cond.add(a.holds_task()),
+        None => cond,
+    })
+}
+
+/// The agency part of a task filter (`agencyId`/`agencyCode` and `role`), resolved.
+///
+/// The agency's id is written into the statement as a literal: the assignments of one agency
+/// range from a handful to a quarter of all tasks, and only a literal lets PostgreSQL see
+/// which (its column statistics) and plan for it. A subquery or a bound parameter gets the
+/// plan for an average agency.
+pub struct AgencyMatch {
+    id: i32,
+    role: Option<entity::enums::AssignmentRole>,
+    /// Whether some assignment the directive gave this agency is held by a successor now.
+    /// Only asked when it decides how the list is read; `false` otherwise.
+    transferred: bool,
+}
+
+impl AgencyMatch {
+    /// An i32 formatted by us: nothing from the request reaches the SQL text.
+    fn literal(&self) -> SimpleExpr {
+        Expr::cust(self.id.to_string())
+    }
+
+    /// The task has an assignment held by the agency now, or one the directive gave it.
+    fn holds_task(&self) -> SimpleExpr {
         let mut sub = Query::select();
         sub.expr(Expr::val(1))
             .from(assignment::Entity)
@@ -120,16 +117,130 @@ pub async fn task_condition(
             )
             .cond_where(
                 Condition::any()
-                    .add(Expr::col((assignment::Entity, assignment::Column::AgencyId)).eq(agency.clone()))
-                    .add(Expr::col((assignment::Entity, assignment::Column::OriginalAgencyId)).eq(agency)),
+                    .add(Expr::col((assignment::Entity, assignment::Column::AgencyId)).eq(self.literal()))
+                    .add(
+                        Expr::col((assignment::Entity, assignment::Column::OriginalAgencyId))
+                            .eq(self.literal()),
+                    ),
             );
-        if let Some(r) = role {
+        if let Some(r) = self.role {
             sub.and_where(Expr::col((assignment::Entity, assignment::Column::Role)).eq(r));
         }
-        cond = cond.add(Expr::exists(sub.to_owned()));
-    } else if filter.role.is_some() && role.is_some() {
-        return Err(bad("filter.role", "`role` cần đi kèm agencyId hoặc agencyCode"));
+        Expr::exists(sub.to_owned())
     }
+
+    /// For a select of tasks joined to their assignments: the row is the agency's first
+    /// assignment (lowest id, of the role asked) on its task, so each task comes once. The
+    /// same agency can hold two on one task: lead and coordinator, or two roles of agencies
+    /// that merged into it. Only the current holder is matched: valid when nothing the
+    /// directive gave the agency has moved to a successor (`transferred` is false).
+    fn first_held_assignment(&self) -> Condition {
+        let other = Alias::new("held_too");
+        let mut earlier = Query::select();
+        earlier
+            .expr(Expr::val(1))
+            .from_as(assignment::Entity, other.clone())
+            .and_where(
+                Expr::col((other.clone(), assignment::Column::TaskId))
+                    .equals((assignment::Entity, assignment::Column::TaskId)),
+            )
+            .and_where(
+                Expr::col((other.clone(), assignment::Column::AgencyId))
+                    .equals((assignment::Entity, assignment::Column::AgencyId)),
+            )
+            .and_where(
+                Expr::col((other.clone(), assignment::Column::Id))
+                    .lt(Expr::col((assignment::Entity, assignment::Column::Id))),
+            );
+        let mut cond = Condition::all()
+            .add(Expr::col((assignment::Entity, assignment::Column::AgencyId)).eq(self.literal()));
+        if let Some(r) = self.role {
+            earlier.and_where(Expr::col((other, assignment::Column::Role)).eq(r));
+            cond = cond.add(Expr::col((assignment::Entity, assignment::Column::Role)).eq(r));
+        }
+        cond.add(Expr::exists(earlier.to_owned()).not())
+    }
+}
+
+/// Some assignment the directive gave `agency` is held by another agency now.
+fn transferred_away(agency: SimpleExpr) -> SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(assignment::Entity)
+            .and_where(Expr::col((assignment::Entity, assignment::Column::OriginalAgencyId)).eq(agency))
+            // The predicate of the partial index ix_assignments_transferred, as written there.
+            .and_where(
+                Expr::col((assignment::Entity, assignment::Column::AgencyId)).ne(Expr::col((
+                    assignment::Entity,
+                    assignment::Column::OriginalAgencyId,
+                ))),
+            )
+            .to_owned(),
+    )
+}
+
+/// The agency part of a filter, and the condition of the rest (the caller's scope included).
+/// `ask_transferred`: also find out whether the agency's assignments all stayed with it.
+async fn task_condition_parts(
+    db: &impl sea_orm::ConnectionTrait,
+    filter: &TaskFilter,
+    as_of: NaiveDate,
+    scope: &Scope,
+    ask_transferred: bool,
+) -> ApiResult<(Option<AgencyMatch>, Condition)> {
+    let mut cond = Condition::all().add(scope.tasks());
+    let role = filter.role.unwrap_or_default().role();
+    let agency = match (&filter.agency_id, &filter.agency_code) {
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "filter.agencyCode",
+                "Chỉ dùng một trong agencyId hoặc agencyCode",
+            ));
+        }
+        (Some(id), None) => {
+            let id = relay::decode_id(id, NodeKind::Agency, "filter.agencyId")?;
+            let transferred = if ask_transferred {
+                let q = Query::select().expr(transferred_away(Expr::val(id))).to_owned();
+                match db.query_one(&q).await? {
+                    Some(row) => row.try_get_by_index::<bool>(0)?,
+                    None => false,
+                }
+            } else {
+                false
+            };
+            Some(AgencyMatch {
+                id,
+                role,
+                transferred,
+            })
+        }
+        (None, Some(code)) => {
+            let mut q = agency::Entity::find()
+                .select_only()
+                .column(agency::Column::Id)
+                .filter(agency::Column::Code.eq(code.as_str()));
+            let found = if ask_transferred {
+                q = q.expr(transferred_away(Expr::col((agency::Entity, agency::Column::Id))));
+                q.into_tuple::<(i32, bool)>().one(db).await?
+            } else {
+                q.into_tuple::<i32>().one(db).await?.map(|id| (id, false))
+            };
+            // An unknown code matches no task (an empty list, not an error).
+            let (id, transferred) = found.unwrap_or((0, false));
+            Some(AgencyMatch {
+                id,
+                role,
+                transferred,
+            })
+        }
+        (None, None) => {
+            if filter.role.is_some() && role.is_some() {
+                return Err(bad("filter.role", "`role` cần đi kèm agencyId hoặc agencyCode"));
+            }
+            None
+        }
+    };
     match (&filter.directive_id, &filter.directive_number) {
         (Some(_), Some(_)) => {
             return Err(bad(
@@ -210,7 +321,7 @@ pub async fn task_condition(
             cond = cond.add(task::Column::SearchText.like(format!("%{t}%")));
         }
     }
-    Ok(cond)
+    Ok((agency, cond))
 }
 
 /// Relevance of a task for a search: 3 per word in the title, 1 per word in the text, 5 more
@@ -265,7 +376,18 @@ pub async fn list_tasks(
 ) -> ApiResult<TaskConnection> {
     let caller = Caller::of(ctx);
     caller.scope.require_rows()?;
-    let cond = task_condition(&State::of(ctx).reads, &filter, as_of, &caller.scope).await?;
+    let db = &State::of(ctx).reads;
+    let by_due_date = order.as_ref().is_some_and(|o| o.field == TaskOrderField::DueOn);
+    // A root list of one agency's tasks by due date is read from the agency's assignments in
+    // due-date order (migration m20261130_000004), unless some of them moved to a successor:
+    // those are matched through `original_agency_id`, which that index does not order.
+    let held_in_due_order = by_due_date && directive.is_none();
+    let (agency, cond) = task_condition_parts(db, &filter, as_of, &caller.scope, held_in_due_order).await?;
+    let (agency, cond) = match agency {
+        Some(a) if held_in_due_order && !a.transferred => (Some(a), cond),
+        Some(a) => (None, cond.add(a.holds_task())),
+        None => (None, cond),
+    };
     let terms = filter.search.as_deref().map(search_terms).unwrap_or_default();
     let phrase = terms.join(" ");
     let field = match &order {
@@ -281,7 +403,7 @@ pub async fn list_tasks(
         _ => OrderDirection::Asc,
     });
     let far = no_due_date();
-    let (expr, to_value): (SimpleExpr, fn(&serde_json::Value) -> Option<Value>) = match field {
+    let (mut expr, to_value): (SimpleExpr, fn(&serde_json::Value) -> Option<Value>) = match field {
         // Both keys are written with literal constants, exactly as the expression indexes
         // of migration m20261123_000002 (a bound parameter would not match them).
         TaskOrderField::Document => (
@@ -294,13 +416,22 @@ pub async fn list_tasks(
         ),
         TaskOrderField::Relevance => (relevance_sql(&terms, &phrase), relay::json_int),
     };
+    let mut select = task::Entity::find().filter(cond);
+    let mut id = Expr::col((task::Entity, task::Column::Id));
+    if let Some(a) = &agency {
+        // The same key as `expr` (kept equal by triggers), and the same cursors.
+        select = select
+            .join(JoinType::InnerJoin, assignment::Relation::Task.def().rev())
+            .filter(a.first_held_assignment());
+        expr = Expr::col((assignment::Entity, Alias::new("task_due_key")));
+        id = Expr::col((assignment::Entity, assignment::Column::TaskId));
+    }
     let sort = SortKey {
         expr,
-        id: Expr::col((task::Entity, task::Column::Id)),
+        id,
         direction,
         to_value,
     };
-    let db = &State::of(ctx).reads;
     let within = match directive {
         None => Within::Root,
         Some(id) => Within::Parent {
@@ -309,19 +440,13 @@ pub async fn list_tasks(
             id,
         },
     };
-    let (page, count) = relay::fetch(db, within, task::Entity::find().filter(cond), &sort, &args, |m| {
-        Cursor {
-            key: match field {
-                TaskOrderField::Document => {
-                    (i64::from(m.directive_id) * 100_000 + i64::from(m.ordinal)).into()
-                }
-                TaskOrderField::DueOn => m.due_on.unwrap_or(far).format("%Y-%m-%d").to_string().into(),
-                TaskOrderField::Relevance => {
-                    relevance(&terms, &phrase, &m.search_title, &m.search_text).into()
-                }
-            },
-            id: m.id,
-        }
+    let (page, count) = relay::fetch(db, within, select, &sort, &args, |m| Cursor {
+        key: match field {
+            TaskOrderField::Document => (i64::from(m.directive_id) * 100_000 + i64::from(m.ordinal)).into(),
+            TaskOrderField::DueOn => m.due_on.unwrap_or(far).format("%Y-%m-%d").to_string().into(),
+            TaskOrderField::Relevance => relevance(&terms, &phrase, &m.search_title, &m.search_text).into(),
+        },
+        id: m.id,
     })
     .await?;
     Ok(TaskConnection::new(page.map(|m| Task::new(m, list_as_of)), count))
