@@ -123,7 +123,10 @@ where
             return Ok(out);
         }
         let batch = self.join(&keys);
-        let outcome = batch.done.get_or_init(|| self.run(&batch)).await;
+        // Boxed: the SQL round trip's state would otherwise sit inline in every resolver future
+        // that loads through a batcher, and async-graphql allocates and moves each field's
+        // future at the size of its type's largest resolver.
+        let outcome = batch.done.get_or_init(|| Box::pin(self.run(&batch))).await;
         match outcome {
             Ok(found) => {
                 out.extend(
