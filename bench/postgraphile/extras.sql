@@ -25,14 +25,17 @@ $$;
 -- Q2: the tasks in which one agency holds an assignment (lead or coordinator), by due date. Stock
 -- PostGraphile cannot filter tasks through assignments nor order by a related column, so this is a
 -- set-returning function, exposed as the root connection `benchPglAgencyTasks(agencyCode:)`.
+-- It reads the agency's assignments in due-date order (ix_assignments_agency_due, migration 4),
+-- one row per task, as chidao does: PostgreSQL inlines it under PostGraphile's LIMIT.
 CREATE OR REPLACE FUNCTION bench_pgl.agency_tasks(agency_code text)
 RETURNS SETOF public.tasks
 LANGUAGE sql STABLE AS $$
   SELECT t.*
-  FROM tasks t
-  WHERE t.id IN (SELECT a.task_id FROM assignments a JOIN agencies g ON g.id = a.agency_id
-                 WHERE g.code = agency_code)
-  ORDER BY t.due_on NULLS LAST, t.id
+  FROM assignments a JOIN tasks t ON t.id = a.task_id
+  WHERE a.agency_id = (SELECT g.id FROM agencies g WHERE g.code = agency_code)
+    AND NOT EXISTS (SELECT 1 FROM assignments b
+                    WHERE b.task_id = a.task_id AND b.agency_id = a.agency_id AND b.id < a.id)
+  ORDER BY a.task_due_key, a.task_id
 $$;
 
 -- The task status as chidao computes it (as of today), as a computed column `Task.status`.

@@ -1,9 +1,16 @@
 -- Q2: first 50 tasks of one agency by due date, directive number, lead and coordinator names, and
 -- each assignment's latest non-draft report (as one JSON array per task).
+-- Two statements, as chidao runs them: the agency's id first, so that the page is planned for
+-- that agency; then the page reads its assignments in due-date order (ix_assignments_agency_due),
+-- one row per task, as chidao does for an agency none of whose assignments moved to a successor.
+SELECT id AS agency_id FROM agencies WHERE code = :agency \gset
 WITH ts AS (
-  SELECT t.* FROM tasks t
-  WHERE t.id IN (SELECT a.task_id FROM assignments a JOIN agencies g ON g.id = a.agency_id WHERE g.code = :agency)
-  ORDER BY t.due_on NULLS LAST, t.id
+  SELECT t.* FROM assignments a
+  JOIN tasks t ON t.id = a.task_id
+  WHERE a.agency_id = :agency_id
+    AND NOT EXISTS (SELECT 1 FROM assignments b
+                    WHERE b.task_id = a.task_id AND b.agency_id = a.agency_id AND b.id < a.id)
+  ORDER BY a.task_due_key, a.task_id
   LIMIT 50)
 SELECT ts.id, ts.code, ts.title, ts.due_on, bench_pgl.tasks_status(ts) AS status, d.number,
        x.leads, x.coordinators, x.assignments
