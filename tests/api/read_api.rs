@@ -814,6 +814,79 @@ async fn every_agency_lists_its_tasks_by_due_date_through_its_assignments() {
 }
 
 #[tokio::test]
+async fn an_agencys_list_by_due_date_reads_the_key_its_assignments_carry() {
+    // Which way the list is read: the copy of the due date on assignments is changed behind
+    // the triggers' back, and only a list read through it moves the task. An agency none of
+    // whose assignments moved is read that way; a dissolved one (its rows now held by a
+    // successor) is not.
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let q = r#"query($f: TaskFilter) { tasks(first: 100, filter: $f, orderBy: {field: DUE_ON}) { nodes { id } } }"#;
+    let list = |code: &'static str| {
+        let app = &app;
+        async move {
+            let d = app.data(q, json!({ "f": { "agencyCode": code } })).await;
+            d["tasks"]["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .map(|n| n["id"].as_str().expect("id").to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let row_id = |id: &str| api::relay::decode_any(id).expect("a global id").1;
+    let drop_triggers = match app.db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "DROP TRIGGER assignments_due_key ON assignments",
+        _ => "DROP TRIGGER assignments_due_key_update",
+    };
+    app.db.execute_unprepared(drop_triggers).await.expect("drop");
+    let move_first = |task: i32, code: &str| {
+        format!(
+            "UPDATE assignments SET task_due_key = '1900-01-01' WHERE task_id = {task} AND \
+             (SELECT id FROM agencies WHERE code = '{code}') IN (agency_id, original_agency_id)"
+        )
+    };
+
+    let before = list("so-y-te").await;
+    let last = before.last().expect("tasks").clone();
+    app.db
+        .execute_unprepared(&move_first(row_id(&last), "so-y-te"))
+        .await
+        .expect("update");
+    assert_eq!(
+        list("so-y-te").await[0],
+        last,
+        "read through the key on assignments"
+    );
+
+    let row = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM assignments JOIN agencies ON agencies.id = original_agency_id \
+             WHERE agencies.code = 'so-ke-hoach-dau-tu' AND agency_id <> original_agency_id",
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    assert!(
+        row.try_get::<i64>("", "n").expect("n") > 0,
+        "the seed moved its assignments"
+    );
+    let before = list("so-ke-hoach-dau-tu").await;
+    let last = before.last().expect("tasks").clone();
+    app.db
+        .execute_unprepared(&move_first(row_id(&last), "so-ke-hoach-dau-tu"))
+        .await
+        .expect("update");
+    assert_eq!(
+        list("so-ke-hoach-dau-tu").await,
+        before,
+        "read through the task's own date"
+    );
+}
+
+#[tokio::test]
 async fn nested_connections_are_batched_across_parents() {
     let app = TestApp::spawn_with(|s| s.loader_delay_ms = 0).await;
     let query = r#"query($n: Int) { agencies(first: $n) { nodes { code
