@@ -393,3 +393,13 @@ pub async fn check_agency_due_order(
     }
     expected.len()
 }
+
+/// The `n` of a `SELECT COUNT(*) AS n …` run straight on the database.
+pub async fn count_rows(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("query")
+        .expect("row");
+    row.try_get::<i64>("", "n").expect("n")
+}

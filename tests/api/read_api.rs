@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, by_due, check_agency_due_order, task_ids_in_order};
+use crate::helpers::{TestApp, by_due, check_agency_due_order, count_rows, task_ids_in_order};
 
 const TASK_IDS: &str = r#"
 query($first: Int, $after: String, $last: Int, $before: String, $filter: TaskFilter) {
@@ -834,56 +834,43 @@ async fn an_agencys_list_by_due_date_reads_the_key_its_assignments_carry() {
                 .collect::<Vec<_>>()
         }
     };
-    let row_id = |id: &str| api::relay::decode_any(id).expect("a global id").1;
     let drop_triggers = match app.db.get_database_backend() {
         sea_orm::DbBackend::Postgres => "DROP TRIGGER assignments_due_key ON assignments",
         _ => "DROP TRIGGER assignments_due_key_update",
     };
     app.db.execute_unprepared(drop_triggers).await.expect("drop");
-    let move_first = |task: i32, code: &str| {
-        format!(
-            "UPDATE assignments SET task_due_key = '1900-01-01' WHERE task_id = {task} AND \
-             (SELECT id FROM agencies WHERE code = '{code}') IN (agency_id, original_agency_id)"
-        )
+    // The agency's list before, and after its last task's key is set before every date.
+    let move_last_first = |code: &'static str| {
+        let (app, list) = (&app, &list);
+        async move {
+            let before = list(code).await;
+            let last = before.last().expect("tasks");
+            let task = api::relay::decode_any(last).expect("a global id").1;
+            let sql = format!(
+                "UPDATE assignments SET task_due_key = '1900-01-01' WHERE task_id = {task} AND \
+                 (SELECT id FROM agencies WHERE code = '{code}') IN (agency_id, original_agency_id)"
+            );
+            app.db.execute_unprepared(&sql).await.expect("update");
+            (before, list(code).await)
+        }
     };
 
-    let before = list("so-y-te").await;
-    let last = before.last().expect("tasks").clone();
-    app.db
-        .execute_unprepared(&move_first(row_id(&last), "so-y-te"))
-        .await
-        .expect("update");
+    let (before, after) = move_last_first("so-y-te").await;
     assert_eq!(
-        list("so-y-te").await[0],
-        last,
+        after[0],
+        before[before.len() - 1],
         "read through the key on assignments"
     );
 
-    let row = app
-        .db
-        .query_one_raw(sea_orm::Statement::from_string(
-            app.db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM assignments JOIN agencies ON agencies.id = original_agency_id \
-             WHERE agencies.code = 'so-ke-hoach-dau-tu' AND agency_id <> original_agency_id",
-        ))
-        .await
-        .expect("query")
-        .expect("row");
-    assert!(
-        row.try_get::<i64>("", "n").expect("n") > 0,
-        "the seed moved its assignments"
-    );
-    let before = list("so-ke-hoach-dau-tu").await;
-    let last = before.last().expect("tasks").clone();
-    app.db
-        .execute_unprepared(&move_first(row_id(&last), "so-ke-hoach-dau-tu"))
-        .await
-        .expect("update");
-    assert_eq!(
-        list("so-ke-hoach-dau-tu").await,
-        before,
-        "read through the task's own date"
-    );
+    let moved = count_rows(
+        &app.db,
+        "SELECT COUNT(*) AS n FROM assignments JOIN agencies ON agencies.id = original_agency_id \
+         WHERE agencies.code = 'so-ke-hoach-dau-tu' AND agency_id <> original_agency_id",
+    )
+    .await;
+    assert!(moved > 0, "the seed moved its assignments");
+    let (before, after) = move_last_first("so-ke-hoach-dau-tu").await;
+    assert_eq!(after, before, "read through the task's own date");
 }
 
 #[tokio::test]

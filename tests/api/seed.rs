@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use entity::{agency, assignment, directive, indicator, task, task_milestone};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::helpers::{TestApp, seeds_dir};
+use crate::helpers::{TestApp, count_rows, seeds_dir};
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
@@ -603,7 +603,7 @@ async fn synthetic_data_loads_deterministically_and_consistently() {
 /// done.)
 #[tokio::test]
 async fn instances_starting_together_set_up_once() {
-    use sea_orm::{ConnectionTrait, PaginatorTrait};
+    use sea_orm::PaginatorTrait;
 
     let url = crate::helpers::empty_database().await;
     let (a, _) = api::db::connect(&url, 2).await.expect("connect a");
@@ -627,17 +627,7 @@ async fn instances_starting_together_set_up_once() {
         "exactly one instance seeds"
     );
     assert_eq!(directive::Entity::find().count(&a).await.expect("count"), 2);
-    let count = |sql: &'static str| {
-        let a = a.clone();
-        async move {
-            let row = a
-                .query_one_raw(sea_orm::Statement::from_string(a.get_database_backend(), sql))
-                .await
-                .expect("count")
-                .expect("row");
-            row.try_get::<i64>("", "n").expect("n")
-        }
-    };
+    let count = |sql: &'static str| count_rows(&a, sql);
     let applied = count("SELECT COUNT(*) AS n FROM seaql_migrations").await;
     assert_eq!(
         applied as usize,
@@ -671,32 +661,22 @@ async fn every_migration_can_be_undone_and_applied_again_on_seeded_data() {
     }
     assert!(task::Entity::find().count(&db).await.expect("count") > 0);
     // After migration 4 came back, its triggers fill the key of a new assignment.
-    let backend = db.get_database_backend();
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            backend,
-            "SELECT COUNT(*) AS n FROM assignments a JOIN tasks t ON t.id = a.task_id \
-             WHERE a.task_due_key <> COALESCE(t.due_on, '9999-12-31')",
-        ))
-        .await
-        .expect("query")
-        .expect("row");
-    assert_eq!(row.try_get::<i64>("", "n").expect("n"), 0, "keys match after up");
+    let stale = count_rows(
+        &db,
+        "SELECT COUNT(*) AS n FROM assignments a JOIN tasks t ON t.id = a.task_id \
+         WHERE a.task_due_key <> COALESCE(t.due_on, '9999-12-31')",
+    )
+    .await;
+    assert_eq!(stale, 0, "keys match after up");
     db.execute_unprepared(
         "UPDATE tasks SET due_on = '2031-05-05' WHERE id = (SELECT MIN(task_id) FROM assignments)",
     )
     .await
     .expect("update");
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            backend,
-            "SELECT COUNT(*) AS n FROM assignments WHERE task_due_key = '2031-05-05'",
-        ))
-        .await
-        .expect("query")
-        .expect("row");
-    assert!(
-        row.try_get::<i64>("", "n").expect("n") > 0,
-        "the due_on trigger is back"
-    );
+    let moved = count_rows(
+        &db,
+        "SELECT COUNT(*) AS n FROM assignments WHERE task_due_key = '2031-05-05'",
+    )
+    .await;
+    assert!(moved > 0, "the due_on trigger is back");
 }
