@@ -694,25 +694,9 @@ async fn indicators_with_values_and_achievement() {
     );
 }
 
-/// Pages through `tasks` under `order` and returns the codes in order.
+/// Pages through `tasks` under `order` as the administrator and returns the ids in order.
 async fn page_through(app: &TestApp, order: Value, filter: Value, size: i64) -> Vec<String> {
-    let q = r#"query($o: TaskOrder, $f: TaskFilter, $n: Int, $a: String) {
-        tasks(first: $n, after: $a, orderBy: $o, filter: $f) {
-            nodes { code } pageInfo { hasNextPage endCursor } } }"#;
-    let mut out = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let d = app
-            .data(q, json!({ "o": order, "f": filter, "n": size, "a": after }))
-            .await;
-        for n in d["tasks"]["nodes"].as_array().expect("nodes") {
-            out.push(n["code"].as_str().expect("code").to_owned());
-        }
-        if !d["tasks"]["pageInfo"]["hasNextPage"].as_bool().expect("bool") {
-            return out;
-        }
-        after = d["tasks"]["pageInfo"]["endCursor"].as_str().map(str::to_owned);
-    }
+    task_ids_in_order(app, &app.admin, &order, &filter, size).await.0
 }
 
 #[tokio::test]
