@@ -6,7 +6,8 @@
 # Also chidao's memory (idle, peak under load) and its start-up on a fresh SQLite file.
 # Q4 is measured twice through chidao: as configured by default (the answer is reused until a
 # write commits) and, as row "q4c", through a second chidao with CHIDAO_STATISTICS_REUSE_SECS=0
-# that computes every answer.
+# that computes every answer. Q2 also gets a SQL-only row, "q2f": sql/q2flat.sql, the same answer
+# as flat rows without JSON (the least PostgreSQL can do for Q2).
 # --smoke: 1 round, 2 s per cell, 1 s warm-up.
 # Prints a markdown table (req/s, p50, p99, ratio) and keeps the raw lines and the table in results/.
 # Settings: CHIDAO_BIN (default: /work/target-bench/release/chidao if built, else target/debug/chidao),
@@ -82,6 +83,10 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "q=$q method=pgl round=$round $(SERVER_PID=$PGL_PID ./load.sh "$PGL_URL" postgraphile/$q.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
     echo "== round $round $q sql" >&2
     echo "q=$q method=sql round=$round $(./sql-bound.sh sql/$q.sql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+    if [ "$q" = q2 ]; then
+      echo "== round $round q2 sql, flat rows (the floor)" >&2
+      echo "q=q2f method=sql round=$round $(./sql-bound.sh sql/q2flat.sql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+    fi
     if [ "$q" = q4 ]; then
       echo "== round $round q4 chidao, every answer computed" >&2
       echo "q=q4c method=chidao round=$round $(SERVER_PID=$NOREUSE_PID AUTH_TOKEN=$TOKEN ./load.sh "$NOREUSE_URL" chidao/q4.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
