@@ -79,7 +79,7 @@ impl Changes {
     /// at most [`FIRST_LISTEN`]); notifications are then received, and a lost connection
     /// re-made with back-off, in a task of its own. While not listening,
     /// [`Changes::current`] is `None`.
-    pub async fn listen(url: &str) -> Self {
+    pub async fn listen(url: &str, events: crate::events::Events) -> Self {
         let inner = Arc::new(Inner::default());
         let first = match tokio::time::timeout(FIRST_LISTEN, subscribe(url)).await {
             Ok(Ok(listener)) => Some(listener),
@@ -95,7 +95,7 @@ impl Changes {
         if first.is_some() {
             inner.up();
         }
-        let task = tokio::spawn(listen(url.to_owned(), inner.clone(), first));
+        let task = tokio::spawn(listen(url.to_owned(), inner.clone(), events, first));
         Changes {
             inner,
             listener: Some(task),
@@ -128,12 +128,19 @@ impl Drop for Changes {
 
 async fn subscribe(url: &str) -> Result<PgListener, sea_orm::sqlx::Error> {
     let mut listener = PgListener::connect(url).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, crate::events::CHANNEL]).await?;
     Ok(listener)
 }
 
 /// Receives notifications; `ready` is the start-up's listener, already counted as up.
-async fn listen(url: String, inner: Arc<Inner>, mut ready: Option<PgListener>) {
+/// A notification on the events channel is another instance's task event (for
+/// subscribers), any other a data change.
+async fn listen(
+    url: String,
+    inner: Arc<Inner>,
+    events: crate::events::Events,
+    mut ready: Option<PgListener>,
+) {
     let mut wait = RETRY_FIRST;
     loop {
         let (listener, was_up) = match ready.take() {
@@ -149,6 +156,7 @@ async fn listen(url: String, inner: Arc<Inner>, mut ready: Option<PgListener>) {
                 tracing::debug!("listening for data changes on {CHANNEL}");
                 loop {
                     match listener.try_recv().await {
+                        Ok(Some(n)) if n.channel() == crate::events::CHANNEL => events.notified(n.payload()),
                         Ok(Some(_)) => inner.bump(),
                         Ok(None) => {
                             tracing::warn!("change listener lost its connection; reconnecting");

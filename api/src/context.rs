@@ -39,6 +39,8 @@ pub struct State {
     pub request_timeout: std::time::Duration,
     /// When committed data changed (PostgreSQL), so kept answers can be reused until then.
     pub changes: crate::changes::Changes,
+    /// Committed task events, for subscriptions.
+    pub events: crate::events::Events,
     /// `taskStatistics` answers kept until the data changes.
     pub task_statistics: crate::changes::Reuse<
         crate::tasks::stats::StatisticsKey,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{ServerError, Variables};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State as AxState};
@@ -261,7 +261,18 @@ fn prepare(
         if !cached {
             app.documents.keep(&p.query, &doc);
         }
-        mutation = is_mutation(&doc, p.operation_name.as_deref());
+        if is_operation(&doc, p.operation_name.as_deref(), OperationType::Subscription) {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                ApiError::BadUserInput {
+                    message:
+                        "Subscription chạy qua WebSocket tại /graphql/ws (giao thức graphql-transport-ws)"
+                            .into(),
+                    field: None,
+                },
+            ));
+        }
+        mutation = is_operation(&doc, p.operation_name.as_deref(), OperationType::Mutation);
         if method == Method::GET && mutation {
             return Err((
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -288,11 +299,15 @@ fn prepare(
     Ok((req, mutation))
 }
 
-fn is_mutation(doc: &async_graphql::parser::types::ExecutableDocument, name: Option<&str>) -> bool {
-    use async_graphql::parser::types::OperationType;
-    doc.operations.iter().any(|(n, op)| {
-        op.node.ty == OperationType::Mutation && (name.is_none() || n.map(|n| n.as_str()) == name)
-    })
+/// Whether the operation to run (the named one, or any when none is named) is of type `ty`.
+fn is_operation(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    name: Option<&str>,
+    ty: OperationType,
+) -> bool {
+    doc.operations
+        .iter()
+        .any(|(n, op)| op.node.ty == ty && (name.is_none() || n.map(|n| n.as_str()) == name))
 }
 
 /// Gives every error a stable `extensions.code` (errors of the document itself, which

@@ -27,6 +27,10 @@ pub(crate) struct App {
     pub(crate) state: Arc<State>,
     /// Documents parsed recently (`graphql_http::Documents`).
     pub(crate) documents: Arc<crate::graphql_http::Documents>,
+    /// The schema operations over `/graphql/ws` run on (with the socket's checks).
+    pub(crate) ws_schema: ChidaoSchema,
+    /// Open WebSocket connections (`subscriptions::MAX_CONNECTIONS` permits).
+    pub(crate) sockets: Arc<tokio::sync::Semaphore>,
 }
 
 /// The router of the whole service.
@@ -37,11 +41,14 @@ pub fn router(state: Arc<State>) -> Router {
     let cors = cors_layer(&state.cors_origins);
     let app = App {
         schema,
+        ws_schema: crate::schema::build_ws(state.clone()),
         state,
         documents: Arc::new(crate::graphql_http::Documents::new()),
+        sockets: Arc::new(tokio::sync::Semaphore::new(crate::subscriptions::MAX_CONNECTIONS)),
     };
     Router::new()
         .route("/graphql", get(crate::graphql_http::get).post(crate::graphql_http::post))
+        .route("/graphql/ws", get(crate::subscriptions::handler))
         .route("/export/indicators.csv", get(export_csv))
         .route("/export/indicators.json", get(export_json))
         .route("/metrics", get(metrics))

@@ -12,6 +12,7 @@ pub mod db;
 pub mod directives;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod export;
 pub mod graphql_http;
 pub mod http;
@@ -27,6 +28,7 @@ pub mod reports;
 pub mod scalars;
 pub mod schema;
 pub mod seed;
+pub mod subscriptions;
 pub mod synthetic;
 pub mod tasks;
 pub mod telemetry;
@@ -80,8 +82,11 @@ impl Application {
         let metrics = metrics::Metrics::default();
         let (hits, misses) = metrics.reuse_counters("task_statistics");
         let reuse_for = std::time::Duration::from_secs(settings.statistics_reuse_secs);
-        let changes = if db_backend == sea_orm::DbBackend::Postgres && !reuse_for.is_zero() {
-            changes::Changes::listen(&settings.database_url).await
+        let events = events::Events::new();
+        // On PostgreSQL the listener also brings other instances' task events (subscriptions),
+        // so it runs even when statistics are never reused.
+        let changes = if db_backend == sea_orm::DbBackend::Postgres {
+            changes::Changes::listen(&settings.database_url, events.clone()).await
         } else {
             changes::Changes::off()
         };
@@ -102,6 +107,7 @@ impl Application {
                 cors_origins: settings.cors_origins.clone(),
                 request_timeout: std::time::Duration::from_secs(settings.request_timeout_secs.max(1)),
                 changes,
+                events,
                 task_statistics: changes::Reuse::new(reuse_for, STATISTICS_KEPT, hits, misses),
             }),
             dev_secret,

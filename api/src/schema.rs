@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ID, Interface, Object, Result, Schema};
+use async_graphql::{Context, ID, Interface, Object, Result, Schema};
 use entity::{deadline_extension, directive, indicator};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -19,7 +19,7 @@ use crate::scalars::Date;
 use crate::tasks::stats::{TaskGroupBy, TaskStatistics, task_statistics};
 use crate::tasks::{self, Assignment, DeadlineExtension, Task, TaskConnection, TaskFilter, TaskOrder};
 
-pub type ChidaoSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type ChidaoSchema = Schema<Query, Mutation, crate::subscriptions::Subscription>;
 
 /// An object with a global id (Relay): fetch any of them with `node(id:)`.
 #[derive(Interface)]
@@ -310,8 +310,22 @@ impl Query {
 
 /// Builds the schema. Per-request data (`Caller`, `Loaders`) is added by the HTTP layer.
 pub fn build(state: Arc<State>) -> ChidaoSchema {
+    builder(state).finish()
+}
+
+/// The schema of `/graphql/ws`: the same, with the socket's checks of each operation
+/// (`subscriptions::SocketLimits`).
+pub fn build_ws(state: Arc<State>) -> ChidaoSchema {
+    builder(state)
+        .extension(crate::subscriptions::SocketLimits)
+        .finish()
+}
+
+fn builder(
+    state: Arc<State>,
+) -> async_graphql::SchemaBuilder<Query, Mutation, crate::subscriptions::Subscription> {
     let limits = state.limits.clone();
-    let mut b = Schema::build(Query, Mutation, EmptySubscription)
+    let mut b = Schema::build(Query, Mutation, crate::subscriptions::Subscription)
         // Backstops behind the checks of `graphql_http` (which run first and name the limit).
         .limit_depth(limits.max_depth + 2)
         .limit_directives(limits.max_directives)
@@ -323,10 +337,12 @@ pub fn build(state: Arc<State>) -> ChidaoSchema {
     if !state.introspection {
         b = b.disable_introspection();
     }
-    b.data(state).finish()
+    b.data(state)
 }
 
 /// The SDL other systems build against (`schema/schema.graphql` is its committed copy).
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, EmptySubscription).finish().sdl()
+    Schema::build(Query, Mutation, crate::subscriptions::Subscription)
+        .finish()
+        .sdl()
 }

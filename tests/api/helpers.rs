@@ -178,6 +178,11 @@ impl TestApp {
         Self::start(url, |s| s.seeds = seeds).await
     }
 
+    /// Starts another instance of the service on an existing database (`fresh_database`).
+    pub async fn spawn_on(database_url: String) -> TestApp {
+        Self::start(database_url, |_| {}).await
+    }
+
     /// Starts the service with settings adjusted by `tune`.
     pub async fn spawn_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
         Self::start(fresh_database().await, tune).await

@@ -11,3 +11,4 @@ mod read_api;
 mod schema;
 mod security;
 mod seed;
+mod subscriptions;

@@ -43,7 +43,11 @@ fn every_type_and_field_is_described() {
             || t.starts_with("interface ")
             || t.starts_with("scalar ")
             || (line.starts_with("\t") || line.starts_with("  ")) && !t.starts_with("directive");
-        if !declares || t.starts_with("query:") || t.starts_with("mutation:") {
+        if !declares
+            || t.starts_with("query:")
+            || t.starts_with("mutation:")
+            || t.starts_with("subscription:")
+        {
             continue;
         }
         let prev = lines[..i]

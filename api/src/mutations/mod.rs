@@ -8,7 +8,7 @@ mod reports;
 mod tasks;
 
 use async_graphql::{Context, Object, Result};
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, Set, TransactionTrait};
 use serde::Serialize;
 
 use crate::auth::Role;
@@ -140,6 +140,9 @@ pub(crate) struct Write<'a> {
     pub txn: DatabaseTransaction,
     _lock: Option<tokio::sync::MutexGuard<'a, ()>>,
     changes: &'a crate::changes::Changes,
+    events: &'a crate::events::Events,
+    /// Events of this transaction, sent to subscribers once it has committed.
+    pending: std::sync::Mutex<Vec<crate::events::Event>>,
 }
 
 impl Write<'_> {
@@ -166,7 +169,36 @@ impl Write<'_> {
             txn,
             _lock: lock,
             changes: &state.changes,
+            events: &state.events,
+            pending: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Records an event for subscribers (`events.rs`), sent only if the transaction commits.
+    /// On PostgreSQL it is also notified inside the transaction, which PostgreSQL delivers
+    /// to the other instances at commit (and drops on rollback).
+    pub async fn publish(
+        &self,
+        kind: crate::events::EventKind,
+        task_id: i32,
+        report_id: Option<i32>,
+    ) -> ApiResult<()> {
+        let event = self.events.event(kind, task_id, report_id);
+        if self.txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            let payload = serde_json::to_string(&event).map_err(|e| ApiError::Internal(e.into()))?;
+            self.txn
+                .execute_raw(sea_orm::Statement::from_sql_and_values(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT pg_notify($1, $2)",
+                    [crate::events::CHANNEL.into(), payload.into()],
+                ))
+                .await?;
+        }
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(event);
+        Ok(())
     }
 
     /// Commits, and drops this instance's kept answers at once (other instances drop
@@ -177,6 +209,13 @@ impl Write<'_> {
         let committed = self.txn.commit().await;
         self.changes.bump();
         committed?;
+        let pending = self
+            .pending
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for event in pending {
+            self.events.send(event);
+        }
         Ok(())
     }
 }

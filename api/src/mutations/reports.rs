@@ -15,6 +15,7 @@ use crate::auth::Role;
 use crate::context::{Caller, today};
 use crate::domain::period::PeriodId;
 use crate::error::{ApiError, ApiResult};
+use crate::events::EventKind;
 use crate::relay::{NodeKind, decode_id};
 use crate::reports::ProgressReport;
 use crate::tasks::{Assignment, Task};
@@ -274,6 +275,10 @@ pub async fn submit(
         snap(&m),
     )
     .await?;
+    if m.state == ReportState::Submitted {
+        w.publish(EventKind::ReportSubmitted, a.task_id, Some(m.id))
+            .await?;
+    }
     w.commit().await?;
     Ok(SubmitProgressReportPayload {
         progress_report: ProgressReport::new(m),
@@ -392,6 +397,9 @@ pub async fn update(
         snap(&after),
     )
     .await?;
+    if after.state == ReportState::Submitted {
+        w.publish(EventKind::ReportSubmitted, a.task_id, Some(id)).await?;
+    }
     w.commit().await?;
     Ok(UpdateProgressReportPayload {
         progress_report: ProgressReport::new(after),
@@ -553,6 +561,8 @@ pub async fn review(
             .await?;
         }
     }
+    w.publish(EventKind::ReportReviewed, t.id, Some(report.id))
+        .await?;
     w.commit().await?;
     let t = std::sync::Arc::new(t);
     Ok(ReviewProgressReportPayload {

@@ -20,6 +20,7 @@ use crate::directives::{Directive, DirectiveKind};
 use crate::domain::deadline::parse_deadline;
 use crate::domain::text::fold;
 use crate::error::{ApiError, ApiResult};
+use crate::events::EventKind;
 use crate::relay::{NodeKind, decode_id};
 use crate::scalars::Date;
 use crate::tasks::{DeadlineExtension, Task};
@@ -196,6 +197,7 @@ pub async fn extend(
         snap(&after),
     )
     .await?;
+    w.publish(EventKind::DeadlineExtended, id, None).await?;
     w.commit().await?;
     Ok(ExtendTaskDeadlinePayload {
         task: Task::new(after, None),
@@ -416,6 +418,7 @@ pub async fn create_task(ctx: &Context<'_>, input: CreateTaskInput) -> ApiResult
         snap(&serde_json::json!({ "task": &m, "assignments": &assignments })),
     )
     .await?;
+    w.publish(EventKind::TaskCreated, m.id, None).await?;
     w.commit().await?;
     Ok(CreateTaskPayload {
         task: Task::new(m, None),
@@ -544,6 +547,7 @@ pub async fn update_task(ctx: &Context<'_>, input: UpdateTaskInput) -> ApiResult
         snap(&serde_json::json!({ "task": &after, "assignments": &after_assignments })),
     )
     .await?;
+    w.publish(EventKind::TaskUpdated, id, None).await?;
     w.commit().await?;
     Ok(UpdateTaskPayload {
         task: Task::new(after, None),

@@ -1,0 +1,134 @@
+//! What happened to tasks, for subscriptions (`taskEvents` over `/graphql/ws`).
+//!
+//! A mutation records an [`Event`] in its transaction ([`crate::mutations::Write::publish`]);
+//! the event is sent only once the transaction has committed, so a subscriber never hears of a
+//! change that was rolled back.
+//! * Subscribers of this instance get it from an in-process broadcast at once.
+//! * On PostgreSQL the event is also sent with `pg_notify` inside the transaction, which
+//!   PostgreSQL delivers at commit to every listening connection: other chidao instances
+//!   receive it through their change listener (`changes.rs`) and pass it to their own
+//!   subscribers. An instance skips the notifications of its own events (it sent those
+//!   already), recognising them by the random `origin` it stamps on them.
+//!
+//! An event names the task (and the report) only. Each subscriber loads the rows again with
+//! its own scope before anything is sent, so what it receives is what `task(id)` would show
+//! it at that moment, and an event about rows it may not see is not sent to it at all.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// The PostgreSQL channel events are notified on (the change listener `LISTEN`s to it).
+pub const CHANNEL: &str = "chidao_event";
+
+/// How many events a slow subscriber may fall behind before it is told it missed some.
+const BACKLOG: usize = 1024;
+
+/// What happened.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(name = "TaskEventKind")]
+pub enum EventKind {
+    /// A task was created (`createTask`).
+    TaskCreated,
+    /// A task's text, deadline or assignments were edited (`updateTask`).
+    TaskUpdated,
+    /// A task's deadline was extended (`extendTaskDeadline`).
+    DeadlineExtended,
+    /// A progress report on the task was submitted (`submitProgressReport`, or a draft sent
+    /// with `updateProgressReport`).
+    ReportSubmitted,
+    /// A progress report on the task was accepted or returned (`reviewProgressReport`).
+    ReportReviewed,
+}
+
+/// One committed change to one task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub kind: EventKind,
+    pub task_id: i32,
+    pub report_id: Option<i32>,
+    pub at: DateTime<Utc>,
+    /// The instance that committed it.
+    pub origin: u64,
+}
+
+/// The event feed of one running service.
+#[derive(Clone)]
+pub struct Events {
+    tx: broadcast::Sender<Arc<Event>>,
+    origin: u64,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Events {
+    pub fn new() -> Self {
+        let (tx, _) = broadcast::channel(BACKLOG);
+        Events {
+            tx,
+            origin: rand::random(),
+        }
+    }
+
+    /// An event about `task_id`, stamped with this instance and the time.
+    pub fn event(&self, kind: EventKind, task_id: i32, report_id: Option<i32>) -> Event {
+        Event {
+            kind,
+            task_id,
+            report_id,
+            at: Utc::now(),
+            origin: self.origin,
+        }
+    }
+
+    /// Sends a committed event to this instance's subscribers.
+    pub fn send(&self, event: Event) {
+        // An error only means nobody is subscribed.
+        let _ = self.tx.send(Arc::new(event));
+    }
+
+    /// A notification from PostgreSQL: another instance's event is sent on, this
+    /// instance's own (already sent) and anything unreadable are dropped.
+    pub fn notified(&self, payload: &str) {
+        match serde_json::from_str::<Event>(payload) {
+            Ok(event) if event.origin != self.origin => self.send(event),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "unreadable event notification ignored"),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_notifications_are_dropped_and_others_sent_on() {
+        let here = Events::new();
+        let there = Events::new();
+        let mut rx = here.subscribe();
+        let own = serde_json::to_string(&here.event(EventKind::TaskUpdated, 1, None)).expect("json");
+        let other =
+            serde_json::to_string(&there.event(EventKind::ReportSubmitted, 2, Some(9))).expect("json");
+        here.notified(&own);
+        here.notified("not json");
+        here.notified(&other);
+        let got = rx.try_recv().expect("the other instance's event");
+        assert_eq!(
+            (got.kind, got.task_id, got.report_id),
+            (EventKind::ReportSubmitted, 2, Some(9))
+        );
+        assert!(rx.try_recv().is_err(), "nothing else was sent");
+    }
+}

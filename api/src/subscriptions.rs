@@ -1,0 +1,380 @@
+//! Subscriptions over `/graphql/ws` (the graphql-transport-ws protocol; the older
+//! subscriptions-transport-ws is accepted too).
+//!
+//! * **Who.** The token comes in `connection_init`'s payload (`{"Authorization": "Bearer …"}`,
+//!   or `{"token": "…"}`), or else from the upgrade request's `Authorization` header. It is
+//!   checked as on `POST /graphql`; a connection without a valid one is closed with its reason.
+//!   When the token expires, every subscription of the connection ends with UNAUTHENTICATED.
+//! * **What.** `taskEvents` sends an event when a task the caller may see is created, edited or
+//!   extended, or when a progress report the caller may see is submitted or reviewed on it
+//!   (`events.rs` says where events come from). Each event's task and report are read again
+//!   with the caller's scope before anything is sent, so a subscriber sees what `task(id)`
+//!   would show it then, and nothing about rows it may not see.
+//! * **Limits.** Only subscriptions run over the socket (queries and mutations use
+//!   `POST /graphql`, with its rate limits); each operation passes the same document limits as
+//!   over HTTP; at most [`MAX_CONNECTIONS`] sockets are open at once (more get 503).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::{
+    Context, Data, ErrorExtensions, ID, InputObject, Object, Request, ServerError, ServerResult,
+    Subscription as SubscriptionRoot,
+};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::State as AxState;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::auth::Scope;
+use crate::context::{Caller, State};
+use crate::error::ApiError;
+use crate::events::{Event, EventKind};
+use crate::http::App;
+use crate::loaders::Loaders;
+use crate::relay::{NodeKind, decode_id};
+use crate::reports::ProgressReport;
+use crate::tasks::Task;
+
+/// Open sockets at most.
+pub const MAX_CONNECTIONS: usize = 512;
+
+/// The subscription root.
+pub struct Subscription;
+
+/// The root of every subscription (over `/graphql/ws`, graphql-transport-ws).
+#[SubscriptionRoot]
+impl Subscription {
+    /// Changes to the tasks the caller may see, as they are committed: a task created, edited
+    /// or given a new deadline, a progress report on it submitted or reviewed. The event
+    /// carries the task as it is when the event is sent. A subscriber that falls more than
+    /// 1,024 events behind gets an EVENTS_MISSED error and the subscription ends: read the
+    /// tasks again and subscribe anew.
+    async fn task_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TaskEventFilter>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<TaskEvent>> + use<>> {
+        let caller = Caller::of(ctx);
+        caller.scope.require_rows()?;
+        let expires = ctx.data_opt::<Expiry>().map(|e| e.0);
+        if expires.is_some_and(|at| at <= tokio::time::Instant::now()) {
+            return Err(expired().into());
+        }
+        let filter = filter.unwrap_or_default().parse()?;
+        let state = ctx.data_unchecked::<Arc<State>>().clone();
+        let feed = Feed {
+            rx: state.events.subscribe(),
+            state,
+            scope: caller.scope.clone(),
+            filter,
+            expires,
+            done: false,
+        };
+        Ok(futures::stream::unfold(feed, Feed::next))
+    }
+}
+
+/// Which events `taskEvents` sends.
+#[derive(InputObject, Default)]
+pub struct TaskEventFilter {
+    /// Only tasks of this directive.
+    pub directive_id: Option<ID>,
+    /// Only tasks this agency holds an assignment on (lead or coordinator), or the directive
+    /// named it for.
+    pub agency_id: Option<ID>,
+    /// Only these kinds of event (default: all).
+    pub kinds: Option<Vec<EventKind>>,
+}
+
+struct Filter {
+    directive_id: Option<i32>,
+    agency_id: Option<i32>,
+    kinds: Option<Vec<EventKind>>,
+}
+
+impl TaskEventFilter {
+    fn parse(self) -> Result<Filter, ApiError> {
+        Ok(Filter {
+            directive_id: self
+                .directive_id
+                .map(|id| decode_id(&id, NodeKind::Directive, "filter.directiveId"))
+                .transpose()?,
+            agency_id: self
+                .agency_id
+                .map(|id| decode_id(&id, NodeKind::Agency, "filter.agencyId"))
+                .transpose()?,
+            kinds: self.kinds,
+        })
+    }
+}
+
+/// One committed change to a task.
+pub struct TaskEvent {
+    kind: EventKind,
+    at: chrono::DateTime<chrono::Utc>,
+    task: Task,
+    report: Option<ProgressReport>,
+}
+
+/// One committed change to a task the subscriber may see.
+#[Object]
+impl TaskEvent {
+    /// What happened.
+    async fn kind(&self) -> EventKind {
+        self.kind
+    }
+    /// When the change was made (the writing instance's clock, just before it committed).
+    async fn at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.at
+    }
+    /// The task, as it is now.
+    async fn task(&self) -> &Task {
+        &self.task
+    }
+    /// For REPORT_SUBMITTED and REPORT_REVIEWED: the report, as it is now.
+    async fn report(&self) -> Option<&ProgressReport> {
+        self.report.as_ref()
+    }
+}
+
+/// When the connection's token expires.
+struct Expiry(tokio::time::Instant);
+
+/// The events of one subscription, filtered and read again with the subscriber's scope.
+struct Feed {
+    rx: tokio::sync::broadcast::Receiver<Arc<Event>>,
+    state: Arc<State>,
+    scope: Scope,
+    filter: Filter,
+    expires: Option<tokio::time::Instant>,
+    done: bool,
+}
+
+impl Feed {
+    async fn next(mut self) -> Option<(async_graphql::Result<TaskEvent>, Feed)> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let received = match self.expires {
+                Some(at) => tokio::select! {
+                    r = self.rx.recv() => r,
+                    () = tokio::time::sleep_until(at) => {
+                        self.done = true;
+                        return Some((Err(expired().into()), self));
+                    }
+                },
+                None => self.rx.recv().await,
+            };
+            match received {
+                Ok(event) => match self.visible(&event).await {
+                    Ok(Some(e)) => return Some((Ok(e), self)),
+                    Ok(None) => continue,
+                    Err(e) => {
+                        self.done = true;
+                        return Some((Err(e.into()), self));
+                    }
+                },
+                Err(RecvError::Lagged(n)) => {
+                    self.done = true;
+                    let e = async_graphql::Error::new(format!(
+                        "Đã bỏ lỡ {n} sự kiện (kết nối nhận chậm); hãy đọc lại nhiệm vụ rồi đăng ký lại"
+                    ))
+                    .extend_with(|_, x| x.set("code", "EVENTS_MISSED"));
+                    return Some((Err(e), self));
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// The event as this subscriber may see it, or `None` when it may not see the task (or
+    /// the report) or the filter leaves it out.
+    async fn visible(&self, event: &Event) -> Result<Option<TaskEvent>, ApiError> {
+        let f = &self.filter;
+        if f.kinds.as_ref().is_some_and(|k| !k.contains(&event.kind)) {
+            return Ok(None);
+        }
+        // Fresh loaders: nothing read for an earlier event is reused.
+        let loaders = Loaders::new(&self.state.reads, &self.scope, self.state.loader_delay, false);
+        let load = crate::loaders::load_err;
+        let Some(task) = loaders.task.load_one(event.task_id).await.map_err(load)? else {
+            return Ok(None);
+        };
+        if f.directive_id.is_some_and(|d| d != task.directive_id) {
+            return Ok(None);
+        }
+        if let Some(agency) = f.agency_id {
+            let rows = loaders
+                .assignments_of_task
+                .load_one(task.id)
+                .await
+                .map_err(load)?
+                .unwrap_or_default();
+            if !rows
+                .iter()
+                .any(|a| a.agency_id == agency || a.original_agency_id == agency)
+            {
+                return Ok(None);
+            }
+        }
+        let report = match event.report_id {
+            Some(id) => match loaders.report.load_one(id).await.map_err(load)? {
+                Some(r) => Some(ProgressReport::new(r)),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        Ok(Some(TaskEvent {
+            kind: event.kind,
+            at: event.at,
+            task: Task::new(task, None),
+            report,
+        }))
+    }
+}
+
+fn expired() -> ApiError {
+    ApiError::Unauthenticated("Token đã hết hạn; hãy kết nối lại với token mới".into())
+}
+
+/// `GET /graphql/ws`: upgrades to a GraphQL WebSocket.
+pub(crate) async fn handler(
+    AxState(app): AxState<App>,
+    protocol: GraphQLProtocol,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let Ok(permit) = app.sockets.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
+            "Quá nhiều kết nối WebSocket; hãy thử lại sau",
+        )
+            .into_response();
+    };
+    let state = app.state.clone();
+    let schema = app.ws_schema.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move { connect(&state, &headers, payload).await })
+                .serve()
+                .await;
+            drop(permit);
+        })
+        .into_response()
+}
+
+/// `connection_init`: the caller of every operation on the socket.
+async fn connect(
+    state: &State,
+    upgrade: &HeaderMap,
+    payload: serde_json::Value,
+) -> async_graphql::Result<Data> {
+    let given = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+        .or_else(|| {
+            payload
+                .get("token")
+                .and_then(|v| v.as_str())
+                .map(|t| format!("Bearer {t}"))
+        });
+    let mut headers = HeaderMap::new();
+    match given {
+        Some(v) => {
+            let v = HeaderValue::from_str(&v)
+                .map_err(|_| ApiError::Unauthenticated("Authorization không hợp lệ".into()))?;
+            headers.insert(header::AUTHORIZATION, v);
+        }
+        None => {
+            if let Some(v) = upgrade.get(header::AUTHORIZATION) {
+                headers.insert(header::AUTHORIZATION, v.clone());
+            }
+        }
+    }
+    let caller = crate::http::authenticate(state, &headers).await?;
+    // The token verified just now: when it runs out, so do the subscriptions.
+    let exp = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.get(7..))
+        .and_then(|t| state.verifier.verify(t.trim()).ok())
+        .map(|c| c.exp)
+        .unwrap_or(0);
+    let now = chrono::Utc::now().timestamp().max(0) as u64;
+    let left = Duration::from_secs(exp.saturating_sub(now));
+    let mut data = Data::default();
+    data.insert(Loaders::new(
+        &state.reads,
+        &caller.scope,
+        state.loader_delay,
+        false,
+    ));
+    data.insert(caller);
+    data.insert(Expiry(tokio::time::Instant::now() + left));
+    Ok(data)
+}
+
+/// Checks each operation sent over the socket: a subscription, within the document limits.
+pub(crate) struct SocketLimits;
+
+impl ExtensionFactory for SocketLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(SocketLimits)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for SocketLimits {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let state = ctx.data_unchecked::<Arc<State>>();
+        let refuse = |e: ApiError| {
+            let mut err = ServerError::new(e.message(), None);
+            err.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", e.code());
+            err
+        };
+        crate::limits::check_tokens(&request.query, &state.limits).map_err(refuse)?;
+        // A document that does not parse is left to async-graphql, which says where.
+        if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
+            crate::limits::check_document(
+                &doc,
+                request.operation_name.as_deref(),
+                &request.variables,
+                &state.limits,
+            )
+            .map_err(refuse)?;
+            let subscription = doc.operations.iter().all(|(name, op)| {
+                op.node.ty == async_graphql::parser::types::OperationType::Subscription
+                    || request
+                        .operation_name
+                        .as_deref()
+                        .is_some_and(|n| Some(n) != name.map(|x| x.as_str()))
+            });
+            if !subscription {
+                return Err(refuse(ApiError::BadUserInput {
+                    message:
+                        "Qua WebSocket chỉ chạy subscription; truy vấn và mutation gửi bằng POST /graphql"
+                            .into(),
+                    field: None,
+                }));
+            }
+        }
+        next.run(ctx, request).await
+    }
+}

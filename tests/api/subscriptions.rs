@@ -1,0 +1,458 @@
+//! Subscriptions over `/graphql/ws`: who may connect, what each subscriber hears (its own
+//! scope, its filter), token expiry, and events from another instance on PostgreSQL.
+
+use std::time::Duration;
+
+use api::auth::Role;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::helpers::{SECRET, TestApp, fresh_database, pg_url, token};
+
+const EVENTS: &str = r#"subscription($f: TaskEventFilter) {
+    taskEvents(filter: $f) { kind at task { id dueOn } report { id state } } }"#;
+
+/// How long a test waits for a message it expects.
+const WAIT: Duration = Duration::from_secs(15);
+
+struct Socket {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Messages read while looking for another subscription's.
+    held: std::collections::VecDeque<Value>,
+}
+
+/// How a connection attempt ended: acknowledged, or closed with a code and reason.
+enum Opened {
+    Ack(Box<Socket>),
+    Closed(u16, String),
+}
+
+impl Socket {
+    /// Opens `/graphql/ws` (graphql-transport-ws), with `header` as the upgrade's
+    /// `Authorization` if given, and sends `connection_init` with `payload`.
+    async fn open(app: &TestApp, header: Option<&str>, payload: Value) -> Opened {
+        let url = format!("{}/graphql/ws", app.address.replacen("http://", "ws://", 1));
+        let mut req = url.into_client_request().expect("request");
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
+        if let Some(h) = header {
+            req.headers_mut()
+                .insert("authorization", h.parse().expect("header"));
+        }
+        let (ws, res) = tokio_tungstenite::connect_async(req).await.expect("upgrade");
+        assert_eq!(
+            res.headers()
+                .get("sec-websocket-protocol")
+                .and_then(|v| v.to_str().ok()),
+            Some("graphql-transport-ws")
+        );
+        let mut s = Socket {
+            ws,
+            held: Default::default(),
+        };
+        s.send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        match tokio::time::timeout(WAIT, s.ws.next())
+            .await
+            .expect("an answer to connection_init")
+        {
+            Some(Ok(Message::Text(t))) => {
+                let v: Value = serde_json::from_str(&t).expect("json");
+                assert_eq!(v["type"], "connection_ack", "{v}");
+                Opened::Ack(Box::new(s))
+            }
+            Some(Ok(Message::Close(Some(f)))) => Opened::Closed(f.code.into(), f.reason.to_string()),
+            other => panic!("unexpected answer to connection_init: {other:?}"),
+        }
+    }
+
+    /// A socket that must be acknowledged.
+    async fn connect(app: &TestApp, token: &str) -> Socket {
+        match Self::open(app, None, json!({ "Authorization": format!("Bearer {token}") })).await {
+            Opened::Ack(s) => *s,
+            Opened::Closed(code, reason) => panic!("refused ({code}): {reason}"),
+        }
+    }
+
+    async fn send(&mut self, v: Value) {
+        self.ws.send(Message::text(v.to_string())).await.expect("send");
+    }
+
+    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(
+            json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }),
+        )
+        .await;
+    }
+
+    /// The next GraphQL message (`next`, `error` or `complete`) from the socket, answering
+    /// pings.
+    async fn read(&mut self) -> Value {
+        loop {
+            let m = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("a message in time")
+                .expect("the socket is open")
+                .expect("a readable message");
+            if let Message::Text(t) = m {
+                let v: Value = serde_json::from_str(&t).expect("json");
+                if v["type"] == "ping" {
+                    self.send(json!({ "type": "pong" })).await;
+                    continue;
+                }
+                return v;
+            }
+        }
+    }
+
+    /// The next message of any subscription.
+    async fn message(&mut self) -> Value {
+        match self.held.pop_front() {
+            Some(m) => m,
+            None => self.read().await,
+        }
+    }
+
+    /// The next message of subscription `id`; other subscriptions' messages are kept, in
+    /// order, for later (the subscriptions of one socket interleave).
+    async fn message_of(&mut self, id: &str) -> Value {
+        if let Some(i) = self.held.iter().position(|m| m["id"] == id) {
+            return self.held.remove(i).expect("held");
+        }
+        loop {
+            let m = self.read().await;
+            if m["id"] == id {
+                return m;
+            }
+            self.held.push_back(m);
+        }
+    }
+
+    /// The next event of subscription `id` (its `taskEvents` object).
+    async fn event(&mut self, id: &str) -> Value {
+        let m = self.message_of(id).await;
+        assert_eq!(m["type"].as_str(), Some("next"), "{m:#}");
+        assert!(m["payload"].get("errors").is_none(), "{m:#}");
+        m["payload"]["data"]["taskEvents"].clone()
+    }
+
+    /// The first error code of the next message of subscription `id`.
+    async fn error_code(&mut self, id: &str) -> String {
+        let m = self.message_of(id).await;
+        let errors = match m["type"].as_str() {
+            Some("error") => m["payload"].clone(),
+            Some("next") => m["payload"]["errors"].clone(),
+            _ => panic!("expected an error: {m:#}"),
+        };
+        errors[0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("an error with a code: {m:#}"))
+            .to_owned()
+    }
+}
+
+/// A task on which `agency` is the only lead (the one with the fewest agencies on it), its
+/// assignment, and the codes of every agency on the task.
+async fn lead_task(app: &TestApp, agency: &str) -> (String, String, Vec<String>) {
+    let d = app
+        .data_as(
+            &token(Role::Agency, Some(agency)),
+            r#"query($a: String!) { tasks(first: 100, filter: { agencyCode: $a, role: LEAD }) {
+                nodes { id leads { code } assignments { id role agency { code } } } } }"#,
+            json!({ "a": agency }),
+        )
+        .await;
+    let mut best: Option<(String, String, Vec<String>)> = None;
+    for t in d["tasks"]["nodes"].as_array().expect("tasks") {
+        if t["leads"].as_array().map(Vec::len) != Some(1) {
+            continue;
+        }
+        let rows = t["assignments"].as_array().expect("assignments");
+        let holders: Vec<String> = rows
+            .iter()
+            .map(|a| a["agency"]["code"].as_str().expect("code").to_owned())
+            .collect();
+        let mine = rows
+            .iter()
+            .find(|a| a["role"] == "LEAD" && a["agency"]["code"] == agency);
+        if let Some(a) = mine
+            && best.as_ref().is_none_or(|b| holders.len() < b.2.len())
+        {
+            let id = |v: &Value| v.as_str().expect("id").to_owned();
+            best = Some((id(&t["id"]), id(&a["id"]), holders));
+        }
+    }
+    best.unwrap_or_else(|| panic!("no task led by {agency} alone"))
+}
+
+/// An agency not in `avoid` and one of its tasks that no agency in `avoid` holds.
+async fn task_elsewhere(app: &TestApp, avoid: &[String]) -> (String, String) {
+    let d = app
+        .data(
+            r#"{ tasks(first: 100) { nodes { id assignments { agency { code } } } } }"#,
+            json!({}),
+        )
+        .await;
+    for t in d["tasks"]["nodes"].as_array().expect("tasks") {
+        let codes: Vec<&str> = t["assignments"]
+            .as_array()
+            .expect("assignments")
+            .iter()
+            .map(|a| a["agency"]["code"].as_str().expect("code"))
+            .collect();
+        if !codes.is_empty() && codes.iter().all(|c| !avoid.iter().any(|x| x == c)) {
+            return (codes[0].to_owned(), t["id"].as_str().expect("id").to_owned());
+        }
+    }
+    panic!("every task shares an agency with {avoid:?}");
+}
+
+const SUBMIT: &str = r#"mutation($input: SubmitProgressReportInput!) {
+    submitProgressReport(input: $input) { progressReport { id } } }"#;
+const EXTEND: &str =
+    r#"mutation($input: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $input) { task { dueOn } } }"#;
+
+fn report(assignment: &str, period: &str, submit: bool) -> Value {
+    json!({ "input": {
+        "assignmentId": assignment, "period": period, "percentComplete": 40,
+        "summary": "Đã giao các phòng chuyên môn triển khai", "submit": submit } })
+}
+
+fn extend(task: &str, date: &str) -> Value {
+    json!({ "input": { "taskId": task, "newDueOn": date, "reason": "Công văn 77/UBND-TH cho lùi hạn" } })
+}
+
+#[tokio::test]
+async fn each_subscriber_hears_what_its_scope_and_filter_let_it_see() {
+    let app = TestApp::spawn().await;
+    let a = "so-tai-chinh";
+    let (t, assignment, holders) = lead_task(&app, a).await;
+    let (b, u) = task_elsewhere(&app, &holders).await;
+    let b = b.as_str();
+    let agency_a = token(Role::Agency, Some(a));
+
+    let mut sa = Socket::connect(&app, &agency_a).await;
+    sa.subscribe("a", EVENTS, json!({})).await;
+    let mut sb = Socket::connect(&app, &token(Role::Agency, Some(b))).await;
+    sb.subscribe("b", EVENTS, json!({})).await;
+    let mut sm = Socket::connect(&app, &token(Role::Monitor, None)).await;
+    sm.subscribe("m", EVENTS, json!({ "f": { "kinds": ["REPORT_SUBMITTED"] } }))
+        .await;
+    // Also on the monitor's socket: every event (explicit nulls filter nothing).
+    sm.subscribe(
+        "u",
+        EVENTS,
+        json!({ "f": { "agencyId": null, "kinds": null, "directiveId": null } }),
+    )
+    .await;
+    // Subscriptions start asynchronously; a round trip through each socket's own stream is
+    // not observable, so give the server a moment before the first write.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // 1. A's draft is nobody's event; A's submitted report is A's and the monitor's.
+    app.data_as(&agency_a, SUBMIT, report(&assignment, "2026Q3", false))
+        .await;
+    let d = app
+        .data_as(&agency_a, SUBMIT, report(&assignment, "2026Q4", true))
+        .await;
+    let r = d["submitProgressReport"]["progressReport"]["id"].clone();
+    let e = sa.event("a").await;
+    assert_eq!(
+        (&e["kind"], &e["task"]["id"], &e["report"]["id"]),
+        (&json!("REPORT_SUBMITTED"), &json!(t), &r)
+    );
+    assert_eq!(e["report"]["state"], "SUBMITTED");
+    let e = sm.event("m").await;
+    assert_eq!((&e["kind"], &e["report"]["id"]), (&json!("REPORT_SUBMITTED"), &r));
+    let e = sm.event("u").await;
+    assert_eq!(e["kind"], "REPORT_SUBMITTED");
+
+    // 2. U's extension reaches B (who holds it) and not A; T's reaches A and not B.
+    app.data(EXTEND, extend(&u, "2027-03-31")).await;
+    app.data(EXTEND, extend(&t, "2027-04-30")).await;
+    let e = sb.event("b").await;
+    assert_eq!(
+        (&e["kind"], &e["task"]["id"], &e["task"]["dueOn"]),
+        (&json!("DEADLINE_EXTENDED"), &json!(u), &json!("2027-03-31"))
+    );
+    assert_eq!(e["report"], Value::Null);
+    let e = sa.event("a").await;
+    assert_eq!(
+        (&e["kind"], &e["task"]["id"], &e["task"]["dueOn"]),
+        (&json!("DEADLINE_EXTENDED"), &json!(t), &json!("2027-04-30")),
+        "A hears of its own task only: U's extension came first and was not sent"
+    );
+    assert_eq!(sm.event("u").await["task"]["id"], json!(u));
+    assert_eq!(sm.event("u").await["task"]["id"], json!(t));
+
+    // 3. A report on T is not B's business, and the kinds filter holds: the monitor's next
+    //    event on "m" is the next report, not the extensions.
+    let d = app
+        .data_as(&agency_a, SUBMIT, report(&assignment, "2026Q2", true))
+        .await;
+    let r2 = d["submitProgressReport"]["progressReport"]["id"].clone();
+    app.data(EXTEND, extend(&u, "2027-05-31")).await;
+    assert_eq!(sm.event("m").await["report"]["id"], r2);
+    let e = sb.event("b").await;
+    assert_eq!(
+        (&e["kind"], &e["task"]["dueOn"]),
+        (&json!("DEADLINE_EXTENDED"), &json!("2027-05-31")),
+        "B did not hear of the report on T"
+    );
+
+    // 4. Filters by directive and agency; a stopped subscription hears nothing more.
+    let dir = app
+        .data(
+            "query($id: ID!) { task(id: $id) { directive { id } } }",
+            json!({ "id": u }),
+        )
+        .await["task"]["directive"]["id"]
+        .clone();
+    let agency_b = app
+        .data(
+            "query($c: String!) { agency(code: $c) { id } }",
+            json!({ "c": b }),
+        )
+        .await["agency"]["id"]
+        .clone();
+    sb.send(json!({ "id": "b", "type": "complete" })).await;
+    let m = sb.message().await;
+    assert_eq!(
+        (m["type"].as_str(), m["id"].as_str()),
+        (Some("complete"), Some("b")),
+        "{m:#}"
+    );
+    sb.subscribe(
+        "d",
+        EVENTS,
+        json!({ "f": { "directiveId": dir, "agencyId": agency_b } }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.data(EXTEND, extend(&t, "2027-06-30")).await; // not B's
+    app.data(EXTEND, extend(&u, "2027-07-31")).await;
+    let m = sb.message().await;
+    assert_eq!(
+        m["id"], "d",
+        "the completed subscription sent nothing more: {m:#}"
+    );
+    assert_eq!(m["payload"]["data"]["taskEvents"]["task"]["dueOn"], "2027-07-31");
+}
+
+#[tokio::test]
+async fn a_socket_needs_a_valid_token_and_runs_only_subscriptions() {
+    let app = TestApp::spawn().await;
+    match Socket::open(&app, None, json!({})).await {
+        Opened::Closed(_, reason) => assert!(reason.contains("Cần đăng nhập"), "{reason}"),
+        Opened::Ack(_) => panic!("a socket without a token was accepted"),
+    }
+    let forged = api::auth::jwt::sign(
+        "not-the-secret-0123456789abcdefghij",
+        "x",
+        Role::Admin,
+        None,
+        Duration::from_secs(60),
+        None,
+        None,
+    )
+    .expect("sign");
+    match Socket::open(&app, None, json!({ "token": forged })).await {
+        Opened::Closed(..) => {}
+        Opened::Ack(_) => panic!("a forged token was accepted"),
+    }
+    // The token may also come in the upgrade request's header.
+    let monitor = token(Role::Monitor, None);
+    let Opened::Ack(mut s) = Socket::open(&app, Some(&format!("Bearer {monitor}")), json!({})).await else {
+        panic!("the upgrade's Authorization header was not used");
+    };
+    s.subscribe("q", "{ tasks(first: 1) { totalCount } }", json!({}))
+        .await;
+    assert_eq!(s.error_code("q").await, "BAD_USER_INPUT");
+    s.subscribe("bad", EVENTS, json!({ "f": { "directiveId": "not an id" } }))
+        .await;
+    assert_eq!(s.error_code("bad").await, "BAD_USER_INPUT");
+
+    let mut analyst = Socket::connect(&app, &token(Role::Analyst, None)).await;
+    analyst.subscribe("x", EVENTS, json!({})).await;
+    assert_eq!(analyst.error_code("x").await, "FORBIDDEN");
+
+    // Over HTTP a subscription is refused and pointed at the socket.
+    let body = app.gql(EVENTS, json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body:#}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("/graphql/ws")
+    );
+}
+
+#[tokio::test]
+async fn a_subscription_ends_when_its_token_expires() {
+    let app = TestApp::spawn().await;
+    let short = api::auth::jwt::sign(
+        SECRET,
+        "brief",
+        Role::Monitor,
+        None,
+        Duration::from_secs(3),
+        None,
+        None,
+    )
+    .expect("sign");
+    let mut s = Socket::connect(&app, &short).await;
+    s.subscribe("e", EVENTS, json!({})).await;
+    assert_eq!(s.error_code("e").await, "UNAUTHENTICATED");
+    let m = s.message().await;
+    assert_eq!(
+        (m["type"].as_str(), m["id"].as_str()),
+        (Some("complete"), Some("e")),
+        "{m:#}"
+    );
+}
+
+/// On PostgreSQL a write through one instance reaches the subscribers of another (through
+/// NOTIFY at commit), once.
+#[tokio::test]
+async fn events_cross_instances_on_postgres() {
+    if pg_url().is_none() {
+        return;
+    }
+    let url = fresh_database().await;
+    let one = TestApp::spawn_on(url.clone()).await;
+    let two = TestApp::spawn_on(url).await;
+    let mut s = Socket::connect(&one, &token(Role::Monitor, None)).await;
+    s.subscribe("x", EVENTS, json!({})).await;
+    let mut own = Socket::connect(&two, &token(Role::Monitor, None)).await;
+    own.subscribe("y", EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (t, _, _) = lead_task(&two, "so-tai-chinh").await;
+    two.data(EXTEND, extend(&t, "2027-08-31")).await;
+    two.data(EXTEND, extend(&t, "2027-09-30")).await;
+    let (_, other) = task_elsewhere(&two, std::slice::from_ref(&"so-tai-chinh".to_owned())).await;
+    two.data(EXTEND, extend(&other, "2027-10-31")).await;
+    for (sock, id) in [(&mut s, "x"), (&mut own, "y")] {
+        // Two events for T, each once (the writer's instance skips its own notification,
+        // the other hears it once), then the third write's.
+        let e1 = sock.event(id).await;
+        let e2 = sock.event(id).await;
+        for e in [&e1, &e2] {
+            assert_eq!(
+                (&e["kind"], &e["task"]["id"]),
+                (&json!("DEADLINE_EXTENDED"), &json!(t)),
+                "{e:#}"
+            );
+        }
+        assert_ne!(e1["at"], e2["at"], "two events, not one twice");
+        assert_eq!(sock.event(id).await["task"]["id"], json!(other));
+    }
+}
