@@ -151,6 +151,9 @@ async fn listen(
             Ok(mut listener) => {
                 if !was_up {
                     inner.up();
+                    // Subscribers that started while nothing was heard missed whatever the
+                    // other instances sent meanwhile.
+                    events.missed();
                 }
                 wait = RETRY_FIRST;
                 tracing::debug!("listening for data changes on {CHANNEL}");
@@ -172,6 +175,7 @@ async fn listen(
             Err(e) => tracing::warn!(error = %e, "change listener cannot LISTEN; retrying"),
         }
         inner.down();
+        events.missed();
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(RETRY_MAX);
     }

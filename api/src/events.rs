@@ -10,6 +10,10 @@
 //!   subscribers. An instance skips the notifications of its own events (it sent those
 //!   already), recognising them by the random `origin` it stamps on them.
 //!
+//! A COMMIT that fails but may have been applied (the connection broke after the server
+//! committed) sends nothing to this instance's subscribers, while PostgreSQL may still deliver
+//! the notification to the other instances.
+//!
 //! An event names the task (and the report) only. Each subscriber loads the rows again with
 //! its own scope before anything is sent, so what it receives is what `task(id)` would show
 //! it at that moment, and an event about rows it may not see is not sent to it at all.
@@ -55,10 +59,18 @@ pub struct Event {
     pub origin: u64,
 }
 
+/// What subscribers receive: an event, or word that events may have been missed (this
+/// instance's listener lost PostgreSQL and other instances' events did not reach it).
+#[derive(Clone, Debug)]
+pub enum Notice {
+    Event(Arc<Event>),
+    Missed,
+}
+
 /// The event feed of one running service.
 #[derive(Clone)]
 pub struct Events {
-    tx: broadcast::Sender<Arc<Event>>,
+    tx: broadcast::Sender<Notice>,
     origin: u64,
 }
 
@@ -91,7 +103,13 @@ impl Events {
     /// Sends a committed event to this instance's subscribers.
     pub fn send(&self, event: Event) {
         // An error only means nobody is subscribed.
-        let _ = self.tx.send(Arc::new(event));
+        let _ = self.tx.send(Notice::Event(Arc::new(event)));
+    }
+
+    /// Tells every subscriber that events may have been missed (the change listener lost
+    /// its connection, or has just made it again after a gap).
+    pub fn missed(&self) {
+        let _ = self.tx.send(Notice::Missed);
     }
 
     /// A notification from PostgreSQL: another instance's event is sent on, this
@@ -104,8 +122,13 @@ impl Events {
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Notice> {
         self.tx.subscribe()
+    }
+
+    /// Subscriptions listening now (on this instance).
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
     }
 }
 
@@ -124,11 +147,15 @@ mod tests {
         here.notified(&own);
         here.notified("not json");
         here.notified(&other);
-        let got = rx.try_recv().expect("the other instance's event");
+        let Ok(Notice::Event(got)) = rx.try_recv() else {
+            panic!("the other instance's event")
+        };
         assert_eq!(
             (got.kind, got.task_id, got.report_id),
             (EventKind::ReportSubmitted, 2, Some(9))
         );
         assert!(rx.try_recv().is_err(), "nothing else was sent");
+        here.missed();
+        assert!(matches!(rx.try_recv(), Ok(Notice::Missed)));
     }
 }

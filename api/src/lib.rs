@@ -152,6 +152,11 @@ impl Application {
         self.state.db.clone()
     }
 
+    /// The task event feed (tests wait on its subscriber count).
+    pub fn events(&self) -> events::Events {
+        self.state.events.clone()
+    }
+
     /// Serves until `shutdown` resolves, then drains in-flight requests.
     pub async fn run_until(
         self,

@@ -34,7 +34,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::auth::Scope;
 use crate::context::{Caller, State};
 use crate::error::ApiError;
-use crate::events::{Event, EventKind};
+use crate::events::{Event, EventKind, Notice};
 use crate::http::App;
 use crate::loaders::Loaders;
 use crate::relay::{NodeKind, decode_id};
@@ -43,6 +43,15 @@ use crate::tasks::Task;
 
 /// Open sockets at most.
 pub const MAX_CONNECTIONS: usize = 512;
+/// Subscriptions running on one socket at most.
+pub const MAX_PER_SOCKET: usize = 20;
+/// How long a socket may stay open without a successful `connection_init`.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a subscription checks its token again (an agency merged away, a successor's
+/// new rows): at the first event after this long.
+const RECHECK: Duration = Duration::from_secs(60);
+/// A WebSocket close reason holds at most 123 bytes.
+const CLOSE_REASON_BYTES: usize = 123;
 
 /// The subscription root.
 pub struct Subscription;
@@ -62,18 +71,25 @@ impl Subscription {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<TaskEvent>> + use<>> {
         let caller = Caller::of(ctx);
         caller.scope.require_rows()?;
-        let expires = ctx.data_opt::<Expiry>().map(|e| e.0);
-        if expires.is_some_and(|at| at <= tokio::time::Instant::now()) {
+        let socket = ctx.data_opt::<Socket>();
+        if socket.is_some_and(|s| s.expires <= tokio::time::Instant::now()) {
             return Err(expired().into());
         }
         let filter = filter.unwrap_or_default().parse()?;
+        let slot = match socket {
+            Some(s) => Some(Slot::take(&s.open)?),
+            None => None,
+        };
         let state = ctx.data_unchecked::<Arc<State>>().clone();
         let feed = Feed {
             rx: state.events.subscribe(),
             state,
             scope: caller.scope.clone(),
             filter,
-            expires,
+            expires: socket.map(|s| s.expires),
+            auth: socket.map(|s| s.auth.clone()),
+            checked: tokio::time::Instant::now(),
+            _slot: slot,
             done: false,
         };
         Ok(futures::stream::unfold(feed, Feed::next))
@@ -109,7 +125,15 @@ impl TaskEventFilter {
                 .agency_id
                 .map(|id| decode_id(&id, NodeKind::Agency, "filter.agencyId"))
                 .transpose()?,
-            kinds: self.kinds,
+            kinds: match self.kinds {
+                Some(k) if k.is_empty() => {
+                    return Err(ApiError::bad_input(
+                        "filter.kinds",
+                        "`kinds` rỗng thì không sự kiện nào khớp; bỏ trường này để nhận mọi loại",
+                    ));
+                }
+                k => k,
+            },
         })
     }
 }
@@ -143,16 +167,52 @@ impl TaskEvent {
     }
 }
 
-/// When the connection's token expires.
-struct Expiry(tokio::time::Instant);
+/// What a socket's `connection_init` established, for its subscriptions.
+struct Socket {
+    /// When the token expires.
+    expires: tokio::time::Instant,
+    /// The `Authorization` (and `x-request-id`) the socket was opened with, to check again.
+    auth: HeaderMap,
+    /// Subscriptions running on the socket.
+    open: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// One of a socket's [`MAX_PER_SOCKET`] subscriptions, given back when the feed ends.
+struct Slot(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Slot {
+    fn take(open: &Arc<std::sync::atomic::AtomicUsize>) -> Result<Slot, ApiError> {
+        use std::sync::atomic::Ordering;
+        if open.fetch_add(1, Ordering::AcqRel) >= MAX_PER_SOCKET {
+            open.fetch_sub(1, Ordering::AcqRel);
+            return Err(ApiError::BadUserInput {
+                message: format!(
+                    "Mỗi kết nối chạy tối đa {MAX_PER_SOCKET} subscription; hãy dừng bớt hoặc mở kết nối khác"
+                ),
+                field: None,
+            });
+        }
+        Ok(Slot(open.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
 
 /// The events of one subscription, filtered and read again with the subscriber's scope.
 struct Feed {
-    rx: tokio::sync::broadcast::Receiver<Arc<Event>>,
+    rx: tokio::sync::broadcast::Receiver<Notice>,
     state: Arc<State>,
     scope: Scope,
     filter: Filter,
     expires: Option<tokio::time::Instant>,
+    /// The socket's credentials, checked again every [`RECHECK`].
+    auth: Option<HeaderMap>,
+    checked: tokio::time::Instant,
+    _slot: Option<Slot>,
     done: bool,
 }
 
@@ -172,26 +232,51 @@ impl Feed {
                 },
                 None => self.rx.recv().await,
             };
-            match received {
-                Ok(event) => match self.visible(&event).await {
-                    Ok(Some(e)) => return Some((Ok(e), self)),
-                    Ok(None) => continue,
-                    Err(e) => {
-                        self.done = true;
-                        return Some((Err(e.into()), self));
-                    }
-                },
-                Err(RecvError::Lagged(n)) => {
+            let event = match received {
+                Ok(Notice::Event(event)) => event,
+                Ok(Notice::Missed) | Err(RecvError::Lagged(_)) => {
                     self.done = true;
-                    let e = async_graphql::Error::new(format!(
-                        "Đã bỏ lỡ {n} sự kiện (kết nối nhận chậm); hãy đọc lại nhiệm vụ rồi đăng ký lại"
-                    ))
+                    let e = async_graphql::Error::new(
+                        "Có thể đã bỏ lỡ sự kiện; hãy đọc lại nhiệm vụ rồi đăng ký lại",
+                    )
                     .extend_with(|_, x| x.set("code", "EVENTS_MISSED"));
                     return Some((Err(e), self));
                 }
                 Err(RecvError::Closed) => return None,
+            };
+            let checked = match self.recheck().await {
+                Ok(()) => self.visible(&event).await,
+                Err(e) => Err(e),
+            };
+            match checked {
+                Ok(Some(e)) => return Some((Ok(e), self)),
+                Ok(None) => continue,
+                Err(e) => {
+                    self.done = true;
+                    return Some((Err(e.into()), self));
+                }
             }
         }
+    }
+
+    /// Checks the socket's token again when [`RECHECK`] has passed: a token refused now
+    /// (its agency merged away) or whose rows changed (a successor's new rows) ends the
+    /// subscription; the client reconnects.
+    async fn recheck(&mut self) -> Result<(), ApiError> {
+        let Some(auth) = &self.auth else {
+            return Ok(());
+        };
+        if self.checked.elapsed() < RECHECK {
+            return Ok(());
+        }
+        let now = crate::http::authenticate(&self.state, auth).await?;
+        if now.scope != self.scope {
+            return Err(ApiError::Unauthenticated(
+                "Phạm vi của token đã thay đổi (sáp nhập cơ quan); hãy kết nối lại".into(),
+            ));
+        }
+        self.checked = tokio::time::Instant::now();
+        Ok(())
     }
 
     /// The event as this subscriber may see it, or `None` when it may not see the task (or
@@ -264,21 +349,69 @@ pub(crate) async fn handler(
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move { connect(&state, &headers, payload).await })
-                .serve()
-                .await;
+            // Until `connection_init` succeeds the socket may stay INIT_TIMEOUT; then until
+            // a moment after its token expires (its subscriptions have ended by then).
+            let (deadline, mut until) =
+                tokio::sync::watch::channel(tokio::time::Instant::now() + INIT_TIMEOUT);
+            let serve = GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let (data, expires) = connect(&state, &headers, payload).await.map_err(|e| {
+                        // Sent as the close frame's reason, which holds 123 bytes.
+                        async_graphql::Error::new(close_reason(&e.message()))
+                            .extend_with(|_, x| x.set("code", e.code()))
+                    })?;
+                    let _ = deadline.send(expires + Duration::from_secs(2));
+                    Ok(data)
+                })
+                .serve();
+            let closing = async move {
+                loop {
+                    let at = *until.borrow_and_update();
+                    tokio::select! {
+                        () = tokio::time::sleep_until(at) => {
+                            if *until.borrow() == at {
+                                return;
+                            }
+                        }
+                        changed = until.changed() => {
+                            if changed.is_err() {
+                                // The init closure is gone: the deadline stays as it is.
+                                let at = *until.borrow();
+                                tokio::time::sleep_until(at).await;
+                                return;
+                            }
+                        }
+                    }
+                }
+            };
+            tokio::select! {
+                () = serve => {}
+                () = closing => {}
+            }
             drop(permit);
         })
         .into_response()
 }
 
-/// `connection_init`: the caller of every operation on the socket.
+/// `message`, cut at a character boundary to fit a close frame's reason.
+fn close_reason(message: &str) -> String {
+    if message.len() <= CLOSE_REASON_BYTES {
+        return message.to_owned();
+    }
+    let mut end = CLOSE_REASON_BYTES - '…'.len_utf8();
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &message[..end])
+}
+
+/// `connection_init`: the caller of every operation on the socket, and when its token
+/// expires.
 async fn connect(
     state: &State,
     upgrade: &HeaderMap,
     payload: serde_json::Value,
-) -> async_graphql::Result<Data> {
+) -> Result<(Data, tokio::time::Instant), ApiError> {
     let given = ["Authorization", "authorization"]
         .iter()
         .find_map(|k| payload.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
@@ -301,8 +434,11 @@ async fn connect(
             }
         }
     }
+    if let Some(id) = upgrade.get("x-request-id") {
+        headers.insert("x-request-id", id.clone());
+    }
     let caller = crate::http::authenticate(state, &headers).await?;
-    // The token verified just now: when it runs out, so do the subscriptions.
+    // The token verified just now: when it runs out, so do the subscriptions and the socket.
     let exp = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -311,7 +447,12 @@ async fn connect(
         .map(|c| c.exp)
         .unwrap_or(0);
     let now = chrono::Utc::now().timestamp().max(0) as u64;
-    let left = Duration::from_secs(exp.saturating_sub(now));
+    let left = exp.saturating_sub(now);
+    if left == 0 {
+        return Err(expired());
+    }
+    // A token's own lifetime beyond a day is not waited out: the socket closes after a day.
+    let expires = tokio::time::Instant::now() + Duration::from_secs(left.min(24 * 3600));
     let mut data = Data::default();
     data.insert(Loaders::new(
         &state.reads,
@@ -320,8 +461,12 @@ async fn connect(
         false,
     ));
     data.insert(caller);
-    data.insert(Expiry(tokio::time::Instant::now() + left));
-    Ok(data)
+    data.insert(Socket {
+        expires,
+        auth: headers,
+        open: Default::default(),
+    });
+    Ok((data, expires))
 }
 
 /// Checks each operation sent over the socket: a subscription, within the document limits.
@@ -376,5 +521,20 @@ impl Extension for SocketLimits {
             }
         }
         next.run(ctx, request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_fit_a_close_frame() {
+        assert_eq!(close_reason("ngắn"), "ngắn");
+        let long = "Cơ quan của token đã sáp nhập vào Sở Tài chính từ ngày 01/07/2025; hãy dùng token của cơ quan kế thừa để kết nối";
+        assert!(long.len() > CLOSE_REASON_BYTES);
+        let cut = close_reason(long);
+        assert!(cut.len() <= CLOSE_REASON_BYTES, "{} bytes", cut.len());
+        assert!(cut.ends_with('…') && long.starts_with(cut.trim_end_matches('…')));
     }
 }

@@ -164,6 +164,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub statements: StatementCounter,
     pub db: DatabaseConnection,
+    /// The instance's task event feed (`subscriptions.rs` waits for its subscribers).
+    pub events: api::events::Events,
 }
 
 impl TestApp {
@@ -205,6 +207,7 @@ impl TestApp {
         let address = format!("http://127.0.0.1:{}", app.port());
         let statements = app.statements();
         let db = app.db();
+        let events = app.events();
         (
             TestApp {
                 address,
@@ -212,6 +215,7 @@ impl TestApp {
                 client: reqwest::Client::new(),
                 statements,
                 db,
+                events,
             },
             app,
         )

@@ -111,6 +111,19 @@ impl Socket {
         }
     }
 
+    /// Waits for the server to close the socket.
+    async fn closed(&mut self) {
+        loop {
+            match tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("closed in time")
+            {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(m)) => assert!(!m.is_text(), "unexpected message before the close: {m:?}"),
+            }
+        }
+    }
+
     /// The next message of any subscription.
     async fn message(&mut self) -> Value {
         match self.held.pop_front() {
@@ -213,6 +226,22 @@ async fn task_elsewhere(app: &TestApp, avoid: &[String]) -> (String, String) {
     panic!("every task shares an agency with {avoid:?}");
 }
 
+/// Waits until `n` subscriptions of `app` are listening (a subscription starts listening a
+/// moment after its `subscribe` message arrives; an event sent before is not its own).
+async fn listening(app: &TestApp, n: usize) {
+    let waited = tokio::time::timeout(WAIT, async {
+        while app.events.subscribers() != n {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        waited.is_ok(),
+        "{} subscriptions listening, not {n}",
+        app.events.subscribers()
+    );
+}
+
 const SUBMIT: &str = r#"mutation($input: SubmitProgressReportInput!) {
     submitProgressReport(input: $input) { progressReport { id } } }"#;
 const EXTEND: &str =
@@ -251,9 +280,7 @@ async fn each_subscriber_hears_what_its_scope_and_filter_let_it_see() {
         json!({ "f": { "agencyId": null, "kinds": null, "directiveId": null } }),
     )
     .await;
-    // Subscriptions start asynchronously; a round trip through each socket's own stream is
-    // not observable, so give the server a moment before the first write.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    listening(&app, 4).await;
 
     // 1. A's draft is nobody's event; A's submitted report is A's and the monitor's.
     app.data_as(&agency_a, SUBMIT, report(&assignment, "2026Q3", false))
@@ -328,13 +355,14 @@ async fn each_subscriber_hears_what_its_scope_and_filter_let_it_see() {
         (Some("complete"), Some("b")),
         "{m:#}"
     );
+    listening(&app, 3).await;
     sb.subscribe(
         "d",
         EVENTS,
         json!({ "f": { "directiveId": dir, "agencyId": agency_b } }),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    listening(&app, 4).await;
     app.data(EXTEND, extend(&t, "2027-06-30")).await; // not B's
     app.data(EXTEND, extend(&u, "2027-07-31")).await;
     let m = sb.message().await;
@@ -366,8 +394,19 @@ async fn a_socket_needs_a_valid_token_and_runs_only_subscriptions() {
         Opened::Closed(..) => {}
         Opened::Ack(_) => panic!("a forged token was accepted"),
     }
-    // The token may also come in the upgrade request's header.
+    // A token in the payload is the one checked, even beside a valid header.
     let monitor = token(Role::Monitor, None);
+    match Socket::open(
+        &app,
+        Some(&format!("Bearer {monitor}")),
+        json!({ "token": forged }),
+    )
+    .await
+    {
+        Opened::Closed(..) => {}
+        Opened::Ack(_) => panic!("a forged payload token was passed over for the header"),
+    }
+    // The token may also come in the upgrade request's header.
     let Opened::Ack(mut s) = Socket::open(&app, Some(&format!("Bearer {monitor}")), json!({})).await else {
         panic!("the upgrade's Authorization header was not used");
     };
@@ -377,6 +416,28 @@ async fn a_socket_needs_a_valid_token_and_runs_only_subscriptions() {
     s.subscribe("bad", EVENTS, json!({ "f": { "directiveId": "not an id" } }))
         .await;
     assert_eq!(s.error_code("bad").await, "BAD_USER_INPUT");
+
+    s.subscribe(
+        "m",
+        "mutation { extendTaskDeadline(input: { taskId: \"x\", newDueOn: \"2030-01-01\", reason: \"r\" }) { task { id } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(s.error_code("m").await, "BAD_USER_INPUT");
+    s.subscribe("none", EVENTS, json!({ "f": { "kinds": [] } })).await;
+    assert_eq!(s.error_code("none").await, "BAD_USER_INPUT");
+
+    // At most 20 subscriptions a socket; a finished one gives its place back.
+    for i in 0..20 {
+        s.subscribe(&format!("s{i}"), EVENTS, json!({})).await;
+    }
+    listening(&app, 20).await;
+    s.subscribe("s20", EVENTS, json!({})).await;
+    assert_eq!(s.error_code("s20").await, "BAD_USER_INPUT");
+    s.send(json!({ "id": "s0", "type": "complete" })).await;
+    listening(&app, 19).await;
+    s.subscribe("s21", EVENTS, json!({})).await;
+    listening(&app, 20).await;
 
     let mut analyst = Socket::connect(&app, &token(Role::Analyst, None)).await;
     analyst.subscribe("x", EVENTS, json!({})).await;
@@ -409,15 +470,36 @@ async fn a_subscription_ends_when_its_token_expires() {
         None,
     )
     .expect("sign");
+    let started = std::time::Instant::now();
     let mut s = Socket::connect(&app, &short).await;
     s.subscribe("e", EVENTS, json!({})).await;
     assert_eq!(s.error_code("e").await, "UNAUTHENTICATED");
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "ended at expiry, not at once"
+    );
     let m = s.message().await;
     assert_eq!(
         (m["type"].as_str(), m["id"].as_str()),
         (Some("complete"), Some("e")),
         "{m:#}"
     );
+    // Then the socket itself closes.
+    s.closed().await;
+
+    // A socket that never sends `connection_init` is closed too (after 10 s).
+    let url = format!("{}/graphql/ws", app.address.replacen("http://", "ws://", 1));
+    let mut req = url.into_client_request().expect("request");
+    req.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("upgrade");
+    let mut idle = Socket {
+        ws,
+        held: Default::default(),
+    };
+    idle.closed().await;
 }
 
 /// On PostgreSQL a write through one instance reaches the subscribers of another (through
@@ -434,7 +516,8 @@ async fn events_cross_instances_on_postgres() {
     s.subscribe("x", EVENTS, json!({})).await;
     let mut own = Socket::connect(&two, &token(Role::Monitor, None)).await;
     own.subscribe("y", EVENTS, json!({})).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    listening(&one, 1).await;
+    listening(&two, 1).await;
     let (t, _, _) = lead_task(&two, "so-tai-chinh").await;
     two.data(EXTEND, extend(&t, "2027-08-31")).await;
     two.data(EXTEND, extend(&t, "2027-09-30")).await;

@@ -284,7 +284,10 @@ pub async fn task_statistics(
         group_by,
     };
     // `None` on SQLite, with reuse turned off, or while the listener reconnects.
-    let generation = state.changes.current();
+    let generation = state
+        .changes
+        .current()
+        .filter(|_| state.task_statistics.enabled());
     let Some(generation) = generation.filter(|_| key.small()) else {
         return compute(ctx, &key.filter, as_of, &key.group_by, &key.scope).await;
     };
