@@ -98,6 +98,12 @@ pub struct Settings {
     #[arg(long, env = "CHIDAO_STATISTICS_REUSE_SECS", default_value_t = 60)]
     pub statistics_reuse_secs: u64,
 
+    /// Seconds after which a subscription checks its token again (at its next event), as
+    /// `POST /graphql` checks every request: an agency merged away, or rows that changed,
+    /// end the subscription.
+    #[arg(long, env = "CHIDAO_WS_RECHECK_SECS", default_value_t = 60)]
+    pub ws_recheck_secs: u64,
+
     /// Seconds before a request is cut off with 408.
     #[arg(long, env = "CHIDAO_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,

@@ -41,6 +41,8 @@ pub struct State {
     pub changes: crate::changes::Changes,
     /// Committed task events, for subscriptions.
     pub events: crate::events::Events,
+    /// How often a subscription checks its token again (`CHIDAO_WS_RECHECK_SECS`).
+    pub socket_recheck: std::time::Duration,
     /// `taskStatistics` answers kept until the data changes.
     pub task_statistics: crate::changes::Reuse<
         crate::tasks::stats::StatisticsKey,

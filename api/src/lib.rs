@@ -108,6 +108,7 @@ impl Application {
                 request_timeout: std::time::Duration::from_secs(settings.request_timeout_secs.max(1)),
                 changes,
                 events,
+                socket_recheck: std::time::Duration::from_secs(settings.ws_recheck_secs),
                 task_statistics: changes::Reuse::new(reuse_for, STATISTICS_KEPT, hits, misses),
             }),
             dev_secret,

@@ -47,9 +47,6 @@ pub const MAX_CONNECTIONS: usize = 512;
 pub const MAX_PER_SOCKET: usize = 20;
 /// How long a socket may stay open without a successful `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often a subscription checks its token again (an agency merged away, a successor's
-/// new rows): at the first event after this long.
-const RECHECK: Duration = Duration::from_secs(60);
 /// A WebSocket close reason holds at most 123 bytes.
 const CLOSE_REASON_BYTES: usize = 123;
 
@@ -209,7 +206,7 @@ struct Feed {
     scope: Scope,
     filter: Filter,
     expires: Option<tokio::time::Instant>,
-    /// The socket's credentials, checked again every [`RECHECK`].
+    /// The socket's credentials, checked again every `CHIDAO_WS_RECHECK_SECS`.
     auth: Option<HeaderMap>,
     checked: tokio::time::Instant,
     _slot: Option<Slot>,
@@ -259,14 +256,14 @@ impl Feed {
         }
     }
 
-    /// Checks the socket's token again when [`RECHECK`] has passed: a token refused now
+    /// Checks the socket's token again when `CHIDAO_WS_RECHECK_SECS` have passed: a token refused now
     /// (its agency merged away) or whose rows changed (a successor's new rows) ends the
     /// subscription; the client reconnects.
     async fn recheck(&mut self) -> Result<(), ApiError> {
         let Some(auth) = &self.auth else {
             return Ok(());
         };
-        if self.checked.elapsed() < RECHECK {
+        if self.checked.elapsed() < self.state.socket_recheck {
             return Ok(());
         }
         let now = crate::http::authenticate(&self.state, auth).await?;

@@ -180,6 +180,16 @@ impl TestApp {
         Self::start(url, |s| s.seeds = seeds).await
     }
 
+    /// Like `spawn_with_seeds`, with settings adjusted by `tune`.
+    pub async fn spawn_with_seeds_and(seeds: PathBuf, tune: impl FnOnce(&mut Settings)) -> TestApp {
+        let url = empty_database().await;
+        Self::start(url, |s| {
+            s.seeds = seeds;
+            tune(s);
+        })
+        .await
+    }
+
     /// Starts another instance of the service on an existing database (`fresh_database`).
     pub async fn spawn_on(database_url: String) -> TestApp {
         Self::start(database_url, |_| {}).await
@@ -249,6 +259,7 @@ impl TestApp {
             cors_origins: Vec::new(),
             request_timeout_secs: 30,
             statistics_reuse_secs: 60,
+            ws_recheck_secs: 60,
             dev: false,
         };
         tune(&mut settings);

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::helpers::{SECRET, TestApp, fresh_database, pg_url, token};
+use crate::helpers::{SECRET, TestApp, fresh_database, pg_url, seeds_with, token};
 
 const EVENTS: &str = r#"subscription($f: TaskEventFilter) {
     taskEvents(filter: $f) { kind at task { id dueOn } report { id state } } }"#;
@@ -500,6 +500,68 @@ async fn a_subscription_ends_when_its_token_expires() {
         held: Default::default(),
     };
     idle.closed().await;
+}
+
+/// Rights are checked again while a subscription runs (here at every event): after Sở KH&ĐT
+/// is merged into Sở Tài chính, the dissolved agency's subscription ends, and so does the
+/// successor's, whose rows changed (it reconnects to hear of its inherited tasks).
+#[tokio::test]
+async fn a_merger_ends_the_subscriptions_it_changes() {
+    let seeds = seeds_with("agencies.yaml", |text| {
+        text.replace("    valid_to: 2025-02-28\n    successors: [so-tai-chinh]\n", "")
+    });
+    let app = TestApp::spawn_with_seeds_and(seeds, |s| s.ws_recheck_secs = 0).await;
+    let khdt = token(Role::Agency, Some("so-ke-hoach-dau-tu"));
+    let d = app
+        .data_as(&khdt, "{ tasks(first: 2) { nodes { id } } }", json!({}))
+        .await;
+    let ids: Vec<String> = d["tasks"]["nodes"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .map(|t| t["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2, "Sở KH&ĐT holds tasks before the merger");
+    let mut old = Socket::connect(&app, &khdt).await;
+    old.subscribe("k", EVENTS, json!({})).await;
+    let mut heir = Socket::connect(&app, &token(Role::Agency, Some("so-tai-chinh"))).await;
+    heir.subscribe("t", EVENTS, json!({})).await;
+    let mut monitor = Socket::connect(&app, &token(Role::Monitor, None)).await;
+    monitor.subscribe("m", EVENTS, json!({})).await;
+    listening(&app, 3).await;
+
+    app.data(EXTEND, extend(&ids[0], "2027-02-28")).await;
+    assert_eq!(
+        old.event("k").await["task"]["id"],
+        json!(ids[0]),
+        "rights still hold"
+    );
+    assert_eq!(monitor.event("m").await["task"]["id"], json!(ids[0]));
+
+    app.data(
+        r#"mutation($input: MergeAgenciesInput!) { mergeAgencies(input: $input) { movedAssignments } }"#,
+        json!({ "input": { "dissolvedAgencyCodes": ["so-ke-hoach-dau-tu"], "successorCode": "so-tai-chinh",
+                           "effectiveOn": "2025-03-01", "note": "Nghị quyết 05/NQ-HĐND" } }),
+    )
+    .await;
+    app.data(EXTEND, extend(&ids[1], "2027-03-31")).await;
+    assert_eq!(old.error_code("k").await, "UNAUTHENTICATED");
+    // Sở Tài chính may share the first task; it hears that one before the merger.
+    let mut m = heir.message_of("t").await;
+    if m["payload"]["errors"].is_null() {
+        assert_eq!(
+            m["payload"]["data"]["taskEvents"]["task"]["id"],
+            json!(ids[0]),
+            "{m:#}"
+        );
+        m = heir.message_of("t").await;
+    }
+    assert_eq!(
+        m["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{m:#}"
+    );
+    // The monitor's rights did not change: it hears the event.
+    assert_eq!(monitor.event("m").await["task"]["id"], json!(ids[1]));
 }
 
 /// On PostgreSQL a write through one instance reaches the subscribers of another (through
