@@ -62,6 +62,8 @@ pub struct Caller {
     pub scope: Scope,
     /// The request's `x-request-id`, for the audit log and error reports.
     pub request_id: Option<String>,
+    /// When the token expires (seconds since the Unix epoch): a socket's subscriptions end then.
+    pub expires_at: u64,
 }
 
 impl Caller {

@@ -300,7 +300,7 @@ fn prepare(
 }
 
 /// Whether the operation to run (the named one, or any when none is named) is of type `ty`.
-fn is_operation(
+pub(crate) fn is_operation(
     doc: &async_graphql::parser::types::ExecutableDocument,
     name: Option<&str>,
     ty: OperationType,
@@ -358,6 +358,7 @@ async fn run(
         principal: caller.principal.clone(),
         scope: caller.scope.clone(),
         request_id: caller.request_id.clone(),
+        expires_at: caller.expires_at,
     };
     let request_id = caller.request_id.clone();
     let req = req.data(caller).data(loaders);

@@ -142,6 +142,7 @@ pub async fn authenticate(state: &State, headers: &HeaderMap) -> Result<Caller, 
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(64).collect()),
+        expires_at: claims.exp,
     })
 }
 

@@ -20,7 +20,7 @@ use std::time::Duration;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{
-    Context, Data, ErrorExtensions, ID, InputObject, Object, Request, ServerError, ServerResult,
+    Context, Data, ErrorExtensions, ID, InputObject, Object, Request, ServerResult,
     Subscription as SubscriptionRoot,
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -346,39 +346,27 @@ pub(crate) async fn handler(
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| async move {
-            // Until `connection_init` succeeds the socket may stay INIT_TIMEOUT; then until
-            // a moment after its token expires (its subscriptions have ended by then).
-            let (deadline, mut until) =
-                tokio::sync::watch::channel(tokio::time::Instant::now() + INIT_TIMEOUT);
+            // The socket may stay INIT_TIMEOUT until `connection_init` succeeds, then until a
+            // moment after its token expires (its subscriptions have ended by then).
+            let (ready, expiry) = tokio::sync::oneshot::channel();
             let serve = GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let (data, expires) = connect(&state, &headers, payload).await.map_err(|e| {
                         // Sent as the close frame's reason, which holds 123 bytes.
-                        async_graphql::Error::new(close_reason(&e.message()))
-                            .extend_with(|_, x| x.set("code", e.code()))
+                        let mut e = async_graphql::Error::from(e);
+                        e.message = close_reason(&e.message);
+                        e
                     })?;
-                    let _ = deadline.send(expires + Duration::from_secs(2));
+                    let _ = ready.send(expires + Duration::from_secs(2));
                     Ok(data)
                 })
                 .serve();
             let closing = async move {
-                loop {
-                    let at = *until.borrow_and_update();
-                    tokio::select! {
-                        () = tokio::time::sleep_until(at) => {
-                            if *until.borrow() == at {
-                                return;
-                            }
-                        }
-                        changed = until.changed() => {
-                            if changed.is_err() {
-                                // The init closure is gone: the deadline stays as it is.
-                                let at = *until.borrow();
-                                tokio::time::sleep_until(at).await;
-                                return;
-                            }
-                        }
-                    }
+                match tokio::time::timeout(INIT_TIMEOUT, expiry).await {
+                    Ok(Ok(at)) => tokio::time::sleep_until(at).await,
+                    // Refused: async-graphql sends the reason and closes the socket itself.
+                    Ok(Err(_)) => std::future::pending().await,
+                    Err(_) => {}
                 }
             };
             tokio::select! {
@@ -435,16 +423,9 @@ async fn connect(
         headers.insert("x-request-id", id.clone());
     }
     let caller = crate::http::authenticate(state, &headers).await?;
-    // The token verified just now: when it runs out, so do the subscriptions and the socket.
-    let exp = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.get(7..))
-        .and_then(|t| state.verifier.verify(t.trim()).ok())
-        .map(|c| c.exp)
-        .unwrap_or(0);
+    // When the token runs out, so do the subscriptions and the socket.
     let now = chrono::Utc::now().timestamp().max(0) as u64;
-    let left = exp.saturating_sub(now);
+    let left = caller.expires_at.saturating_sub(now);
     if left == 0 {
         return Err(expired());
     }
@@ -480,35 +461,20 @@ impl Extension for SocketLimits {
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        request: Request,
+        mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
+        use async_graphql::parser::types::OperationType;
         let state = ctx.data_unchecked::<Arc<State>>();
-        let refuse = |e: ApiError| {
-            let mut err = ServerError::new(e.message(), None);
-            err.extensions
-                .get_or_insert_with(Default::default)
-                .set("code", e.code());
-            err
-        };
+        let refuse = |e: ApiError| async_graphql::Error::from(e).into_server_error(Default::default());
         crate::limits::check_tokens(&request.query, &state.limits).map_err(refuse)?;
         // A document that does not parse is left to async-graphql, which says where.
         if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
-            crate::limits::check_document(
-                &doc,
-                request.operation_name.as_deref(),
-                &request.variables,
-                &state.limits,
-            )
-            .map_err(refuse)?;
-            let subscription = doc.operations.iter().all(|(name, op)| {
-                op.node.ty == async_graphql::parser::types::OperationType::Subscription
-                    || request
-                        .operation_name
-                        .as_deref()
-                        .is_some_and(|n| Some(n) != name.map(|x| x.as_str()))
-            });
-            if !subscription {
+            let name = request.operation_name.as_deref();
+            crate::limits::check_document(&doc, name, &request.variables, &state.limits).map_err(refuse)?;
+            if crate::graphql_http::is_operation(&doc, name, OperationType::Query)
+                || crate::graphql_http::is_operation(&doc, name, OperationType::Mutation)
+            {
                 return Err(refuse(ApiError::BadUserInput {
                     message:
                         "Qua WebSocket chỉ chạy subscription; truy vấn và mutation gửi bằng POST /graphql"
@@ -516,6 +482,8 @@ impl Extension for SocketLimits {
                     field: None,
                 }));
             }
+            // Handed over parsed, as `POST /graphql` does.
+            request.set_parsed_query(doc);
         }
         next.run(ctx, request).await
     }
