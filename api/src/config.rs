@@ -115,6 +115,32 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The defaults, exactly as `chidao` with no flags and no environment would start: read
+    /// from the `#[arg]` attributes above (the one place a default is written), with every
+    /// `env` lookup removed so a developer's shell cannot change them.
+    pub fn defaults() -> Settings {
+        use clap::{Args, FromArgMatches};
+        let command = Settings::augment_args(clap::Command::new("chidao")).mut_args(|a| a.env(None));
+        command
+            .try_get_matches_from(["chidao"])
+            .and_then(|m| Settings::from_arg_matches(&m))
+            .unwrap_or_else(|e| panic!("the settings' own defaults parse: {e}"))
+    }
+
+    /// The settings a test server starts with: the defaults over `database_url`, on a free
+    /// port, signing with `secret`, and no rate limit (tests fire
+    /// hundreds of requests with one token; the rate-limit test turns it on).
+    pub fn for_tests(database_url: impl Into<String>, secret: &str) -> Settings {
+        Settings {
+            database_url: database_url.into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            db_pool: 4,
+            jwt_secret: Some(secret.to_owned()),
+            rate_per_minute: 0,
+            ..Settings::defaults()
+        }
+    }
+
     /// The request limits.
     pub fn limits(&self) -> crate::limits::Limits {
         crate::limits::Limits {
@@ -158,7 +184,18 @@ fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{Settings, redact_url};
+
+    #[test]
+    fn defaults_are_those_of_the_attributes_whatever_the_environment() {
+        let d = Settings::defaults();
+        assert_eq!(d.database_url, "sqlite://chidao.db?mode=rwc");
+        assert_eq!(d.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!((d.max_depth, d.max_cost, d.max_tokens), (12, 100_000, 2000));
+        assert!(d.introspection);
+        assert!(!d.dev);
+        assert_eq!(d.rate_per_minute, 600);
+    }
 
     #[test]
     fn passwords_are_masked() {

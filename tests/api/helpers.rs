@@ -233,35 +233,8 @@ impl TestApp {
 
     async fn build(database_url: String, tune: impl FnOnce(&mut Settings)) -> (api::Application, ()) {
         api::telemetry::init();
-        let mut settings = Settings {
-            database_url: database_url.clone(),
-            bind: "127.0.0.1:0".parse().expect("address"),
-            seeds: seeds_dir(),
-            db_pool: 4,
-            loader_delay_ms: 0,
-            jwt_secret: Some(SECRET.into()),
-            jwt_public_key_file: None,
-            jwt_jwks_file: None,
-            jwt_issuer: None,
-            jwt_audience: None,
-            max_tokens: 2000,
-            max_depth: 12,
-            max_aliases: 20,
-            max_directives: 50,
-            max_cost: 100_000,
-            max_batch: 0,
-            max_body_bytes: 262_144,
-            introspection: true,
-            // Off in tests (they fire hundreds of requests with one token); the rate-limit
-            // test turns it on.
-            rate_per_minute: 0,
-            rate_burst: 100,
-            cors_origins: Vec::new(),
-            request_timeout_secs: 30,
-            statistics_reuse_secs: 60,
-            ws_recheck_secs: 60,
-            dev: false,
-        };
+        let mut settings = Settings::for_tests(database_url, SECRET);
+        settings.seeds = seeds_dir();
         tune(&mut settings);
         (api::Application::build(&settings).await.expect("build app"), ())
     }
