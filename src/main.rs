@@ -105,12 +105,12 @@ async fn main() -> anyhow::Result<()> {
         } => {
             let (db, _) = api::db::connect(&cli.settings.database_url, 1).await?;
             api::db::migrate(&db).await?;
-            let scale = api::synthetic::Scale::times(f64::from(scale));
+            let scale = api::seed::synthetic::Scale::times(f64::from(scale));
             println!(
                 "loading synthetic data into {}: {scale:?}",
                 cli.settings.redacted_database_url()
             );
-            let report = api::synthetic::load(&db, scale).await?;
+            let report = api::seed::synthetic::load(&db, scale).await?;
             println!("{report}");
         }
         Command::Seed { dir, .. } => {

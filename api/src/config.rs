@@ -142,8 +142,8 @@ impl Settings {
     }
 
     /// The request limits.
-    pub fn limits(&self) -> crate::limits::Limits {
-        crate::limits::Limits {
+    pub fn limits(&self) -> Limits {
+        Limits {
             max_tokens: self.max_tokens,
             max_depth: self.max_depth,
             max_aliases: self.max_aliases,
@@ -169,6 +169,26 @@ impl Settings {
     pub fn redacted_database_url(&self) -> String {
         redact_url(&self.database_url)
     }
+}
+
+/// Request limits checked before a GraphQL operation executes (`graphql::limits`).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Lexical tokens in the query text.
+    pub max_tokens: usize,
+    /// Nesting depth of fields.
+    pub max_depth: usize,
+    /// Aliased fields in the document.
+    pub max_aliases: usize,
+    /// Directive uses in the document.
+    pub max_directives: usize,
+    /// Estimated cost: each field costs 1 and a connection multiplies its children by its
+    /// page size (`first`/`last`, or 20).
+    pub max_cost: u64,
+    /// Operations in one batched request (0: batching off).
+    pub max_batch: usize,
+    /// Request body bytes.
+    pub max_body_bytes: usize,
 }
 
 fn redact_url(url: &str) -> String {

@@ -20,6 +20,10 @@ pub enum ApiError {
     NotFound(String),
     Conflict(String),
     TooComplex(String),
+    /// Over the rate limit; try again after this many seconds.
+    RateLimited {
+        retry_after_secs: u64,
+    },
     /// Anything unexpected. The message shown is generic; the source is logged.
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -35,6 +39,7 @@ impl ApiError {
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::TooComplex(_) => "TOO_COMPLEX",
+            ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -48,6 +53,9 @@ impl ApiError {
             | ApiError::NotFound(m)
             | ApiError::Conflict(m)
             | ApiError::TooComplex(m) => m.clone(),
+            ApiError::RateLimited { retry_after_secs } => {
+                format!("Quá nhiều yêu cầu; thử lại sau {retry_after_secs} giây")
+            }
             ApiError::Internal(_) => "Lỗi hệ thống, vui lòng thử lại sau".to_owned(),
         }
     }
@@ -79,15 +87,43 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
-impl ErrorExtensions for ApiError {
-    fn extend(&self) -> async_graphql::Error {
+impl ApiError {
+    /// Logs the source of an internal error (nothing of it reaches the client).
+    fn log(&self) {
         if let ApiError::Internal(source) = self {
             tracing::error!(error = %source, "internal error");
         }
+    }
+
+    /// The error as one entry of a GraphQL `errors` list, for the HTTP paths that answer
+    /// before or outside GraphQL execution (tokens, exports, limits, rate limits): the same
+    /// `message` and `extensions` a resolver's error carries.
+    pub fn to_json(&self) -> serde_json::Value {
+        self.log();
+        let mut ext = serde_json::Map::new();
+        ext.insert("code".into(), self.code().into());
+        match self {
+            ApiError::BadUserInput { field: Some(f), .. } => {
+                ext.insert("field".into(), f.as_str().into());
+            }
+            ApiError::RateLimited { retry_after_secs } => {
+                ext.insert("retryAfterSeconds".into(), (*retry_after_secs).into());
+            }
+            _ => {}
+        }
+        serde_json::json!({ "message": self.message(), "extensions": ext })
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        self.log();
         async_graphql::Error::new(self.message()).extend_with(|_, ext| {
             ext.set("code", self.code());
-            if let ApiError::BadUserInput { field: Some(f), .. } = self {
-                ext.set("field", f.as_str());
+            match self {
+                ApiError::BadUserInput { field: Some(f), .. } => ext.set("field", f.as_str()),
+                ApiError::RateLimited { retry_after_secs } => ext.set("retryAfterSeconds", *retry_after_secs),
+                _ => {}
             }
         })
     }

@@ -1,6 +1,6 @@
 //! What happened to tasks, for subscriptions (`taskEvents` over `/graphql/ws`).
 //!
-//! A mutation records an [`Event`] in its transaction ([`crate::mutations::Write::publish`]);
+//! A mutation records an [`Event`] in its transaction ([`crate::graphql::write::Write::publish`]);
 //! the event is sent only once the transaction has committed, so a subscriber never hears of a
 //! change that was rolled back.
 //! * Subscribers of this instance get it from an in-process broadcast at once.

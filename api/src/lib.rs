@@ -1,35 +1,31 @@
-//! chidao's library: the domain, the GraphQL API and the HTTP service. The `chidao` binary
-//! is a thin CLI over [`Application`].
+//! chidao's library and its composition root: [`Application::build`] makes the shared state,
+//! each capability's caches and the schemas, and hands them to the router; nothing else knows
+//! them all. The `chidao` binary is a thin CLI over it.
+//!
+//! Layers point one way: `http` → `schema` → the capabilities (`agencies`, `directives`,
+//! `tasks`, `reports`, `indicators`, `audit`) → `graphql`, `auth`, `db`, `domain` and the shared
+//! infrastructure (`state`, `config`, `error`, `metrics`, `events`, `changes`, `clock`). Only the
+//! GraphQL object graph among the capabilities refers back and forth; `.ci/layers.py` checks it.
 
 pub mod agencies;
 pub mod audit;
 pub mod auth;
-pub mod batch;
 pub mod changes;
+pub mod clock;
 pub mod config;
-pub mod context;
 pub mod db;
 pub mod directives;
 pub mod domain;
 pub mod error;
 pub mod events;
-pub mod export;
-pub mod graphql_http;
+pub mod graphql;
 pub mod http;
 pub mod indicators;
-pub mod limits;
-pub mod loaders;
 pub mod metrics;
-pub mod mutations;
-pub mod positional;
-pub mod reads;
-pub mod relay;
 pub mod reports;
-pub mod scalars;
 pub mod schema;
 pub mod seed;
-pub mod subscriptions;
-pub mod synthetic;
+pub mod state;
 pub mod tasks;
 pub mod telemetry;
 
@@ -38,19 +34,15 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
-use crate::context::State;
 use crate::db::StatementCounter;
-
-/// How many `taskStatistics` answers are kept at most. An answer is under 1 KB plus ~150
-/// bytes a group, and only answers of at most `stats::MAX_KEPT_GROUPS` groups are kept, so
-/// the whole stays under ~10 MB whatever callers ask; a dashboard asks for a handful of
-/// filters, each agency for its own.
-const STATISTICS_KEPT: usize = 1024;
+use crate::state::State;
 
 /// A built service, bound to its port, ready to run.
 pub struct Application {
     listener: TcpListener,
     state: Arc<State>,
+    schema: schema::ChidaoSchema,
+    router: axum::Router,
     /// The key made for `--dev` when none was configured.
     dev_secret: Option<String>,
 }
@@ -73,14 +65,13 @@ impl Application {
         };
         let verifier = auth::jwt::Verifier::new(&keys)?;
         let (db, statements) = db::connect(&settings.database_url, settings.db_pool).await?;
-        if let Some(report) = db::prepare(&db, &settings.seeds).await? {
+        if let Some(report) = seed::prepare(&db, &settings.seeds).await? {
             tracing::info!("{report}");
         }
         let listener = TcpListener::bind(settings.bind).await?;
         let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
-        let reads = reads::Reads::new(&settings.database_url, &db, settings.db_pool, statements.clone())?;
+        let reads = db::reads::Reads::new(&settings.database_url, &db, settings.db_pool, statements.clone())?;
         let metrics = metrics::Metrics::default();
-        let (hits, misses) = metrics.reuse_counters("task_statistics");
         let reuse_for = std::time::Duration::from_secs(settings.statistics_reuse_secs);
         let events = events::Events::new();
         // On PostgreSQL the listener also brings other instances' task events (subscriptions),
@@ -90,27 +81,34 @@ impl Application {
         } else {
             changes::Changes::off()
         };
+        let state = Arc::new(State {
+            db,
+            reads,
+            statements,
+            loader_delay: std::time::Duration::from_millis(settings.loader_delay_ms),
+            verifier,
+            write_lock: (db_backend == sea_orm::DbBackend::Sqlite).then(|| tokio::sync::Mutex::new(())),
+            dev: settings.dev,
+            introspection: settings.introspection,
+            metrics,
+            changes,
+            events,
+            socket_recheck: std::time::Duration::from_secs(settings.ws_recheck_secs),
+        });
+        // One cache of `taskStatistics` answers, shared by both schemas.
+        let statistics = Arc::new(tasks::stats::StatisticsCache::new(reuse_for, &state.metrics));
+        let parts = || schema::Parts {
+            statistics: statistics.clone(),
+            limits: settings.limits(),
+        };
+        let graphql = schema::build(state.clone(), parts());
+        let ws = schema::build_ws(state.clone(), parts(), http::SocketChecks);
+        let router = http::router(state.clone(), graphql.clone(), ws, settings);
         Ok(Application {
             listener,
-            state: Arc::new(State {
-                db,
-                reads,
-                statements,
-                loader_delay: std::time::Duration::from_millis(settings.loader_delay_ms),
-                verifier,
-                write_lock: (db_backend == sea_orm::DbBackend::Sqlite).then(|| tokio::sync::Mutex::new(())),
-                dev: settings.dev,
-                limits: settings.limits(),
-                introspection: settings.introspection,
-                rate_limit: metrics::RateLimit::new(settings.rate_per_minute, settings.rate_burst),
-                metrics,
-                cors_origins: settings.cors_origins.clone(),
-                request_timeout: std::time::Duration::from_secs(settings.request_timeout_secs.max(1)),
-                changes,
-                events,
-                socket_recheck: std::time::Duration::from_secs(settings.ws_recheck_secs),
-                task_statistics: changes::Reuse::new(reuse_for, STATISTICS_KEPT, hits, misses),
-            }),
+            state,
+            schema: graphql,
+            router,
             dev_secret,
         })
     }
@@ -158,15 +156,40 @@ impl Application {
         self.state.events.clone()
     }
 
+    /// Runs one GraphQL request as the holder of `authorization` (an `Authorization` header's
+    /// value), without HTTP: the token is checked and the request gets its caller and loaders
+    /// as `POST /graphql` gives them, but none of the HTTP layer's document limits, rate
+    /// limits or content negotiation run. For fast schema-level tests.
+    pub async fn execute(
+        &self,
+        authorization: &str,
+        request: async_graphql::Request,
+    ) -> Result<async_graphql::Response, error::ApiError> {
+        let mut headers = axum::http::HeaderMap::new();
+        let value = axum::http::HeaderValue::from_str(authorization)
+            .map_err(|_| error::ApiError::Unauthenticated("Header Authorization không hợp lệ".into()))?;
+        headers.insert(axum::http::header::AUTHORIZATION, value);
+        let caller = auth::caller::authenticate(&self.state.verifier, &self.state.reads, &headers).await?;
+        // A document holding a mutation gets loaders that keep nothing beyond one batch.
+        let mutation = async_graphql::parser::parse_query(&request.query).is_ok_and(|doc| {
+            doc.operations
+                .iter()
+                .any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
+        });
+        let mut request = request;
+        schema::request_data(&mut request.data, &self.state, &caller.scope, !mutation);
+        Ok(self.schema.execute(request.data(caller)).await)
+    }
+
     /// Serves until `shutdown` resolves, then drains in-flight requests.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = http::router(self.state.clone());
         axum::serve(
             self.listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await

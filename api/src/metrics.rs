@@ -1,13 +1,9 @@
-//! Prometheus metrics (`GET /metrics`) and rate limiting per token subject / client IP.
+//! The service's Prometheus metrics: what is counted and how it is encoded (served by
+//! `http::metrics`).
 
-use std::num::NonZeroU32;
 use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -16,7 +12,6 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::auth::Role;
-use crate::context::State;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OpLabels {
@@ -158,32 +153,31 @@ impl Metrics {
                 .inc();
         }
     }
-}
 
-/// `GET /metrics` in the Prometheus text format.
-pub fn render(state: &State) -> Response {
-    let m = &state.metrics;
-    set_pool(&m.pool, pool_stats(&state.db));
-    if let Some(stats) = state.reads.pool_stats() {
-        set_pool(&m.read_pool, stats);
+    /// One request refused with 429.
+    pub fn count_rate_limited(&self) {
+        self.rate_limited.inc();
     }
-    let seen = m.statements.get();
-    let now = state.statements.get();
-    if now > seen {
-        m.statements.inc_by(now - seen);
+
+    /// Brings the gauges up to date: the write pool's and the read pool's (size, idle, max)
+    /// and the statements run so far.
+    pub fn record_pools(&self, write: (i64, i64, i64), read: Option<(i64, i64, i64)>, statements: u64) {
+        set_pool(&self.pool, write);
+        if let Some(stats) = read {
+            set_pool(&self.read_pool, stats);
+        }
+        let seen = self.statements.get();
+        if statements > seen {
+            self.statements.inc_by(statements - seen);
+        }
     }
-    let mut out = String::new();
-    if prometheus_client::encoding::text::encode(&mut out, &m.registry).is_err() {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+
+    /// The Prometheus/OpenMetrics text of every metric.
+    pub fn encode(&self) -> Option<String> {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).ok()?;
+        Some(out)
     }
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-        )],
-        out,
-    )
-        .into_response()
 }
 
 fn set_pool(family: &Family<PoolLabels, Gauge>, (size, idle, max): (i64, i64, i64)) {
@@ -191,64 +185,4 @@ fn set_pool(family: &Family<PoolLabels, Gauge>, (size, idle, max): (i64, i64, i6
     set("in_use", size.saturating_sub(idle));
     set("idle", idle);
     set("max", max);
-}
-
-fn pool_stats(db: &sea_orm::DatabaseConnection) -> (i64, i64, i64) {
-    match sea_orm::ConnectionTrait::get_database_backend(db) {
-        sea_orm::DbBackend::Postgres => {
-            let pool = db.get_postgres_connection_pool();
-            (
-                i64::from(pool.size()),
-                pool.num_idle() as i64,
-                i64::from(pool.options().get_max_connections()),
-            )
-        }
-        sea_orm::DbBackend::Sqlite => {
-            let pool = db.get_sqlite_connection_pool();
-            (
-                i64::from(pool.size()),
-                pool.num_idle() as i64,
-                i64::from(pool.options().get_max_connections()),
-            )
-        }
-        _ => (0, 0, 0),
-    }
-}
-
-/// Token-bucket limits per key (a token's subject, or `ip:<addr>` without a token).
-pub struct RateLimit {
-    limiter: DefaultKeyedRateLimiter<String>,
-}
-
-impl RateLimit {
-    /// `per_minute` requests a minute on average, bursts up to `burst`; `None` when off.
-    pub fn new(per_minute: u32, burst: u32) -> Option<Self> {
-        let per_minute = NonZeroU32::new(per_minute)?;
-        let burst = NonZeroU32::new(burst.max(1))?;
-        Some(RateLimit {
-            limiter: governor::RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
-        })
-    }
-}
-
-/// `Some(429)` when `key` is over its limit.
-pub fn rate_limited(state: &State, key: &str) -> Option<Response> {
-    let rl = state.rate_limit.as_ref()?;
-    match rl.limiter.check_key(&key.to_owned()) {
-        Ok(()) => None,
-        Err(not_until) => {
-            state.metrics.rate_limited.inc();
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let body = serde_json::json!({ "errors": [{
-                "message": format!("Quá nhiều yêu cầu; thử lại sau {secs} giây"),
-                "extensions": { "code": "RATE_LIMITED", "retryAfterSeconds": secs }
-            }]});
-            let mut res = (StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
-            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            Some(res)
-        }
-    }
 }

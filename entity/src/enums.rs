@@ -224,3 +224,65 @@ pub enum ValueKind {
     #[sea_orm(string_value = "OFFICIAL")]
     Official,
 }
+
+/// What kind of deadline a task's words set (`api::domain::deadline` derives it from them).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(12))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeadlineKind {
+    #[sea_orm(string_value = "DATE")]
+    Date,
+    #[sea_orm(string_value = "MONTH")]
+    Month,
+    #[sea_orm(string_value = "QUARTER")]
+    Quarter,
+    #[sea_orm(string_value = "HALF")]
+    Half,
+    #[sea_orm(string_value = "YEAR")]
+    Year,
+    #[sea_orm(string_value = "RECURRING")]
+    Recurring,
+    #[sea_orm(string_value = "ONGOING")]
+    Ongoing,
+}
+
+/// How often a recurring task falls due.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(12))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Recurrence {
+    #[sea_orm(string_value = "MONTHLY")]
+    Monthly,
+    #[sea_orm(string_value = "QUARTERLY")]
+    Quarterly,
+    #[sea_orm(string_value = "HALF_YEARLY")]
+    HalfYearly,
+    #[sea_orm(string_value = "YEARLY")]
+    Yearly,
+}

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::{DeadlineKind, Recurrence};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "tasks")]
 pub struct Model {
@@ -22,9 +24,9 @@ pub struct Model {
     /// Deadline words as written.
     pub deadline_text: Option<String>,
     /// `DATE`, `MONTH`, `QUARTER`, `HALF`, `YEAR`, `RECURRING`, `ONGOING`.
-    pub deadline_kind: String,
+    pub deadline_kind: DeadlineKind,
     /// `MONTHLY`, `QUARTERLY`… for recurring deadlines.
-    pub recurrence: Option<String>,
+    pub recurrence: Option<Recurrence>,
     /// Due date derived from the words, before any extension.
     pub original_due_on: Option<Date>,
     /// Current due date (after extensions).

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use crate::enums::DeadlineKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "task_milestones")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     pub ordinal: i32,
     pub label: String,
     pub deadline_text: Option<String>,
-    pub deadline_kind: String,
+    pub deadline_kind: DeadlineKind,
     pub due_on: Option<Date>,
 }
 

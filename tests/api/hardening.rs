@@ -463,9 +463,9 @@ async fn a_cancelled_read_closes_its_connection_instead_of_returning_it() {
     let db_name = current_database(&app).await;
     let (base, _) = split_pg(&url);
     let counter = api::db::StatementCounter::default();
-    let reads =
-        api::reads::Reads::new(&format!("{base}/{db_name}"), &app.db, 1, counter.clone()).expect("read pool");
-    assert!(matches!(reads, api::reads::Reads::Pg(_)));
+    let reads = api::db::reads::Reads::new(&format!("{base}/{db_name}"), &app.db, 1, counter.clone())
+        .expect("read pool");
+    assert!(matches!(reads, api::db::reads::Reads::Pg(_)));
     let pid = |r: Option<sea_orm::QueryResult>| -> i32 { r.expect("row").try_get_by_index(0).expect("pid") };
     let backend = || Statement::from_string(DbBackend::Postgres, "SELECT pg_backend_pid()");
     let first = pid(reads.query_one_raw(backend()).await.expect("read"));

@@ -452,7 +452,7 @@ async fn statistics_group_by_agency_directive_and_section() {
 
 #[tokio::test]
 async fn statement_count_does_not_grow_with_page_size() {
-    // A batch closes when its level's resolvers have all asked (`api::batch`), after at most
+    // A batch closes when its level's resolvers have all asked (`api::graphql::loaders`), after at most
     // a few yields; a debug build on a busy machine resolving ~700 assignment objects once
     // split a level in two (1 failure in ~10 full runs). A 5 ms wait before each batch
     // closes removes that noise, so the count shows the structure: one statement per level,
@@ -829,7 +829,7 @@ async fn an_agencys_list_by_due_date_reads_the_key_its_assignments_carry() {
         async move {
             let before = list(code).await;
             let last = before.last().expect("tasks");
-            let task = api::relay::decode_any(last).expect("a global id").1;
+            let task = api::graphql::relay::decode_any(last).expect("a global id").1;
             let sql = format!(
                 "UPDATE assignments SET task_due_key = '1900-01-01' WHERE task_id = {task} AND \
                  (SELECT id FROM agencies WHERE code = '{code}') IN (agency_id, original_agency_id)"
@@ -992,12 +992,12 @@ async fn benchmark_operations_run_a_fixed_number_of_statements() {
     }
 }
 
-/// The loaders read rows by column position (`api::positional`); every seeded row of every
+/// The loaders read rows by column position (`api::db::positional`); every seeded row of every
 /// table they load must decode exactly as sea-orm's by-name decoding does, on both databases,
 /// including the LEFT JOIN side of `find_also_related`.
 #[tokio::test]
 async fn positional_decoding_matches_sea_orm() {
-    use api::positional::{Positional, all_at};
+    use api::db::positional::{Positional, all_at};
     use entity::*;
     use sea_orm::{ConnectionTrait, EntityTrait, QueryTrait};
 
@@ -1018,14 +1018,16 @@ async fn positional_decoding_matches_sea_orm() {
     // every table (reports with obstacles, reviews and drafts; estimates and official values).
     let app = TestApp::spawn().await;
     let db = &app.db;
-    let scale = api::synthetic::Scale {
+    let scale = api::seed::synthetic::Scale {
         agencies: 12,
         directives: 4,
         tasks: 60,
         indicators: 5,
         reports: 300,
     };
-    api::synthetic::load(db, scale).await.expect("synthetic load");
+    api::seed::synthetic::load(db, scale)
+        .await
+        .expect("synthetic load");
     assert!(same::<agency::Entity>(db).await > 0);
     same::<agency_succession::Entity>(db).await;
     assert!(same::<directive::Entity>(db).await > 0);

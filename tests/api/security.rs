@@ -434,7 +434,7 @@ async fn read_matrix_by_role() {
         (
             "node(task)",
             "query($t: ID!) { node(id: $t) { id ... on Task { code } } }",
-            [Ok, Same, Same, Same, Err("NOT_FOUND")],
+            [Ok, Same, Same, Same, Err("FORBIDDEN")],
         ),
         (
             "progressReports",
@@ -549,12 +549,12 @@ async fn analyst_counts_every_task_but_reads_no_rows() {
         (
             "query($t: ID!) { node(id: $t) { id } }",
             json!({ "t": task.id }),
-            "NOT_FOUND",
+            "FORBIDDEN",
         ),
         (
             "query($a: ID!) { node(id: $a) { id } }",
             json!({ "a": assignment }),
-            "NOT_FOUND",
+            "FORBIDDEN",
         ),
         ("{ progressReports { totalCount } }", json!({}), "FORBIDDEN"),
         (
@@ -702,7 +702,7 @@ async fn internal_notes_and_drafts_are_not_shown_to_viewers() {
     for (who, tok, expected) in [
         ("viewer", &viewer, Some("NOT_FOUND")),
         ("monitor", &monitor, Some("NOT_FOUND")),
-        ("analyst", &token(Role::Analyst, None), Some("NOT_FOUND")),
+        ("analyst", &token(Role::Analyst, None), Some("FORBIDDEN")),
         ("other agency", &token(Role::Agency, Some(YTE)), Some("NOT_FOUND")),
         ("own agency", &stc, None),
         ("admin", &app.admin, None),
@@ -1554,5 +1554,5 @@ async fn an_extension_is_visible_only_with_its_task() {
     let a = app
         .gql_as(&token(Role::Analyst, None), q, json!({ "id": extension }))
         .await;
-    assert_eq!(first_error(&a).0, "NOT_FOUND", "{a:#}");
+    assert_eq!(first_error(&a).0, "FORBIDDEN", "{a:#}");
 }

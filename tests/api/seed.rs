@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use entity::{agency, assignment, directive, indicator, task, task_milestone};
+use sea_orm::ActiveEnum as _;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::helpers::{TestApp, count_rows, seeds_dir};
@@ -117,18 +118,21 @@ async fn deadline_phrases_map_to_the_due_dates_of_the_rule() {
     ] {
         let t = task_by_code(&app, code).await;
         assert_eq!(t.deadline_text.as_deref(), Some(written), "{code}");
-        assert_eq!(t.deadline_kind, kind, "{code}");
+        assert_eq!(t.deadline_kind.to_value(), kind, "{code}");
         assert_eq!(t.original_due_on, due.map(date), "{code}");
         assert_eq!(t.due_on, due.map(date), "{code}");
     }
     let ongoing = task_by_code(&app, "II.5-2").await;
     assert_eq!(
-        (ongoing.deadline_kind.as_str(), ongoing.due_on),
-        ("ONGOING", None)
+        (ongoing.deadline_kind.to_value(), ongoing.due_on),
+        ("ONGOING".to_owned(), None)
     );
     assert_eq!(
-        task_by_code(&app, "III.3-1").await.recurrence.as_deref(),
-        Some("MONTHLY")
+        task_by_code(&app, "III.3-1")
+            .await
+            .recurrence
+            .map(|r| r.to_value()),
+        Some("MONTHLY".to_owned())
     );
 
     // The health department's item (1) carries two milestones.
@@ -343,7 +347,7 @@ async fn synthetic_data_loads_deterministically_and_consistently() {
     use std::collections::{BTreeMap, HashMap, HashSet};
 
     use api::domain::{deadline::parse_deadline, period::PeriodId, text::fold};
-    use api::synthetic::{Scale, SyntheticError};
+    use api::seed::synthetic::{Scale, SyntheticError};
     use entity::enums::{AssignmentRole, ReportState};
     use entity::{indicator_value, progress_report};
     use sea_orm::DatabaseConnection;
@@ -417,10 +421,13 @@ async fn synthetic_data_loads_deterministically_and_consistently() {
             let last = leads.iter().filter_map(|l| l.completed_on).max();
             assert_eq!(t.completed_on, if all_done { last } else { None }, "{}", t.code);
             let d = parse_deadline(t.deadline_text.as_deref()).expect("deadline parses");
-            assert_eq!(t.deadline_kind, d.kind.as_str(), "{}", t.code);
+            assert_eq!(t.deadline_kind.to_value(), d.kind.as_str(), "{}", t.code);
             assert_eq!(t.original_due_on, d.due_on, "{}", t.code);
             assert_eq!(t.due_on, d.due_on, "{}", t.code);
-            assert_eq!(t.recurrence, d.recurrence.map(|r| r.as_str().to_owned()));
+            assert_eq!(
+                t.recurrence.map(|r| r.to_value()),
+                d.recurrence.map(|r| r.as_str().to_owned())
+            );
             assert_eq!(t.search_title, fold(&t.title));
             assert_eq!(
                 t.search_text,
@@ -504,7 +511,9 @@ async fn synthetic_data_loads_deterministically_and_consistently() {
         let url = crate::helpers::fresh_database().await;
         let (db, _) = api::db::connect(&url, 2).await.expect("connect");
         api::db::migrate(&db).await.expect("migrate");
-        let report = api::synthetic::load(&db, scale).await.expect("synthetic load");
+        let report = api::seed::synthetic::load(&db, scale)
+            .await
+            .expect("synthetic load");
         let counts: Vec<u64> = [
             "agencies",
             "directives",
@@ -519,7 +528,7 @@ async fn synthetic_data_loads_deterministically_and_consistently() {
         .collect();
         assert_eq!(counts, [12, 4, 60, 180, 300, 5, 60], "{report}");
         dumps.push(check(&db).await);
-        let again = api::synthetic::load(&db, scale).await;
+        let again = api::seed::synthetic::load(&db, scale).await;
         assert!(
             matches!(again, Err(SyntheticError::AlreadyLoaded(_))),
             "{again:?}"
@@ -530,7 +539,7 @@ async fn synthetic_data_loads_deterministically_and_consistently() {
 
     // Beside the real seed, through the API.
     let app = TestApp::spawn().await;
-    api::synthetic::load(&app.db, scale)
+    api::seed::synthetic::load(&app.db, scale)
         .await
         .expect("load beside the seed");
     assert_eq!(check(&app.db).await, dumps[0]);
@@ -610,11 +619,11 @@ async fn instances_starting_together_set_up_once() {
     let (b, _) = api::db::connect(&url, 1).await.expect("connect b");
     let seeds = seeds_dir();
     let (ra, rb) = if crate::helpers::pg_url().is_some() {
-        tokio::join!(api::db::prepare(&a, &seeds), api::db::prepare(&b, &seeds))
+        tokio::join!(api::seed::prepare(&a, &seeds), api::seed::prepare(&b, &seeds))
     } else {
         (
-            api::db::prepare(&a, &seeds).await,
-            api::db::prepare(&b, &seeds).await,
+            api::seed::prepare(&a, &seeds).await,
+            api::seed::prepare(&b, &seeds).await,
         )
     };
     let (ra, rb) = (
@@ -650,7 +659,7 @@ async fn every_migration_can_be_undone_and_applied_again_on_seeded_data() {
 
     let url = crate::helpers::empty_database().await;
     let (db, _) = api::db::connect(&url, 1).await.expect("connect");
-    api::db::prepare(&db, &seeds_dir()).await.expect("set up");
+    api::seed::prepare(&db, &seeds_dir()).await.expect("set up");
     let all = Migrator::migrations().len() as u32;
     for step in 1..all {
         // Undo the newest `step` migrations (not the first: it creates the tables).

@@ -1,19 +1,27 @@
-//! Agencies (cơ quan, đơn vị): the directory, its 2025 successions, and each agency's
-//! assignments.
+//! Agencies (cơ quan, đơn vị): the directory, its 2025 successions, each agency's assignments,
+//! and reorganisations (`mutations`).
+
+pub mod loaders;
+pub mod mutations;
+mod queries;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::NaiveDate;
-use entity::{agency, agency_succession, assignment};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Value};
+use entity::{agency, agency_succession};
 
-use crate::context::{Caller, State, today};
+pub use loaders::AgencyLoaders;
+pub use queries::{AgencyConnection, AgencyFilter, AgencyOrder, AgencyOrderField};
+
+use crate::auth::{Caller, directory};
+use crate::clock::today;
 use crate::error::{ApiError, ApiResult};
-use crate::loaders::{Loaders, load_err};
-use crate::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey};
-use crate::scalars::Date;
+use crate::graphql::input;
+use crate::graphql::loaders::load_err;
+use crate::graphql::relay::{self, NodeKind, PageArgs, decode_id};
+use crate::graphql::scalars::Date;
+use crate::state::State;
 use crate::tasks::{AssignmentConnection, AssignmentFilter};
 
 /// What kind of body an agency is.
@@ -81,7 +89,7 @@ impl Agency {
     }
     /// Whether the agency exists on `on` (default: today in Vietnam).
     async fn active(&self, on: Option<Date>) -> bool {
-        is_active(&self.0, on.map_or_else(today, |d| d.0))
+        directory::exists_on(&self.0, on.map_or_else(today, |d| d.0))
     }
     /// Parent agency (cơ quan chủ quản), if any.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
@@ -92,7 +100,7 @@ impl Agency {
     }
     /// Agencies that took over this one's duties (cơ quan kế thừa) after a merger.
     async fn successors(&self, ctx: &Context<'_>) -> Result<Vec<Succession>> {
-        let rows = Loaders::of(ctx)
+        let rows = AgencyLoaders::of(ctx)
             .successions_from
             .load_one(self.0.id)
             .await
@@ -102,7 +110,7 @@ impl Agency {
     }
     /// Agencies whose duties this one took over.
     async fn predecessors(&self, ctx: &Context<'_>) -> Result<Vec<Succession>> {
-        let rows = Loaders::of(ctx)
+        let rows = AgencyLoaders::of(ctx)
             .successions_to
             .load_one(self.0.id)
             .await
@@ -122,12 +130,8 @@ impl Agency {
         filter: Option<AssignmentFilter>,
     ) -> Result<AssignmentConnection> {
         let args = PageArgs::parse(first, after, last, before)?;
-        Ok(crate::tasks::list_assignments(ctx, Some(self.0.id), filter.unwrap_or_default(), args).await?)
+        Ok(crate::tasks::assignments_of(ctx, Some(self.0.id), filter.unwrap_or_default(), args).await?)
     }
-}
-
-pub fn is_active(m: &agency::Model, on: NaiveDate) -> bool {
-    m.valid_from.is_none_or(|f| f <= on) && m.valid_to.is_none_or(|t| on <= t)
 }
 
 /// A succession between two agencies (the 2025 mergers): who, and from when.
@@ -168,193 +172,14 @@ impl Succession {
     }
 }
 
+/// The agency with this id, through the request's loader.
 pub async fn load_agency(ctx: &Context<'_>, id: i32) -> ApiResult<Option<Agency>> {
-    Ok(Loaders::of(ctx)
+    Ok(AgencyLoaders::of(ctx)
         .agency
         .load_one(id)
         .await
         .map_err(load_err)?
         .map(Agency::new))
-}
-
-/// Filter of `agencies`.
-#[derive(InputObject, Default)]
-pub struct AgencyFilter {
-    /// Only these kinds.
-    pub kind: Option<Vec<AgencyKind>>,
-    /// Only agencies that exist on this date.
-    pub active_on: Option<Date>,
-    /// Only the successors of this agency.
-    pub successor_of: Option<ID>,
-    /// Only the predecessors of this agency.
-    pub predecessor_of: Option<ID>,
-    /// Only members of this group (code, e.g. `ubnd-cac-huyen-thi-xa-thanh-pho`).
-    pub group: Option<String>,
-    /// Name contains these words, with or without diacritics.
-    pub search: Option<String>,
-}
-
-/// Fields `agencies` can be ordered by.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
-pub enum AgencyOrderField {
-    /// Name, alphabetically, ignoring diacritics.
-    #[default]
-    Name,
-    /// Stable code.
-    Code,
-}
-
-/// Ordering of `agencies`.
-#[derive(InputObject, Default)]
-pub struct AgencyOrder {
-    /// Field to order by.
-    pub field: AgencyOrderField,
-    /// Direction.
-    #[graphql(default)]
-    pub direction: OrderDirection,
-}
-
-pub async fn list_agencies(
-    ctx: &Context<'_>,
-    filter: AgencyFilter,
-    order: AgencyOrder,
-    args: PageArgs,
-) -> ApiResult<AgencyConnection> {
-    use agency::Column as C;
-    let mut cond = Condition::all();
-    if let Some(kinds) = filter.kind {
-        cond = cond.add(C::Kind.is_in(kinds.into_iter().map(entity::enums::AgencyKind::from)));
-    }
-    if let Some(Date(on)) = filter.active_on {
-        cond = cond
-            .add(
-                Condition::any()
-                    .add(C::ValidFrom.is_null())
-                    .add(C::ValidFrom.lte(on)),
-            )
-            .add(Condition::any().add(C::ValidTo.is_null()).add(C::ValidTo.gte(on)));
-    }
-    if let Some(id) = &filter.successor_of {
-        let id = relay::decode_id(id, NodeKind::Agency, "filter.successorOf")?;
-        cond = cond.add(
-            C::Id.in_subquery(
-                Query::select()
-                    .column(agency_succession::Column::SuccessorId)
-                    .from(agency_succession::Entity)
-                    .and_where(agency_succession::Column::PredecessorId.eq(id))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(id) = &filter.predecessor_of {
-        let id = relay::decode_id(id, NodeKind::Agency, "filter.predecessorOf")?;
-        cond = cond.add(
-            C::Id.in_subquery(
-                Query::select()
-                    .column(agency_succession::Column::PredecessorId)
-                    .from(agency_succession::Entity)
-                    .and_where(agency_succession::Column::SuccessorId.eq(id))
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(code) = &filter.group {
-        cond = cond.add(
-            C::Id.in_subquery(
-                Query::select()
-                    .column((
-                        entity::agency_group_member::Entity,
-                        entity::agency_group_member::Column::AgencyId,
-                    ))
-                    .from(entity::agency_group_member::Entity)
-                    .inner_join(
-                        entity::agency_group::Entity,
-                        Expr::col((entity::agency_group::Entity, entity::agency_group::Column::Id)).equals((
-                            entity::agency_group_member::Entity,
-                            entity::agency_group_member::Column::GroupId,
-                        )),
-                    )
-                    .and_where(
-                        Expr::col((entity::agency_group::Entity, entity::agency_group::Column::Code))
-                            .eq(code),
-                    )
-                    .to_owned(),
-            ),
-        );
-    }
-    if let Some(q) = &filter.search {
-        for term in crate::domain::text::search_terms(q) {
-            cond = cond.add(C::SearchText.like(format!("%{term}%")));
-        }
-    }
-    let (expr, to_value): (_, fn(&serde_json::Value) -> Option<Value>) = match order.field {
-        AgencyOrderField::Name => (Expr::col((agency::Entity, C::SearchText)), relay::json_text),
-        AgencyOrderField::Code => (Expr::col((agency::Entity, C::Code)), relay::json_text),
-    };
-    let sort = SortKey {
-        expr,
-        id: Expr::col((agency::Entity, C::Id)),
-        direction: order.direction,
-        to_value,
-    };
-    let field = order.field;
-    let db = &State::of(ctx).reads;
-    let (page, count) = relay::fetch_page(db, agency::Entity::find().filter(cond), &sort, &args, |m| {
-        Cursor {
-            key: match field {
-                AgencyOrderField::Name => m.search_text.clone().into(),
-                AgencyOrderField::Code => m.code.clone().into(),
-            },
-            id: m.id,
-        }
-    })
-    .await?;
-    Ok(AgencyConnection::new(page.map(Agency::new), count))
-}
-
-crate::connection!(Agency, AgencyConnection, AgencyEdge, "agencies");
-
-/// Moves the open assignments (lead and coordinator) of `from` to `to`, effective on a date:
-/// the holder changes, `original_agency_id` keeps the assignee the directive named. Returns
-/// how many moved. Used by the seed's successions and by `mergeAgencies`.
-pub async fn transfer_open_assignments(
-    db: &impl ConnectionTrait,
-    from: i32,
-    to: i32,
-    effective_on: NaiveDate,
-) -> Result<u64, sea_orm::DbErr> {
-    let res = assignment::Entity::update_many()
-        .col_expr(assignment::Column::AgencyId, Expr::value(to))
-        .col_expr(assignment::Column::TransferredOn, Expr::value(effective_on))
-        .filter(assignment::Column::AgencyId.eq(from))
-        .filter(
-            Condition::any()
-                .add(assignment::Column::CompletedOn.is_null())
-                .add(assignment::Column::CompletedOn.gte(effective_on)),
-        )
-        .exec(db)
-        .await?;
-    Ok(res.rows_affected)
-}
-
-/// The agencies whose assignments an agency holds: itself and, transitively, those it
-/// succeeded. Used to build an agency token's scope.
-pub async fn holder_scope(db: &impl ConnectionTrait, agency_id: i32) -> ApiResult<std::sync::Arc<[i32]>> {
-    let mut ids = vec![agency_id];
-    let mut frontier = vec![agency_id];
-    while !frontier.is_empty() {
-        let preds: Vec<i32> = agency_succession::Entity::find()
-            .filter(agency_succession::Column::SuccessorId.is_in(frontier.clone()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|s| s.predecessor_id)
-            .filter(|p| !ids.contains(p))
-            .collect();
-        ids.extend(&preds);
-        frontier = preds;
-    }
-    Ok(ids.into())
 }
 
 /// `me`: the caller as the API sees it.
@@ -377,5 +202,53 @@ impl Me {
             Some(id) => Ok(load_agency(ctx, id).await?),
             None => Ok(None),
         }
+    }
+}
+
+/// The agency fields of the root query.
+#[derive(Default)]
+pub struct AgencyQuery;
+
+/// The agency fields of the root query.
+#[Object]
+impl AgencyQuery {
+    /// The caller: subject, role and agency.
+    async fn me(&self) -> Me {
+        Me
+    }
+
+    /// Agencies, by name unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
+    async fn agencies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<AgencyFilter>,
+        order_by: Option<AgencyOrder>,
+    ) -> Result<AgencyConnection> {
+        let args = PageArgs::parse(first, after, last, before)?;
+        Ok(queries::list_agencies(
+            &State::of(ctx).reads,
+            filter.unwrap_or_default(),
+            order_by.unwrap_or_default(),
+            args,
+        )
+        .await?)
+    }
+
+    /// One agency, by global id or by code.
+    async fn agency(&self, ctx: &Context<'_>, id: Option<ID>, code: Option<String>) -> Result<Agency> {
+        let row = match (id, code) {
+            (Some(id), None) => load_agency(ctx, decode_id(&id, NodeKind::Agency, "id")?).await?,
+            (None, Some(code)) => {
+                let code = input::agency_code("code", &code)?;
+                queries::agency_by_code(&State::of(ctx).reads, &code).await?
+            }
+            _ => return Err(ApiError::bad_input("id", "Cần đúng một trong `id` hoặc `code`").into()),
+        };
+        row.ok_or_else(|| ApiError::not_found("cơ quan").into())
     }
 }

@@ -1,18 +1,24 @@
 //! Directives (văn bản chỉ đạo): Chỉ thị, Kế hoạch, Công văn… and their tasks.
 
+pub mod loaders;
+pub mod mutations;
+mod queries;
+
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, Object, Result};
 use entity::directive;
-use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Value};
 
-use crate::context::{Caller, State, today};
-use crate::domain::text::search_terms;
+pub use loaders::DirectiveLoaders;
+pub use queries::{DirectiveConnection, DirectiveFilter, DirectiveOrder, DirectiveOrderField};
+
+use crate::auth::Caller;
+use crate::clock::today;
 use crate::error::{ApiError, ApiResult};
-use crate::loaders::{Loaders, load_err};
-use crate::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey};
-use crate::scalars::Date;
+use crate::graphql::loaders::load_err;
+use crate::graphql::relay::{self, NodeKind, PageArgs, decode_id};
+use crate::graphql::scalars::Date;
+use crate::state::State;
 use crate::tasks::{TaskConnection, TaskFilter, TaskOrder};
 
 /// Kind of directing document.
@@ -95,7 +101,7 @@ impl Directive {
             );
         }
         let day = as_of.map_or_else(today, |d| d.0);
-        Ok(crate::tasks::list_tasks(
+        Ok(crate::tasks::tasks_of(
             ctx,
             filter,
             order_by,
@@ -112,8 +118,9 @@ impl Directive {
     }
 }
 
+/// The directive with this id, if the caller may see it, through the request's loader.
 pub async fn load_directive(ctx: &Context<'_>, id: i32) -> ApiResult<Option<Directive>> {
-    Ok(Loaders::of(ctx)
+    Ok(DirectiveLoaders::of(ctx)
         .directive
         .load_one(id)
         .await
@@ -121,94 +128,50 @@ pub async fn load_directive(ctx: &Context<'_>, id: i32) -> ApiResult<Option<Dire
         .map(|m| Directive(Arc::new(m))))
 }
 
-/// Filter of `directives`.
-#[derive(InputObject, Default)]
-pub struct DirectiveFilter {
-    /// Only these kinds.
-    pub kind: Option<Vec<DirectiveKind>>,
-    /// Issued on or after this date.
-    pub issued_after: Option<Date>,
-    /// Issued on or before this date.
-    pub issued_before: Option<Date>,
-    /// Words to find in the number and title, with or without diacritics.
-    pub search: Option<String>,
-}
+/// The directive fields of the root query.
+#[derive(Default)]
+pub struct DirectiveQuery;
 
-/// Fields `directives` can be ordered by.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
-pub enum DirectiveOrderField {
-    /// Date of issue (undated documents last in ascending order).
-    #[default]
-    IssuedOn,
-    /// Creation in the system.
-    Id,
-}
+/// The directive fields of the root query.
+#[Object]
+impl DirectiveQuery {
+    /// Directives, newest last unless `orderBy` says otherwise.
+    #[allow(clippy::too_many_arguments)]
+    async fn directives(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<DirectiveFilter>,
+        order_by: Option<DirectiveOrder>,
+    ) -> Result<DirectiveConnection> {
+        let args = PageArgs::parse(first, after, last, before)?;
+        Ok(queries::list_directives(
+            &State::of(ctx).reads,
+            &Caller::of(ctx).scope,
+            filter.unwrap_or_default(),
+            order_by.unwrap_or_default(),
+            args,
+        )
+        .await?)
+    }
 
-/// Ordering of `directives`.
-#[derive(InputObject, Default)]
-pub struct DirectiveOrder {
-    /// Field.
-    pub field: DirectiveOrderField,
-    /// Direction.
-    #[graphql(default)]
-    pub direction: OrderDirection,
+    /// One directive, by global id or by number (e.g. `10/CT-UBND`).
+    async fn directive(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        number: Option<String>,
+    ) -> Result<Directive> {
+        let row = match (id, number) {
+            (Some(id), None) => load_directive(ctx, decode_id(&id, NodeKind::Directive, "id")?).await?,
+            (None, Some(number)) => {
+                queries::directive_by_number(&State::of(ctx).reads, &Caller::of(ctx).scope, &number).await?
+            }
+            _ => return Err(ApiError::bad_input("id", "Cần đúng một trong `id` hoặc `number`").into()),
+        };
+        row.ok_or_else(|| ApiError::not_found("văn bản").into())
+    }
 }
-
-pub async fn list_directives(
-    ctx: &Context<'_>,
-    filter: DirectiveFilter,
-    order: DirectiveOrder,
-    args: PageArgs,
-) -> ApiResult<DirectiveConnection> {
-    use directive::Column as C;
-    let mut cond = Condition::all().add(Caller::of(ctx).scope.directives());
-    if let Some(kinds) = filter.kind {
-        cond = cond.add(C::Kind.is_in(kinds.into_iter().map(entity::enums::DirectiveKind::from)));
-    }
-    if let Some(Date(d)) = filter.issued_after {
-        cond = cond.add(C::IssuedOn.gte(d));
-    }
-    if let Some(Date(d)) = filter.issued_before {
-        cond = cond.add(C::IssuedOn.lte(d));
-    }
-    if let Some(q) = &filter.search {
-        for t in search_terms(q) {
-            cond = cond.add(C::SearchText.like(format!("%{t}%")));
-        }
-    }
-    let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
-    let (expr, to_value): (SimpleExpr, fn(&serde_json::Value) -> Option<Value>) = match order.field {
-        DirectiveOrderField::IssuedOn => (
-            sea_orm::sea_query::Func::coalesce([Expr::col((directive::Entity, C::IssuedOn)), Expr::val(far)])
-                .into(),
-            relay::json_date,
-        ),
-        DirectiveOrderField::Id => (Expr::col((directive::Entity, C::Id)), relay::json_int),
-    };
-    let sort = SortKey {
-        expr,
-        id: Expr::col((directive::Entity, C::Id)),
-        direction: order.direction,
-        to_value,
-    };
-    let field = order.field;
-    let db = &State::of(ctx).reads;
-    let (page, count) = relay::fetch_page(db, directive::Entity::find().filter(cond), &sort, &args, |m| {
-        Cursor {
-            key: match field {
-                DirectiveOrderField::IssuedOn => {
-                    m.issued_on.unwrap_or(far).format("%Y-%m-%d").to_string().into()
-                }
-                DirectiveOrderField::Id => m.id.into(),
-            },
-            id: m.id,
-        }
-    })
-    .await?;
-    Ok(DirectiveConnection::new(
-        page.map(|m| Directive(Arc::new(m))),
-        count,
-    ))
-}
-
-crate::connection!(Directive, DirectiveConnection, DirectiveEdge, "directives");

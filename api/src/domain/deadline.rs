@@ -35,8 +35,7 @@
 //! `đến năm 2050` ("tầm nhìn đến năm 2050" is a horizon, not a deadline). [`parse_deadline`] chooses, in
 //! this order: the strong dated phrases, strong recurring ones, weak dated ones, weak recurring ones; among
 //! dated phrases it takes the **latest due date** (the task is done when its last milestone is; ties go to
-//! the first written), among recurring ones the first written. [`extract_deadlines`] returns every strong
-//! phrase, in order.
+//! the first written), among recurring ones the first written.
 
 use chrono::NaiveDate;
 use unicode_normalization::UnicodeNormalization;
@@ -220,43 +219,10 @@ pub fn parse_deadline(text: Option<&str>) -> Result<Deadline, DeadlineError> {
     Err(DeadlineError::Unrecognised(written.to_string()))
 }
 
-/// Every strong deadline phrase in a longer passage (a directive's bullet, a whole document), in the
-/// order written, each with `text` set to the phrase itself (marker word included, markdown emphasis
-/// dropped). Impossible dates and weak phrases (bare dates and years, see the module documentation) are
-/// skipped; ongoing duties are the absence of a deadline, so they are never returned.
-pub fn extract_deadlines(text: &str) -> Vec<Deadline> {
-    let tokens = tokenize(text);
-    scan(&tokens)
-        .into_iter()
-        .filter(|f| f.strong)
-        .filter_map(|f| {
-            let due_on = f.due.as_ref().ok().copied()?;
-            let start = tokens.get(f.first)?.start;
-            let end = tokens.get(f.last)?.end;
-            let phrase = clean_phrase(text.get(start..end)?);
-            Some(Deadline {
-                text: Some(phrase),
-                kind: f.kind,
-                due_on,
-                recurrence: f.recurrence,
-            })
-        })
-        .collect()
-}
-
-/// Drops markdown emphasis and collapses whitespace, so an extracted phrase reads as typed.
-fn clean_phrase(s: &str) -> String {
-    s.split_whitespace()
-        .map(|w| w.replace('*', ""))
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Tokens
 
-/// A word, a number or a `/`, with its place in the original text.
+/// A word, a number or a `/`.
 #[derive(Debug)]
 struct Token {
     /// Folded (lowercase, no diacritics): what the patterns match.
@@ -264,8 +230,6 @@ struct Token {
     /// Lowercase with diacritics (NFC): kept to tell "quý" (quarter) from "quỹ" (fund) where the
     /// short recurring patterns would otherwise misread.
     raw: String,
-    start: usize,
-    end: usize,
 }
 
 fn tokenize(text: &str) -> Vec<Token> {
@@ -276,8 +240,6 @@ fn tokenize(text: &str) -> Vec<Token> {
         tokens.push(Token {
             folded: fold(slice),
             raw: slice.nfc().flat_map(char::to_lowercase).collect(),
-            start,
-            end,
         });
     };
     for (i, c) in text.char_indices() {
@@ -511,39 +473,27 @@ enum Marker {
     None,
 }
 
-/// The marker before the token at `start`, and the index of its first word.
-fn marker_before(c: &Cursor<'_>, start: usize) -> (Marker, usize) {
+/// The marker before the token at `start`.
+fn marker_before(c: &Cursor<'_>, start: usize) -> Marker {
     let mut k = start;
     // "đến hết", "đến cuối", "cuối": the end of the period, whatever comes before.
     while k > 0 && c.is_any(k - 1, &["het", "cuoi"]) {
         k -= 1;
     }
-    let filler = k < start;
-    let Some(prev) = k.checked_sub(1) else {
-        return (if filler { Marker::By } else { Marker::None }, k);
-    };
-    if filler {
-        // Include "đến"/"trước"/"trong" before "hết"/"cuối" in the phrase text.
-        return if c.is_any(prev, &["den", "truoc", "trong", "toi", "vao"]) {
-            (Marker::By, prev)
-        } else {
-            (Marker::By, k)
-        };
+    if k < start {
+        // "hết"/"cuối" (with or without "đến"/"trước"/"trong" before them) mark the end.
+        return Marker::By;
     }
+    let Some(prev) = k.checked_sub(1) else {
+        return Marker::None;
+    };
     match c.word(prev) {
-        Some("truoc") => (Marker::Before, prev),
-        Some("den" | "toi") => (Marker::Horizon, prev),
-        Some("trong" | "vao" | "han") => {
-            let first = if c.is(prev, "han") && prev > 0 && c.is(prev - 1, "thoi") {
-                prev - 1
-            } else {
-                prev
-            };
-            (Marker::By, first)
-        }
-        Some("nhat") if prev > 0 && c.is(prev - 1, "cham") => (Marker::By, prev - 1),
-        Some("chot") if prev > 0 && c.is(prev - 1, "han") => (Marker::By, prev - 1),
-        _ => (Marker::None, start),
+        Some("truoc") => Marker::Before,
+        Some("den" | "toi") => Marker::Horizon,
+        Some("trong" | "vao" | "han") => Marker::By,
+        Some("nhat") if prev > 0 && c.is(prev - 1, "cham") => Marker::By,
+        Some("chot") if prev > 0 && c.is(prev - 1, "han") => Marker::By,
+        _ => Marker::None,
     }
 }
 
@@ -667,9 +617,6 @@ struct Found {
     due: Result<Option<NaiveDate>, String>,
     recurrence: Option<Recurrence>,
     strong: bool,
-    /// First and last token of the phrase, marker word included.
-    first: usize,
-    last: usize,
 }
 
 impl Found {
@@ -703,15 +650,13 @@ fn scan(tokens: &[Token]) -> Vec<Found> {
     let mut i = 0;
     while i < tokens.len() {
         if let Some((named, end)) = named_at(&c, i) {
-            let (marker, first) = marker_before(&c, i);
+            let marker = marker_before(&c, i);
             let (due, strong) = resolve(named, marker);
             found.push(Found {
                 kind: named.kind(),
                 due,
                 recurrence: None,
                 strong,
-                first,
-                last: end - 1,
             });
             i = end;
         } else if let Some((recurrence, strong, end)) = recurring_at(&c, i) {
@@ -720,8 +665,6 @@ fn scan(tokens: &[Token]) -> Vec<Found> {
                 due: Ok(None),
                 recurrence: Some(recurrence),
                 strong,
-                first: i,
-                last: end - 1,
             });
             i = end;
         } else {
@@ -1139,248 +1082,6 @@ mod tests {
         );
         let err = parse_deadline(Some("ngày 31/02/2025")).expect_err("impossible");
         assert!(err.to_string().contains("31/02/2025"), "{err}");
-    }
-
-    type Extracted = (&'static str, DeadlineKind, Option<NaiveDate>, Option<Recurrence>);
-
-    fn check_extract(passage: &str, expected: &[Extracted]) {
-        let got: Vec<String> = extract_deadlines(passage)
-            .into_iter()
-            .map(|dl| {
-                format!(
-                    "{:?}",
-                    (dl.text.unwrap_or_default(), dl.kind, dl.due_on, dl.recurrence)
-                )
-            })
-            .collect();
-        let expected: Vec<String> = expected
-            .iter()
-            .map(|(t, k, due, r)| format!("{:?}", ((*t).to_string(), k, due, r)))
-            .collect();
-        assert_eq!(got, expected, "extract_deadlines({passage:?})");
-    }
-
-    /// Chỉ thị 10/CT-UBND, section II.1.1, as written.
-    const DOC_000_II_1_1: &str = "- Sở Nông nghiệp và Phát triển nông thôn, UBND các huyện, thị xã, thành phố tiếp tục tổ chức thực hiện các nhiệm vụ trọng tâm của Nghị quyết số 10-NQ/TU; xây dựng phương án hoàn thành mục tiêu xây dựng Nông thôn mới năm 2025, báo cáo UBND tỉnh **trong tháng 01/2025**; tham mưu giải quyết các khó khăn, vướng mắc trong chi trả dịch vụ môi trường rừng.
-
-- Sở Công Thương: (1) Tập trung tham mưu giải quyết vướng mắc, tháo gỡ khó khăn và đẩy nhanh tiến độ đầu tư các dự án công nghiệp trọng điểm của tỉnh. (2) Phối hợp cùng các địa phương thu hút, tìm kiếm nhà đầu tư CCN Thống Nhất 1 thành phố Lào Cai (75ha); CCN thị trấn Phố Lu, huyện Bảo Thắng (40 ha); CCN Bản Phung, huyện Văn Bàn (40 ha). (3) Tăng cường công tác quảng bá, xúc tiến giới thiệu các sản phẩm công nghiệp có thế mạnh của tỉnh Lào Cai; (4) tham mưu các nội dung liên quan đến thí điểm xây dựng Khu hợp tác kinh tế qua biên giới Lào Cai (Việt Nam) – Vân Nam (Trung Quốc); (5) Đề xuất các giải pháp để triển khai phát triển các hoạt động kinh tế đem gắn với phát triển du lịch nhất là tại địa bàn TP. Lào Cai và TX. Sa Pa, báo cáo UBND tỉnh **trong tháng 01/2025**; (6) Rà soát các hộ, nhóm hộ chưa có điện lưới và đề xuất phương án đầu tư, báo cáo UBND tỉnh **trong tháng 01/2025**.
-
-- Ban Quản lý Khu kinh tế tỉnh: (1) Tập trung hoàn thiện Đề án chuyển đổi khu công nghiệp Tăng Loỏng sang khu công nghiệp sinh thái, trình phê duyệt trong Quý II/2025; (2) Hoàn thiện, trình phê duyệt quy hoạch phân khu xây dựng Khu công nghiệp Võ Lao **trước ngày 15/01/2025**; thu hút, lựa chọn nhà đầu tư đầu tư hạ tầng Khu công nghiệp Võ Lao; (3) Tham mưu đưa vào hoạt động hiệu quả cửa khẩu số tiến tới là cửa khẩu thông minh. (4) Tập trung hỗ trợ các dự án đầu tư mới hoàn thiện thủ tục, đẩy nhanh tiến độ xây dựng để sớm đi vào hoạt động. (5) Hoàn thành quy hoạch chi tiết các khu chức năng trong Khu kinh tế cửa khẩu để thu hút đầu tư các dự án.
-
-- Sở Du lịch chủ trì, phối hợp với các sở, ngành, UBND các huyện, thị xã, thành phố: Triển khai thực hiện nhiệm vụ mở rộng không gian du lịch; phát triển sản phẩm du lịch, đặc biệt là sản phẩm du lịch qua biên giới; tổ chức tốt các hoạt động du lịch trong năm 2025.
-
-- Sở Kế hoạch và Đầu tư chủ trì, phối hợp cùng các sở, ngành, địa phương: (1) Xây dựng ban hành kịch bản cụ thể để bảo đảm tăng trưởng kinh tế **trên 10% trong năm 2025**, báo cáo UBND tỉnh **trước ngày 05/01/2025**. (2) Nghiên cứu, đề xuất sửa đổi hoặc ban hành các chính sách mới để thu hút đầu tư, tạo nguồn lực cho phát triển.
-
-- Sở Tài chính chủ trì, phối hợp với Cục Thuế tỉnh, Cục Hải quan tỉnh và UBND các huyện, thị xã, thành phố tập trung tham mưu cho UBND tỉnh phương án,
-
-kịch bản chi tiết để chỉ đạo, điều hành thu ngân sách nhà nước trên địa bàn đạt **15.500 tỷ đồng**, báo cáo UBND tỉnh **trước ngày 15/01/2025**.";
-
-    #[test]
-    fn extract_doc_000_economy() {
-        check_extract(
-            DOC_000_II_1_1,
-            &[
-                ("trong tháng 01/2025", K::Month, Some(d(2025, 1, 31)), None),
-                ("trong tháng 01/2025", K::Month, Some(d(2025, 1, 31)), None),
-                ("trong tháng 01/2025", K::Month, Some(d(2025, 1, 31)), None),
-                ("trong Quý II/2025", K::Quarter, Some(d(2025, 6, 30)), None),
-                ("trước ngày 15/01/2025", K::Date, Some(d(2025, 1, 14)), None),
-                ("trong năm 2025", K::Year, Some(d(2025, 12, 31)), None),
-                ("trong năm 2025", K::Year, Some(d(2025, 12, 31)), None),
-                ("trước ngày 05/01/2025", K::Date, Some(d(2025, 1, 4)), None),
-                ("trước ngày 15/01/2025", K::Date, Some(d(2025, 1, 14)), None),
-            ],
-        );
-    }
-
-    /// Chỉ thị 10/CT-UBND, sections II.1.2 (first three bullets), II.1.3 and II.1.4, as written.
-    const DOC_000_II_1_2_TO_1_4: &str = "- Sở Kế hoạch và Đầu tư tham mưu UBND tỉnh chỉ đạo triển khai rà soát, điều chỉnh Quy hoạch tỉnh Lào Cai thời kỳ 2021-2030, tầm nhìn đến năm 2050; báo cáo UBND tỉnh **trong Quý I/2025**.
-
-- Sở Xây dựng:
-
-(1) Đôn đốc việc lập, điều chỉnh các quy hoạch xây dựng đang triển khai: Quy hoạch phân khu xây dựng Khu Công nghiệp Võ Lao; Quy hoạch phân khu xây dựng Khu Công nghiệp Cốc Mỳ - Trịnh Tường; Điều chỉnh Quy hoạch phân khu xây dựng Khu công nghiệp Tầng Loỏng; Điều chỉnh Quy hoạch chi tiết xây dựng Khu công nghiệp Đông Phố Mới; Quy hoạch khu đô thị hỗn hợp sân bay; các khu vực không gian công cộng, công viên cây xanh trong các đô thị... làm cơ sở thu hút đầu tư; thẩm định, trình UBND tỉnh phê duyệt **trong quý I/2025**.
-
-(2) Phối hợp với Sở Nông nghiệp và PTNT, UBND các huyện, thị xã, thành phố tiếp tục rà soát công tác quy hoạch điểm dân cư nông thôn (*bao gồm các danh mục quy hoạch điểm dân cư nông thôn đã được UBND tỉnh giao và UBND cấp huyện giao*), trên cơ sở đó triển khai các dự án đầu tư xây dựng cơ sở hạ tầng nhằm tạo ra các quỹ đất ở nông thôn đến năm 2025 và năm 2030; đồng thời đề xuất xây dựng cơ chế hỗ trợ và quản lý thực hiện đầu tư đối với các điểm dân cư nông thôn. Báo cáo UBND tỉnh **trong quý I/2025**.
-
-- Sở Kế hoạch và Đầu tư, Ban quản lý Khu kinh tế tỉnh chủ trì, phối hợp với các cơ quan, đơn vị, địa phương: Rà soát, thu hồi các dự án chậm tiến độ, gây lãng phí: dự án Nhà máy sản xuất dây điện và cáp điện công nghệ cao, nhà máy sản xuất chất phụ gia thức ăn gia súc DCP, các dự án khu nhà ở thương mại, khu đô thị,...; báo cáo UBND tỉnh **trong tháng 01/2025**.
-
-- Các sở: Giao thông vận tải, Xây dựng, Kế hoạch và Đầu tư chủ trì, phối hợp với các cơ quan, đơn vị, địa phương: Tập trung triển khai và đẩy nhanh tiến độ các dự án hạ tầng kết nối trọng điểm của tỉnh khởi công trong năm 2025: Cầu Biên giới Bản Vược – Bá Sái (hoàn thành trong năm 2025); Cảng hàng không Sa Pa, Đường sắt giữa ga Lào Cai với ga Hà Khẩu Bắc (Trung Quốc), Đường sắt khổ tiêu chuẩn Lào Cai - Hà Nội - Hải Phòng, phát triển hạ tầng và đô thị bền vững tỉnh Lào Cai vốn ADB, Phát triển nông thôn thích ứng với thiên tai, vốn JICA; thúc đẩy hoàn thiện tuyến đường bộ cao tốc Hà Nội – Lào Cai 4 làn xe....
-
-- UBND các huyện, thị xã, thành phố:
-
-+ Đẩy mạnh hỗ trợ làm nhà cho hộ người có công với cách mạng, thân nhân liệt sĩ; hộ nghèo, hộ cận nghèo trên địa bàn tỉnh theo Nghị quyết số 50-NQ/TU ngày 03/7/2024 của Tỉnh ủy Lào Cai và các hộ bị ảnh hưởng do thiên tai, hoàn thành trước **tháng 6/2025**.
-
-+ Tập trung sắp xếp dân cư nông thôn gắn với đưa dân ra khỏi vùng nguy cơ sạt lở đất.
-
-1.4. Đẩy mạnh giải ngân vốn đầu tư công và quản lý trong lĩnh vực tài chính, ngân sách
-
-- Sở Kế hoạch và Đầu tư chủ trì, phối hợp các sở, ngành và UBND các huyện, thị xã, thành phố xây dựng kịch bản giải ngân theo **từng quý** đối với từng chủ đầu tư; cấp huyện xây dựng kịch bản giải ngân **từng quý** đối với các đơn vị trực thuộc, cấp xã làm chủ đầu tư; báo cáo UBND tỉnh **trong tháng 01/2025**.
-
-- Các sở, ban, ngành, UBND các huyện, thị xã, thành phố và các chủ đầu tư tập trung giải ngân vốn đầu tư công ngay từ đầu năm, nhất là các chương trình, dự án, công trình quan trọng, trọng tâm của tỉnh bảo đảm tỷ lệ giải ngân đạt 100% so kế hoạch giao đầu năm, trong đó giải ngân cho khối lượng hoàn thành đạt trên
-
-80% (không kể tạm ứng); triển khai quyết liệt, hiệu quả các Chương trình mục tiêu Quốc gia.
-
-- Cơ quan tài chính các cấp và các đơn vị sử dụng ngân sách: Tăng cường kỷ luật, kỷ cương tài chính, ngân sách nhà nước; quản lý chặt chẽ, bảo đảm thu đúng, thu đủ; tăng cường thanh tra, kiểm tra thuế, xử lý nợ đọng thuế, chống thất thu thuế; triệt để tiết kiệm chi, nhất là chi thường xuyên.";
-
-    #[test]
-    fn extract_doc_000_investment_and_spending() {
-        let q1 = Some(d(2025, 3, 31));
-        let jan = Some(d(2025, 1, 31));
-        let y = Some(d(2025, 12, 31));
-        let quarterly = Some(Recurrence::Quarterly);
-        check_extract(
-            DOC_000_II_1_2_TO_1_4,
-            &[
-                // "tầm nhìn đến năm 2050", "đến năm 2025 và năm 2030" and the citation
-                // "ngày 03/7/2024" are not deadlines; "chi thường xuyên" is a budget line.
-                ("trong Quý I/2025", K::Quarter, q1, None),
-                ("trong quý I/2025", K::Quarter, q1, None),
-                ("trong quý I/2025", K::Quarter, q1, None),
-                ("trong tháng 01/2025", K::Month, jan, None),
-                ("trong năm 2025", K::Year, y, None),
-                ("trong năm 2025", K::Year, y, None),
-                ("trước tháng 6/2025", K::Month, Some(d(2025, 5, 31)), None),
-                ("từng quý", K::Recurring, None, quarterly),
-                ("từng quý", K::Recurring, None, quarterly),
-                ("trong tháng 01/2025", K::Month, jan, None),
-            ],
-        );
-    }
-
-    /// Chỉ thị 10/CT-UBND, sections II.2 (Sở Giáo dục, Sở Y tế), II.3 and III, as written.
-    const DOC_000_II_2_TO_III: &str = "- Sở Giáo dục và Đào tạo chủ trì, phối hợp các sở, ngành và UBND các huyện, thị xã, thành phố: Tích cực đổi mới nội dung, phương pháp dạy và học; đẩy mạnh ứng dụng công nghệ thông tin; nâng cao chất lượng dạy, học ngoại ngữ. Đôn đốc chủ đầu tư đẩy nhanh tiến độ triển khai xây dựng Trường THPT Chuyên Lào Cai và các trường học khác đang triển khai thi công để đưa vào khai thác, sử dụng từ năm học 2025-2026; tham mưu các giải pháp để nâng cao chỉ số giáo dục trong Chỉ số Phát triển con người, báo cáo UBND tỉnh **trong tháng 01/2025**.
-
-- Sở Văn hóa, Thể thao chủ trì, phối hợp các sở, ngành và UBND các huyện, thị xã, thành phố: Tham mưu thực hiện tốt Chương trình mục tiêu quốc gia về văn hóa; chuẩn bị các điều kiện và tổ chức thành công các hoạt động văn hoá, thể thao lớn: Festival Sông Hồng năm 2025, đăng cai tổ chức từ 2-4 giải thể thao cấp Quốc gia.
-
-- Sở Y tế: (1) Đôn đốc chủ đầu tư sớm hoàn thành, đưa vào hoạt động các bệnh viện tuyến tỉnh (Bệnh viện Đa khoa tỉnh giai đoạn 2 hoàn thành trong tháng 01/2025), bệnh viện tuyến huyện (Bệnh viện đa khoa huyện Bát Xát, Văn Bàn, Bắc Hà, Si Ma Cai, Bảo Thắng, Bảo Yên hoàn thành trong Quý I/2025); (2) Tham mưu nâng cao chất lượng nguồn nhân lực y tế để đáp ứng yêu cầu; (3) Đẩy mạnh chuyển đổi số tại 3 bệnh viện (Bệnh viện Đa khoa tỉnh, Bệnh viện Sản Nhi, Bệnh viện Mường Khương); (4) Tham mưu các giải pháp để nâng cao chỉ số y tế trong Chỉ số Phát triển con người, báo cáo UBND tỉnh trong **tháng 01/2025**; (5) Phối hợp với Bảo hiểm xã hội Việt Nam và các địa phương triển khai các giải pháp để nâng cao tỷ lệ bao phủ bảo hiểm y tế, phấn đấu đạt và vượt kế hoạch giao.
-
-- Sở Tài nguyên và Môi trường, UBND các huyện, thị xã, thành phố quyết liệt triển khai thực hiện Đề án 86 (Đề án tăng cường quản lý đối với đất đai có nguồn gốc từ các nông, lâm trường quốc doanh trên địa bàn tỉnh Lào Cai), đảm bảo hoàn thành **trước 30/6/2025**.
-
-+ Hoàn thành sắp xếp, kiện toàn cơ quan, tổ chức hành chính thuộc phạm vi quản lý của UBND tỉnh Lào Cai bảo đảm tinh gọn, hoạt động hiệu lực, hiệu quả, đáp ứng yêu cầu, nhiệm vụ trong thời kỳ mới theo Nghị quyết số 18-NQ/TW của Ban Chấp hành Trung ương Đảng khóa XII **trong Quý I/2025**.
-
-- Sở Ngoại vụ tham mưu UBND tỉnh triển khai các hoạt động đối ngoại tỉnh Lào Cai năm 2025 theo Kế hoạch, đảm bảo thiết thực, hiệu quả.
-
-III. TỔ CHỨC THỰC HIỆN
-
-1. Căn cứ Chỉ thị này và Chương trình công tác năm 2025 của UBND tỉnh, các cấp, các ngành nghiêm túc, khẩn trương triển khai các nhiệm vụ được giao.
-
-2. Văn phòng UBND tỉnh chủ trì, phối hợp với các sở, ngành, địa phương xây dựng Chương trình công tác của UBND tỉnh năm 2025, trình ban hành trước ngày 05/01/2025.
-
-3. Sở Kế hoạch và Đầu tư theo dõi, đôn đốc các cơ quan, đơn vị, địa phương về tình hình thực hiện Chỉ thị, báo cáo Thường trực UBND tỉnh tại các phiên họp thường kỳ hàng tháng của UBND tỉnh./.";
-
-    #[test]
-    fn extract_doc_000_society_and_organisation() {
-        let jan = Some(d(2025, 1, 31));
-        let q1 = Some(d(2025, 3, 31));
-        check_extract(
-            DOC_000_II_2_TO_III,
-            &[
-                ("trong tháng 01/2025", K::Month, jan, None),
-                ("trong tháng 01/2025", K::Month, jan, None),
-                ("trong Quý I/2025", K::Quarter, q1, None),
-                ("trong tháng 01/2025", K::Month, jan, None),
-                ("trước 30/6/2025", K::Date, Some(d(2025, 6, 29)), None),
-                ("trong Quý I/2025", K::Quarter, q1, None),
-                ("trước ngày 05/01/2025", K::Date, Some(d(2025, 1, 4)), None),
-                ("hàng tháng", K::Recurring, None, Some(Recurrence::Monthly)),
-            ],
-        );
-    }
-
-    /// The document's header: the date it was signed is not a deadline.
-    #[test]
-    fn extract_doc_000_header_has_none() {
-        check_extract(
-            "Số: 10 /CT-UBND\n\nLào Cai, ngày 25 tháng 12 năm 2024\n\nCHỈ THỊ\n\nVỀ CÁC NHIỆM VỤ, GIẢI PHÁP TRỌNG TÂM THỰC HIỆN KẾ HOẠCH PHÁT TRIỂN KINH TẾ - XÃ HỘI VÀ DỰ TOÁN NGÂN SÁCH NHÀ NƯỚC NĂM 2025\n\nNăm 2025 có ý nghĩa đặc biệt quan trọng, là năm tăng tốc, bứt phá, về đích, là năm cuối thực hiện Kế hoạch phát triển kinh tế - xã hội 5 năm 2021-2025",
-            &[],
-        );
-    }
-
-    /// The 2025 emulation document (002_…): its opening, and the passages that carry periods.
-    const DOC_002: &str = "Để bảo đảm thực hiện hoàn
-thành toàn diện kế hoạch phát triển kinh tế - xã hội năm 2025 và tổ chức thành
-công Đại hội Đảng bộ các cấp nhiệm kỳ 2025-2030 và Đại hội đại biểu Đảng bộ
-tỉnh Lào Cai lần thứ nhất, Ủy ban nhân dân tỉnh phát động Phong trào thi đua đặc
-biệt thực hiện nhiệm vụ chính trị các tháng cuối năm 2025, gắn với phong trào thi
-đua Kỷ niệm 80 năm Cách mạng tháng Tám thành công (19/8/1945-19/8/2025)
-và Quốc khánh nước Cộng hòa xã hội chủ nghĩa Việt Nam (02/9/1945-02/9/2025)
-với chủ đề “Đẩy mạnh thực hiện ba đột phá chiến lược, tích cực thu hút đầu
-tư; chủ động, kịp thời khắc phục hậu quả thiên tai, vận hành có hiệu quả chính
-quyền địa phương 02 cấp”. Quyết tâm thực hiện hoàn thành toàn diện và vượt
-mức các chỉ tiêu, nhiệm vụ về phát triển kinh tế - xã hội, quốc phòng, an ninh của
-tỉnh theo Nghị quyết số 08/NQ-HĐND ngày 08/7/2025 của Hội đồng nhân dân
-tỉnh về Kế hoạch phát triển kinh tế - xã hội năm 2025 của tỉnh Lào Cai.
-thực hiện nghiêm túc, có hiệu quả Chỉ thị số 41-CT/TW ngày 26/12/2024 của Bộ
-Chính trị về tăng cường sự lãnh đạo của Đảng đối với công tác thi đua, khen
-thưởng trong tình hình mới.
-2.1. Phấn đấu hoàn thành vượt mức và toàn diện các chỉ tiêu năm 2025, gồm:
-(1) Tốc độ tăng tổng sản phẩm trên địa bàn (GRDP) 8,5%.
-Thực hiện các mục tiêu theo Kế hoạch số 02-
-KH/BCĐTW ngày 19/6/2025 của Ban Chỉ đạo Trung ương về phát triển khoa
-học, công nghệ, đổi mới sáng tạo và chuyển đổi số.
-sống hàng ngày nhằm nắm bắt, khai thác, thụ hưởng những thành quả của khoa
-học công nghệ, đổi mới, sáng tạo và chuyển đổi số mang lại.
-chào mừng kỷ niệm các ngày lễ lớn trong năm 2025. Xây dựng kế hoạch và tổ
-chức thành công Đại hội Thi đua yêu nước các cấp tiến tới Đại hội Thi đua yêu
-nước tỉnh Lào Cai lần thứ I, thiết thực chào mừng Đại hội đại biểu Đảng bộ tỉnh
-Lào Cai lần thứ I (nhiệm kỳ 2025-2030) và Đại hội Thi đua yêu nước toàn quốc
-lần thứ XI. Tổ chức tốt các hoạt động chào mừng kỷ niệm các sự kiện và các ngày
-lễ lớn trong năm 2025. Thường xuyên bồi
-dưỡng chuyên môn nghiệp vụ cho đội ngũ làm công tác thi đua, khen thưởng các
-cấp nhằm đáp ứng yêu cầu nhiệm vụ trong giai đoạn mới.
-3. Giao Sở Tài chính chủ trì phối hợp với Thuế tỉnh Lào Cai và các cơ quan,
-đơn vị có liên quan đề xuất Ủy ban nhân dân tỉnh khen thưởng cho các cơ quan,
-đợn vị, địa phương hoàn thành toàn diện nhiệm vụ thu ngân sách nhà nước năm
-2025 (đã được Ủy ban nhân dân tỉnh Lào Cai chỉ đạo tại Văn bản số 514/UBND-
-TC ngày 22/7/2025 về việc tăng cường quản lý, điều hành ngân sách 6 tháng cuối
-năm 2025).";
-
-    #[test]
-    fn extract_doc_002() {
-        let y = Some(d(2025, 12, 31));
-        check_extract(
-            DOC_002,
-            &[
-                // The campaign's own horizon; citation dates, anniversaries, bare "năm 2025" and
-                // "cuộc sống hàng ngày" (daily life) are not deadlines.
-                ("cuối năm 2025", K::Year, y, None),
-                ("trong năm 2025", K::Year, y, None),
-                ("trong năm 2025", K::Year, y, None),
-                // A phrase broken across lines is read whole and kept with its line break collapsed.
-                ("6 tháng cuối năm 2025", K::Half, y, None),
-            ],
-        );
-    }
-
-    #[test]
-    fn extract_keeps_marker_words_and_skips_impossible() {
-        check_extract(
-            "hạn chót 20/3/2025; chậm nhất ngày 31/3/2025; đến hết tháng 6/2025; trước ngày 31/02/2025; thời hạn 05/4/2025",
-            &[
-                ("hạn chót 20/3/2025", K::Date, Some(d(2025, 3, 20)), None),
-                ("chậm nhất ngày 31/3/2025", K::Date, Some(d(2025, 3, 31)), None),
-                ("đến hết tháng 6/2025", K::Month, Some(d(2025, 6, 30)), None),
-                ("thời hạn 05/4/2025", K::Date, Some(d(2025, 4, 5)), None),
-            ],
-        );
-        check_extract(
-            "báo cáo định kỳ hàng tháng, hằng quý và 6 tháng một lần; Nông thôn mới năm 2025; các quỹ đất; quy định",
-            &[
-                (
-                    "định kỳ hàng tháng",
-                    K::Recurring,
-                    None,
-                    Some(Recurrence::Monthly),
-                ),
-                ("hằng quý", K::Recurring, None, Some(Recurrence::Quarterly)),
-                (
-                    "6 tháng một lần",
-                    K::Recurring,
-                    None,
-                    Some(Recurrence::HalfYearly),
-                ),
-            ],
-        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The pure domain of chidao: Vietnamese numbers, deadline phrases, reporting periods, derived task status and text folding, with no database, GraphQL or I/O.
 
+pub mod code;
 pub mod deadline;
 pub mod number;
 pub mod period;

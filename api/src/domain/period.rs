@@ -247,11 +247,6 @@ impl PeriodId {
         Ok(out)
     }
 
-    /// Whether the period lies in calendar year `year`; every period type nests within one year.
-    pub fn is_within_year(&self, year: i32) -> bool {
-        self.year == year
-    }
-
     /// The key periods sort by: start month, then type.
     fn sort_key(&self) -> (i32, u32, PeriodType) {
         (self.year, self.first_month(), self.period_type)
@@ -581,14 +576,6 @@ mod tests {
             })
         );
         assert_eq!(PeriodId::range(p("1900"), p("2999")).map(|v| v.len()), Ok(1100));
-    }
-
-    #[test]
-    fn within_year() {
-        assert!(p("202512").is_within_year(2025));
-        assert!(p("2025S2").is_within_year(2025));
-        assert!(!p("202501").is_within_year(2024));
-        assert!(p("2025").is_within_year(2025));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Vietnamese text folding: the one place that decides how names and phrases compare for search, slugs and phrase matching.
+//! Vietnamese text folding: the one place that decides how names and phrases compare for search and
+//! phrase matching, and the search keys each kind of row is stored with.
 //!
 //! Officials type with and without diacritics ("Sở Kế hoạch và Đầu tư", "so ke hoach va dau tu"), in any
 //! case, sometimes in decomposed Unicode (NFD) pasted from PDFs. Folding maps all of these to one key.
@@ -46,24 +47,36 @@ pub fn search_terms(query: &str) -> Vec<String> {
     terms
 }
 
-/// A URL- and code-friendly key: the folded text with every run of non-alphanumeric characters turned
-/// into one `-`, and no `-` at either end ("Sở Kế hoạch và Đầu tư" → "so-ke-hoach-va-dau-tu").
-pub fn slug(s: &str) -> String {
-    let folded = fold(s);
-    let mut out = String::with_capacity(folded.len());
-    let mut pending_dash = false;
-    for c in folded.chars() {
-        if c.is_alphanumeric() {
-            if pending_dash && !out.is_empty() {
-                out.push('-');
-            }
-            pending_dash = false;
-            out.push(c);
-        } else {
-            pending_dash = true;
+/// The folded keys a row is searched and ranked by: one recipe per kind of row, used by every
+/// writer (the seed, the synthetic data, the mutations), so a row finds the same whoever wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchKeys {
+    /// What a title hit is ranked by.
+    pub title: String,
+    /// Everything a search matches against.
+    pub text: String,
+}
+
+impl SearchKeys {
+    /// A task: title; code, title and full text.
+    pub fn task(code: &str, title: &str, full_text: &str) -> Self {
+        SearchKeys {
+            title: fold(title),
+            text: fold(&format!("{code} {title} {full_text}")),
         }
     }
-    out
+
+    /// A directive: number and title; those and the issuer.
+    pub fn directive(number: Option<&str>, title: &str, issuer: &str) -> Self {
+        let title = fold(&format!("{} {title}", number.unwrap_or("")));
+        let text = fold(&format!("{title} {issuer}"));
+        SearchKeys { title, text }
+    }
+
+    /// An agency: its name and short name (one key, which also orders agencies by name).
+    pub fn agency(name: &str, short_name: Option<&str>) -> String {
+        fold(&format!("{name} {}", short_name.unwrap_or("")))
+    }
 }
 
 #[cfg(test)]
@@ -123,24 +136,20 @@ mod tests {
     }
 
     #[test]
-    fn slug_table() {
-        let cases: &[(&str, &str)] = &[
-            ("Sở Kế hoạch và Đầu tư", "so-ke-hoach-va-dau-tu"),
-            (
-                "UBND các huyện, thị xã, thành phố",
-                "ubnd-cac-huyen-thi-xa-thanh-pho",
-            ),
-            (
-                "Lao động - Thương binh và Xã hội",
-                "lao-dong-thuong-binh-va-xa-hoi",
-            ),
-            ("  (Thuế tỉnh)  ", "thue-tinh"),
-            ("10/CT-UBND", "10-ct-ubnd"),
-            ("---", ""),
-            ("", ""),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(slug(input), *expected, "slug({input:?})");
-        }
+    fn search_keys_fold_each_part() {
+        let t = SearchKeys::task("II.1-2", "Lập Kế hoạch", "Sở Tài chính chủ trì");
+        assert_eq!(t.title, "lap ke hoach");
+        assert_eq!(t.text, "ii.1-2 lap ke hoach so tai chinh chu tri");
+        let d = SearchKeys::directive(Some("10/CT-UBND"), "Về nhiệm vụ", "UBND tỉnh");
+        assert_eq!(
+            (d.title.as_str(), d.text.as_str()),
+            ("10/ct-ubnd ve nhiem vu", "10/ct-ubnd ve nhiem vu ubnd tinh")
+        );
+        assert_eq!(SearchKeys::directive(None, "Về", "X").title, "ve");
+        assert_eq!(SearchKeys::agency("Sở Y tế", None), "so y te");
+        assert_eq!(
+            SearchKeys::agency("Sở Kế hoạch và Đầu tư", Some("Sở KH&ĐT")),
+            "so ke hoach va dau tu so kh&dt"
+        );
     }
 }

@@ -1,22 +1,32 @@
-//! Indicators (chỉ tiêu): yearly targets, their recorded values and achievement.
+//! Indicators (chỉ tiêu): yearly targets, their recorded values and achievement; the list and
+//! loaders; recording values (`mutations`); and the flat export for BI tools (`export`).
+
+pub mod export;
+pub mod loaders;
+pub mod mutations;
+mod queries;
 
 use std::str::FromStr;
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, Object, Result};
 use entity::enums::Comparator as C;
 use entity::{indicator, indicator_value};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter};
+
+pub use loaders::IndicatorLoaders;
+pub use queries::{IndicatorConnection, IndicatorFilter};
 
 use crate::agencies::{Agency, load_agency};
-use crate::context::{Caller, State};
+use crate::auth::{Caller, Permission};
 use crate::domain::period::PeriodId;
 use crate::error::{ApiError, ApiResult};
-use crate::loaders::{Loaders, load_err};
-use crate::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey};
+use crate::graphql::Needs;
+use crate::graphql::loaders::load_err;
+use crate::graphql::relay::{self, NodeKind, PageArgs, decode_id};
+use crate::state::State;
 
 /// How a value compares with the target: "trên" is GT, "đạt"/"tối thiểu" GE.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -92,22 +102,43 @@ pub fn met(target: Decimal, value: Decimal, comparator: Option<C>) -> Option<boo
     })
 }
 
-/// The value that stands for an indicator now: the latest period; within it, an official
-/// figure over an estimate; then the latest recorded.
+/// The value that stands for an indicator now: the latest period, and within it the value
+/// that stands for that period ([`standing_key`]).
 pub fn latest(values: &[indicator_value::Model]) -> Option<&indicator_value::Model> {
     values.iter().max_by_key(|v| {
         let end = PeriodId::from_str(&v.period).ok().map(|p| p.calendar_range().1);
-        (
-            end,
-            v.kind == entity::enums::ValueKind::Official,
-            v.recorded_at,
-            v.id,
-        )
+        (end, standing_key(v))
     })
 }
 
-/// The value that stands for one period: an official figure over an estimate, then the
-/// latest recorded. The others are kept as history (superseded).
+/// Which of a period's values stands: an official figure over an estimate, then the latest
+/// recorded, then the latest row. The greatest key stands; [`standing_order`] is the same
+/// rule in SQL (the export's), and the two are kept side by side here so they cannot drift.
+fn standing_key(v: &indicator_value::Model) -> (bool, chrono::DateTime<chrono::Utc>, i32) {
+    (v.kind == entity::enums::ValueKind::Official, v.recorded_at, v.id)
+}
+
+/// [`standing_key`] as an SQL ordering, the value that stands first.
+pub(crate) fn standing_order() -> [(sea_orm::sea_query::SimpleExpr, sea_orm::Order); 3] {
+    use entity::enums::ValueKind;
+    use indicator_value::Column as V;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    use sea_orm::{ActiveEnum, Order};
+    let col = |c: V| Expr::col((indicator_value::Entity, c));
+    [
+        (
+            Expr::case(col(V::Kind).eq(ValueKind::Official.to_value()), 1)
+                .finally(0)
+                .into(),
+            Order::Desc,
+        ),
+        (col(V::RecordedAt), Order::Desc),
+        (col(V::Id), Order::Desc),
+    ]
+}
+
+/// The value that stands for one period (see [`standing_key`]). The others are kept as
+/// history (superseded).
 pub fn effective_for<'a>(
     values: &'a [indicator_value::Model],
     period: &str,
@@ -115,7 +146,7 @@ pub fn effective_for<'a>(
     values
         .iter()
         .filter(|v| v.period == period)
-        .max_by_key(|v| (v.kind == entity::enums::ValueKind::Official, v.recorded_at, v.id))
+        .max_by_key(|v| standing_key(v))
 }
 
 /// Whether a value has been superseded by a later or official value of its period.
@@ -168,8 +199,8 @@ impl Indicator {
     }
 
     async fn values_all(&self, ctx: &Context<'_>) -> Result<Arc<Vec<indicator_value::Model>>> {
-        Ok(Loaders::of(ctx)
-            .indicator_values
+        Ok(IndicatorLoaders::of(ctx)
+            .values
             .load_one(self.0.id)
             .await
             .map_err(load_err)?
@@ -201,8 +232,8 @@ impl Indicator {
         self.0.unit.as_deref()
     }
     /// Target value, exact; null for a composite parent or a qualitative target.
-    async fn target(&self) -> Option<crate::scalars::Decimal> {
-        self.target_dec().map(crate::scalars::Decimal)
+    async fn target(&self) -> Option<crate::graphql::scalars::Decimal> {
+        self.target_dec().map(crate::graphql::scalars::Decimal)
     }
     /// Target as written in the source, Vietnamese format (`21.000`, `8,5`).
     async fn target_text(&self) -> Option<&str> {
@@ -241,7 +272,7 @@ impl Indicator {
         let Some(id) = self.0.parent_id else {
             return Ok(None);
         };
-        Ok(Loaders::of(ctx)
+        Ok(IndicatorLoaders::of(ctx)
             .indicator
             .load_one(id)
             .await
@@ -250,8 +281,8 @@ impl Indicator {
     }
     /// Parts of a composite target, in document order.
     async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
-        let rows = Loaders::of(ctx)
-            .indicator_children
+        let rows = IndicatorLoaders::of(ctx)
+            .children
             .load_one(self.0.id)
             .await
             .map_err(load_err)?
@@ -260,9 +291,12 @@ impl Indicator {
     }
     /// Sum of the children's targets, as written (the economic structure's shares add up to
     /// 99.96 in the source, which is kept as is); null without children.
-    async fn children_target_sum(&self, ctx: &Context<'_>) -> Result<Option<crate::scalars::Decimal>> {
-        let rows = Loaders::of(ctx)
-            .indicator_children
+    async fn children_target_sum(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::scalars::Decimal>> {
+        let rows = IndicatorLoaders::of(ctx)
+            .children
             .load_one(self.0.id)
             .await
             .map_err(load_err)?
@@ -270,7 +304,7 @@ impl Indicator {
         if rows.is_empty() {
             return Ok(None);
         }
-        Ok(Some(crate::scalars::Decimal(
+        Ok(Some(crate::graphql::scalars::Decimal(
             rows.iter()
                 .filter_map(|c| c.target.as_deref().and_then(dec))
                 .sum::<Decimal>(),
@@ -360,8 +394,8 @@ impl Indicator {
                 let (start, end) = p.calendar_range();
                 SeriesPoint {
                     period: key,
-                    start: crate::scalars::Date(start),
-                    end: crate::scalars::Date(end),
+                    start: crate::graphql::scalars::Date(start),
+                    end: crate::graphql::scalars::Date(end),
                     value,
                 }
             })
@@ -452,8 +486,8 @@ impl IndicatorValue {
         &self.m().period
     }
     /// The value, exact.
-    async fn value(&self) -> Option<crate::scalars::Decimal> {
-        dec(&self.m().value).map(crate::scalars::Decimal)
+    async fn value(&self) -> Option<crate::graphql::scalars::Decimal> {
+        dec(&self.m().value).map(crate::graphql::scalars::Decimal)
     }
     /// Estimate or official.
     async fn kind(&self) -> ValueKind {
@@ -483,8 +517,8 @@ impl IndicatorValue {
     /// Whether a later or official value of the same period replaced this one (it is kept
     /// as history).
     async fn superseded(&self, ctx: &Context<'_>) -> Result<bool> {
-        let values = Loaders::of(ctx)
-            .indicator_values
+        let values = IndicatorLoaders::of(ctx)
+            .values
             .load_one(self.indicator.id)
             .await
             .map_err(load_err)?
@@ -492,7 +526,7 @@ impl IndicatorValue {
         Ok(superseded(&values, self.m()))
     }
     /// Who recorded it (the token's subject). Internal: not shown to viewers.
-    #[graphql(guard = "crate::auth::Allow(crate::auth::READS_INTERNAL)")]
+    #[graphql(guard = "Needs(Permission::ReadInternal)")]
     async fn recorded_by(&self) -> &str {
         &self.m().recorded_by
     }
@@ -502,11 +536,11 @@ impl IndicatorValue {
         met(target, dec(&self.m().value)?, self.indicator.comparator)
     }
     /// Value minus target (for structural shares, the deviation that matters).
-    async fn deviation(&self) -> Option<crate::scalars::Decimal> {
+    async fn deviation(&self) -> Option<crate::graphql::scalars::Decimal> {
         let target = self.indicator.target.as_deref().and_then(dec)?;
         dec(&self.m().value)?
             .checked_sub(target)
-            .map(crate::scalars::Decimal)
+            .map(crate::graphql::scalars::Decimal)
     }
 }
 
@@ -530,111 +564,61 @@ pub struct SeriesPoint {
     /// Period id.
     pub period: String,
     /// First day of the period.
-    pub start: crate::scalars::Date,
+    pub start: crate::graphql::scalars::Date,
     /// Last day of the period.
-    pub end: crate::scalars::Date,
+    pub end: crate::graphql::scalars::Date,
     /// The value that stands for the period (official over estimate), or null.
     pub value: Option<IndicatorValue>,
 }
 
-/// Filter of `indicators`.
-#[derive(InputObject, Default)]
-pub struct IndicatorFilter {
-    /// Only targets of this year.
-    pub year: Option<i32>,
-    /// Only this unit (`%`, `tỷ đồng`…).
-    pub unit: Option<String>,
-    /// Only those this agency is responsible for.
-    pub responsible_agency_id: Option<ID>,
-    /// Only top-level targets (true) or only parts of composite ones (false).
-    pub top_level: Option<bool>,
-    /// Only these codes.
-    pub codes: Option<Vec<String>>,
-    /// Only indicators whose achievement is below this ratio (e.g. 0.9); indicators without
-    /// a value or target are left out.
-    pub achievement_below: Option<f64>,
-}
+/// The indicator fields of the root query.
+#[derive(Default)]
+pub struct IndicatorQuery;
 
-pub async fn list_indicators(
-    ctx: &Context<'_>,
-    filter: IndicatorFilter,
-    args: PageArgs,
-) -> ApiResult<IndicatorConnection> {
-    use indicator::Column as Col;
-    let mut cond = Condition::all().add(Caller::of(ctx).scope.indicators());
-    if let Some(y) = filter.year {
-        cond = cond.add(Col::Year.eq(y));
+/// The indicator fields of the root query.
+#[Object]
+impl IndicatorQuery {
+    /// Indicators (chỉ tiêu), in document order.
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<IndicatorFilter>,
+    ) -> Result<IndicatorConnection> {
+        let args = PageArgs::parse(first, after, last, before)?;
+        Ok(queries::list_indicators(
+            &State::of(ctx).reads,
+            &Caller::of(ctx).scope,
+            filter.unwrap_or_default(),
+            args,
+        )
+        .await?)
     }
-    if let Some(u) = &filter.unit {
-        cond = cond.add(Col::Unit.eq(u.as_str()));
-    }
-    if let Some(id) = &filter.responsible_agency_id {
-        cond = cond.add(Col::ResponsibleAgencyId.eq(relay::decode_id(
-            id,
-            NodeKind::Agency,
-            "filter.responsibleAgencyId",
-        )?));
-    }
-    match filter.top_level {
-        Some(true) => cond = cond.add(Col::ParentId.is_null()),
-        Some(false) => cond = cond.add(Col::ParentId.is_not_null()),
-        None => {}
-    }
-    if let Some(codes) = &filter.codes {
-        cond = cond.add(Col::Code.is_in(codes.iter().map(String::as_str)));
-    }
-    let db = &State::of(ctx).reads;
-    if let Some(limit) = filter.achievement_below {
-        // Achievement depends on comparator and the latest value, so it is computed here
-        // over the (few hundred) candidates, and the page is then cut in SQL.
-        let candidates = indicator::Entity::find()
-            .filter(cond.clone())
-            .filter(Col::Target.is_not_null())
-            .all(db)
-            .await?;
-        let ids: Vec<i32> = candidates.iter().map(|m| m.id).collect();
-        let values = indicator_value::Entity::find()
-            .filter(indicator_value::Column::IndicatorId.is_in(ids))
-            .filter(Caller::of(ctx).scope.indicator_values())
-            .all(db)
-            .await?;
-        let mut by_indicator: std::collections::HashMap<i32, Vec<indicator_value::Model>> =
-            std::collections::HashMap::new();
-        for v in values {
-            by_indicator.entry(v.indicator_id).or_default().push(v);
-        }
-        let below: Vec<i32> = candidates
-            .iter()
-            .filter(|m| {
-                let mine = by_indicator.get(&m.id).map(Vec::as_slice).unwrap_or_default();
-                let a = latest(mine)
-                    .and_then(|v| dec(&v.value))
-                    .and_then(|v| achievement(m.target.as_deref().and_then(dec)?, v, m.comparator));
-                a.is_some_and(|a| a < limit)
-            })
-            .map(|m| m.id)
-            .collect();
-        cond = cond.add(Col::Id.is_in(below));
-    }
-    let sort = SortKey {
-        expr: Expr::col((indicator::Entity, Col::Ordinal)),
-        id: Expr::col((indicator::Entity, Col::Id)),
-        direction: OrderDirection::Asc,
-        to_value: relay::json_int,
-    };
-    let select = indicator::Entity::find().filter(cond);
-    let (page, count) = relay::fetch_page(db, select, &sort, &args, |m| Cursor {
-        key: m.ordinal.into(),
-        id: m.id,
-    })
-    .await?;
-    Ok(IndicatorConnection::new(
-        page.map(|m| Indicator(Arc::new(m))),
-        count,
-    ))
-}
 
-crate::connection!(Indicator, IndicatorConnection, IndicatorEdge, "indicators");
+    /// One indicator, by global id or by code (e.g. `2025.09`).
+    async fn indicator(&self, ctx: &Context<'_>, id: Option<ID>, code: Option<String>) -> Result<Indicator> {
+        let (db, scope) = (&State::of(ctx).reads, &Caller::of(ctx).scope);
+        let row = match (id, code) {
+            (Some(id), None) => {
+                let id = decode_id(&id, NodeKind::Indicator, "id")?;
+                scope.find_by_id::<indicator::Entity>(id).one(db).await?
+            }
+            (None, Some(code)) => {
+                scope
+                    .find::<indicator::Entity>()
+                    .filter(indicator::Column::Code.eq(code.trim()))
+                    .one(db)
+                    .await?
+            }
+            _ => return Err(ApiError::bad_input("id", "Cần đúng một trong `id` hoặc `code`").into()),
+        };
+        row.map(|m| Indicator(Arc::new(m)))
+            .ok_or_else(|| ApiError::not_found("chỉ tiêu").into())
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,22 +1,27 @@
-//! Progress reports (báo cáo tiến độ): what agencies report on their assignments.
+//! Progress reports (báo cáo tiến độ): what agencies report on their assignments, their
+//! lists and loaders, and the writes (`mutations`: submit, edit, review).
 
-use std::collections::HashMap;
+pub mod loaders;
+pub mod mutations;
+mod queries;
+
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, Object, Result};
 use entity::{assignment, progress_report};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+
+pub use loaders::ReportLoaders;
+pub use queries::{ProgressReportConnection, ReportFilter};
 
 use crate::agencies::{Agency, load_agency};
-use crate::auth::Scope;
-use crate::context::{Caller, State};
-use crate::domain::period::PeriodId;
+use crate::auth::{Caller, Permission};
 use crate::error::{ApiError, ApiResult};
-use crate::loaders::{LoadError, Loaders, load_err};
-use crate::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey, Within};
-use crate::tasks::Assignment;
+use crate::graphql::Needs;
+use crate::graphql::loaders::load_err;
+use crate::graphql::relay::{self, NodeKind, PageArgs, Within};
+use crate::state::State;
+use crate::tasks::{Assignment, TaskLoaders};
 
 /// Life cycle of a progress report.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -51,7 +56,7 @@ impl ProgressReport {
     }
     /// The assignment reported on.
     async fn assignment(&self, ctx: &Context<'_>) -> Result<Assignment> {
-        Loaders::of(ctx)
+        TaskLoaders::of(ctx)
             .assignment
             .load_one(self.0.assignment_id)
             .await
@@ -83,12 +88,12 @@ impl ProgressReport {
         &self.0.summary
     }
     /// Difficulties and obstacles (khó khăn, vướng mắc). Internal: not shown to viewers.
-    #[graphql(guard = "crate::auth::Allow(crate::auth::READS_INTERNAL)")]
+    #[graphql(guard = "Needs(Permission::ReadInternal)")]
     async fn obstacles(&self) -> Option<&str> {
         self.0.obstacles.as_deref()
     }
     /// Proposals (kiến nghị, đề xuất). Internal: not shown to viewers.
-    #[graphql(guard = "crate::auth::Allow(crate::auth::READS_INTERNAL)")]
+    #[graphql(guard = "Needs(Permission::ReadInternal)")]
     async fn proposals(&self) -> Option<&str> {
         self.0.proposals.as_deref()
     }
@@ -101,7 +106,7 @@ impl ProgressReport {
         self.0.version
     }
     /// Reviewer's comment when accepted or returned. Internal: not shown to viewers.
-    #[graphql(guard = "crate::auth::Allow(crate::auth::READS_INTERNAL)")]
+    #[graphql(guard = "Needs(Permission::ReadInternal)")]
     async fn review_comment(&self) -> Option<&str> {
         self.0.review_comment.as_deref()
     }
@@ -123,142 +128,56 @@ impl ProgressReport {
     }
 }
 
-/// Loads the latest non-draft report of each assignment in one statement.
-pub struct LatestReport {
-    db: crate::reads::Reads,
-    scope: Scope,
-}
-
-impl LatestReport {
-    pub fn loader(
-        db: crate::reads::Reads,
-        scope: Scope,
-        delay: std::time::Duration,
-    ) -> crate::batch::Batcher<i32, Self> {
-        crate::batch::Batcher::new(LatestReport { db, scope }, delay)
-    }
-}
-
-impl Loader<i32> for LatestReport {
-    type Value = progress_report::Model;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        use progress_report::Column as C;
-        let latest = Query::select()
-            .expr(Func::max(Expr::col(C::Id)))
-            .from(progress_report::Entity)
-            .and_where(C::AssignmentId.is_in(keys.iter().copied()))
-            .and_where(C::State.ne(entity::enums::ReportState::Draft))
-            .cond_where(self.scope.reports())
-            .group_by_col(C::AssignmentId)
-            .to_owned();
-        let query = progress_report::Entity::find().filter(C::Id.in_subquery(latest));
-        let rows: Vec<progress_report::Model> = crate::positional::fetch_all(&self.db, &query)
-            .await
-            .map_err(Arc::new)?;
-        Ok(rows.into_iter().map(|m| (m.assignment_id, m)).collect())
-    }
-}
-
-/// Filter of `progressReports`.
-#[derive(InputObject, Default)]
-pub struct ReportFilter {
-    /// Only this period id (`2025Q1`, `202501`…).
-    pub period: Option<String>,
-    /// Only these states.
-    pub state: Option<Vec<ReportState>>,
-    /// Only reports written by this agency.
-    pub agency_id: Option<ID>,
-    /// Only reports on this assignment.
-    pub assignment_id: Option<ID>,
-    /// Only reports on this task.
-    pub task_id: Option<ID>,
-}
-
-/// Progress reports, newest first.
-pub async fn list_reports(
+/// Progress reports, at the root (`task: None`) or under a task (batched with its siblings).
+pub(crate) async fn reports_of(
     ctx: &Context<'_>,
     filter: ReportFilter,
     args: PageArgs,
     task: Option<i32>,
 ) -> ApiResult<ProgressReportConnection> {
-    use progress_report::Column as C;
-    Caller::of(ctx).scope.require_rows()?;
-    let mut cond = Condition::all().add(Caller::of(ctx).scope.reports());
-    if let Some(p) = &filter.period {
-        let period: PeriodId = p.parse().map_err(|e: crate::domain::period::PeriodError| {
-            ApiError::bad_input("filter.period", e.to_string())
-        })?;
-        cond = cond.add(C::Period.eq(period.to_string()));
-    }
-    if let Some(states) = filter.state {
-        cond = cond.add(C::State.is_in(states.into_iter().map(entity::enums::ReportState::from)));
-    }
-    if let Some(id) = &filter.agency_id {
-        cond = cond.add(C::AgencyId.eq(relay::decode_id(id, NodeKind::Agency, "filter.agencyId")?));
-    }
-    if let Some(id) = &filter.assignment_id {
-        cond =
-            cond.add(C::AssignmentId.eq(relay::decode_id(id, NodeKind::Assignment, "filter.assignmentId")?));
-    }
-    if let Some(id) = &filter.task_id {
-        let t = relay::decode_id(id, NodeKind::Task, "filter.taskId")?;
-        cond = cond.add(
-            C::AssignmentId.in_subquery(
-                Query::select()
-                    .column(assignment::Column::Id)
-                    .from(assignment::Entity)
-                    .and_where(assignment::Column::TaskId.eq(t))
-                    .to_owned(),
-            ),
-        );
-    }
-    let sort = SortKey {
-        expr: Expr::col((progress_report::Entity, C::Id)),
-        id: Expr::col((progress_report::Entity, C::Id)),
-        direction: OrderDirection::Desc,
-        to_value: relay::json_int,
-    };
-    let db = &State::of(ctx).reads;
     let within = match task {
         None => Within::Root,
         Some(id) => Within::Parent {
-            loader: &crate::loaders::Loaders::of(ctx).report_pages,
+            loader: &ReportLoaders::of(ctx).report_pages,
             // A report's task, through its assignment.
             column: Query::select()
                 .column((assignment::Entity, assignment::Column::TaskId))
                 .from(assignment::Entity)
                 .and_where(
                     Expr::col((assignment::Entity, assignment::Column::Id))
-                        .equals((progress_report::Entity, C::AssignmentId)),
+                        .equals((progress_report::Entity, progress_report::Column::AssignmentId)),
                 )
                 .take()
                 .into(),
             id,
         },
     };
-    let (page, count) = relay::fetch(
-        db,
+    queries::list_reports(
+        &State::of(ctx).reads,
+        &Caller::of(ctx).scope,
         within,
-        progress_report::Entity::find().filter(cond),
-        &sort,
-        &args,
-        |m| Cursor {
-            key: m.id.into(),
-            id: m.id,
-        },
+        filter,
+        args,
     )
-    .await?;
-    Ok(ProgressReportConnection::new(
-        page.map(ProgressReport::new),
-        count,
-    ))
+    .await
 }
 
-crate::connection!(
-    ProgressReport,
-    ProgressReportConnection,
-    ProgressReportEdge,
-    "progress reports"
-);
+/// The report fields of the root query.
+#[derive(Default)]
+pub struct ReportQuery;
+
+/// The report fields of the root query.
+#[Object]
+impl ReportQuery {
+    /// Progress reports, newest first.
+    async fn progress_reports(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<ReportFilter>,
+    ) -> Result<ProgressReportConnection> {
+        let args = PageArgs::parse(first, after, None, None)?;
+        Ok(reports_of(ctx, filter.unwrap_or_default(), args, None).await?)
+    }
+}

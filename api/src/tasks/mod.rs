@@ -1,29 +1,39 @@
-//! Tasks (nhiệm vụ) and assignments (phân công): the types, their filters and their lists.
+//! Tasks (nhiệm vụ) and assignments (phân công): the types, their root fields, lists and
+//! filters (`queries`), loaders, the writes (`mutations`), the dashboard's counts (`stats`,
+//! over the one SQL definition of status in `status_sql`), and `taskEvents` (`subscription`).
 
+mod deadlines;
+pub mod loaders;
+pub mod mutations;
 mod queries;
 pub mod stats;
 pub mod status_sql;
+pub mod subscription;
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::NaiveDate;
-use entity::{assignment, deadline_extension, task, task_milestone};
+use entity::{assignment, task};
 
+pub use deadlines::{Deadline, DeadlineExtension, DeadlineKind, Milestone, stored};
+pub use loaders::TaskLoaders;
 pub use queries::{
     AssignmentConnection, AssignmentFilter, TaskConnection, TaskFilter, TaskOrder, TaskOrderField,
-    list_assignments, list_tasks, task_condition,
+    task_condition,
 };
 
-use crate::agencies::{Agency, load_agency};
-use crate::context::today;
+use crate::agencies::{Agency, AgencyLoaders, load_agency};
+use crate::auth::{Caller, Permission};
+use crate::clock::today;
 use crate::directives::Directive;
 use crate::domain::status::{self as st};
-use crate::error::ApiError;
-use crate::loaders::{Loaders, load_err};
-use crate::relay::{self, NodeKind};
-use crate::reports::ProgressReport;
-use crate::scalars::Date;
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::loaders::load_err;
+use crate::graphql::relay::{self, NodeKind, PageArgs, Within, decode_id};
+use crate::graphql::scalars::Date;
+use crate::reports::{ProgressReport, ReportLoaders};
+use crate::state::State;
 use status_sql::{due_as_of, status_of};
 
 /// Status of a task or assignment as of a date: the six categories the Government Office
@@ -77,122 +87,6 @@ impl RoleFilter {
     }
 }
 
-/// How a deadline was written and what it means.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(remote = "crate::domain::deadline::DeadlineKind")]
-pub enum DeadlineKind {
-    /// "trước ngày 15/01/2025": due the day before the date written.
-    Date,
-    /// "trong tháng 01/2025": last day of the month ("trước tháng 6/2025": last day of May).
-    Month,
-    /// "trong Quý I/2025": last day of the quarter.
-    Quarter,
-    /// "6 tháng đầu năm 2025": last day of the half year.
-    Half,
-    /// "trong năm 2025": 31 December.
-    Year,
-    /// "hàng tháng", "từng quý": due at the end of each period.
-    Recurring,
-    /// No deadline written: an ongoing duty, still reported each period.
-    Ongoing,
-}
-
-impl DeadlineKind {
-    /// The stored kind (`MONTH`…); anything unreadable is an ongoing duty.
-    fn parse(s: &str) -> Self {
-        use crate::domain::deadline::DeadlineKind as D;
-        D::parse(s).unwrap_or(D::Ongoing).into()
-    }
-}
-
-/// A deadline (thời hạn): the words as written, their kind and the due date derived from them
-/// by the rule in the README ("trước ngày 15/01/2025" is due 14/01/2025).
-#[derive(Clone)]
-pub struct Deadline {
-    text: Option<String>,
-    kind: String,
-    due_on: Option<NaiveDate>,
-    recurrence: Option<String>,
-}
-
-/// A deadline (thời hạn): the words as written, their kind and the due date derived from them
-/// by the rule in the README ("trước ngày 15/01/2025" is due 14/01/2025).
-#[Object]
-impl Deadline {
-    /// The words as written in the directive, e.g. "trong Quý I/2025".
-    async fn text(&self) -> Option<&str> {
-        self.text.as_deref()
-    }
-    /// Kind of deadline.
-    async fn kind(&self) -> DeadlineKind {
-        DeadlineKind::parse(&self.kind)
-    }
-    /// Due date derived from the words (before any extension); null for recurring and ongoing.
-    async fn due_on(&self) -> Option<Date> {
-        self.due_on.map(Date)
-    }
-    /// For recurring deadlines: `MONTHLY`, `QUARTERLY`, `HALF_YEARLY` or `YEARLY`.
-    async fn recurrence(&self) -> Option<&str> {
-        self.recurrence.as_deref()
-    }
-}
-
-/// A dated milestone within a task (mốc thời hạn).
-#[derive(Clone)]
-pub struct Milestone(task_milestone::Model);
-
-/// A dated milestone within a task (mốc thời hạn).
-#[Object]
-impl Milestone {
-    /// What is due, e.g. "Bệnh viện Đa khoa tỉnh giai đoạn 2".
-    async fn label(&self) -> &str {
-        &self.0.label
-    }
-    /// Its deadline.
-    async fn deadline(&self) -> Deadline {
-        Deadline {
-            text: self.0.deadline_text.clone(),
-            kind: self.0.deadline_kind.clone(),
-            due_on: self.0.due_on,
-            recurrence: None,
-        }
-    }
-}
-
-/// A deadline extension (gia hạn) granted on a task; the history is kept.
-#[derive(Clone)]
-pub struct DeadlineExtension(pub deadline_extension::Model);
-
-/// A deadline extension (gia hạn) granted on a task; the history is kept.
-#[Object]
-impl DeadlineExtension {
-    /// Global id.
-    pub async fn id(&self) -> ID {
-        relay::global_id(NodeKind::DeadlineExtension, self.0.id)
-    }
-    /// Due date before this extension.
-    async fn previous_due_on(&self) -> Option<Date> {
-        self.0.previous_due_on.map(Date)
-    }
-    /// Due date granted.
-    async fn new_due_on(&self) -> Date {
-        Date(self.0.new_due_on)
-    }
-    /// Reason given (lý do gia hạn).
-    async fn reason(&self) -> &str {
-        &self.0.reason
-    }
-    /// Who granted it.
-    #[graphql(guard = "crate::auth::Allow(crate::auth::READS_INTERNAL)")]
-    async fn granted_by(&self) -> &str {
-        &self.0.granted_by
-    }
-    /// When it was granted.
-    async fn granted_at(&self) -> chrono::DateTime<chrono::Utc> {
-        self.0.granted_at
-    }
-}
-
 /// A task (nhiệm vụ): one assignment item of a directive.
 #[derive(Clone)]
 pub struct Task {
@@ -218,7 +112,7 @@ impl Task {
     }
 
     async fn assignment_rows(&self, ctx: &Context<'_>) -> Result<Arc<Vec<assignment::Model>>> {
-        Ok(Loaders::of(ctx)
+        Ok(TaskLoaders::of(ctx)
             .assignments_of_task
             .load_one(self.m.id)
             .await
@@ -238,7 +132,7 @@ impl Task {
             .filter(|a| a.role == role)
             .map(|a| a.agency_id)
             .collect();
-        let found = Loaders::of(ctx)
+        let found = AgencyLoaders::of(ctx)
             .agency
             .load_many(ids.iter().copied())
             .await
@@ -291,14 +185,14 @@ impl Task {
     async fn deadline(&self) -> Deadline {
         Deadline {
             text: self.m.deadline_text.clone(),
-            kind: self.m.deadline_kind.clone(),
+            kind: self.m.deadline_kind,
             due_on: self.m.original_due_on,
-            recurrence: self.m.recurrence.clone(),
+            recurrence: self.m.recurrence,
         }
     }
     /// Dated milestones within the task, when it has several.
     async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<Milestone>> {
-        let rows = Loaders::of(ctx)
+        let rows = TaskLoaders::of(ctx)
             .milestones
             .load_one(self.m.id)
             .await
@@ -313,11 +207,11 @@ impl Task {
     /// Current due date, after extensions; for a recurring task, the end of the period
     /// containing `asOf` (default today).
     async fn due_on(&self, as_of: Option<Date>) -> Option<Date> {
-        due_as_of(self.m.due_on, self.m.recurrence.as_deref(), self.date(as_of)).map(Date)
+        due_as_of(self.m.due_on, self.m.recurrence, self.date(as_of)).map(Date)
     }
     /// Extensions granted, oldest first.
     async fn extensions(&self, ctx: &Context<'_>) -> Result<Vec<DeadlineExtension>> {
-        let rows = Loaders::of(ctx)
+        let rows = TaskLoaders::of(ctx)
             .extensions
             .load_one(self.m.id)
             .await
@@ -333,7 +227,7 @@ impl Task {
     async fn status(&self, as_of: Option<Date>) -> TaskStatus {
         status_of(
             self.m.due_on,
-            self.m.recurrence.as_deref(),
+            self.m.recurrence,
             self.m.completed_on,
             self.date(as_of),
         )
@@ -342,7 +236,7 @@ impl Task {
     /// Days past the due date: for an unfinished task as of `asOf`, or for one completed late.
     async fn days_overdue(&self, as_of: Option<Date>) -> Option<i64> {
         let as_of = self.date(as_of);
-        let due = due_as_of(self.m.due_on, self.m.recurrence.as_deref(), as_of);
+        let due = due_as_of(self.m.due_on, self.m.recurrence, as_of);
         st::days_overdue(due, self.m.completed_on, as_of)
     }
     /// After an extension: whether the original due date was met (null until completed).
@@ -381,8 +275,8 @@ impl Task {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<crate::reports::ProgressReportConnection> {
-        let args = relay::PageArgs::parse(first, after, None, None)?;
-        Ok(crate::reports::list_reports(ctx, Default::default(), args, Some(self.m.id)).await?)
+        let args = PageArgs::parse(first, after, None, None)?;
+        Ok(crate::reports::reports_of(ctx, Default::default(), args, Some(self.m.id)).await?)
     }
     /// When the row was created.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
@@ -434,7 +328,7 @@ impl Assignment {
         if let Some(t) = &self.task {
             return Ok(t.clone());
         }
-        Loaders::of(ctx)
+        TaskLoaders::of(ctx)
             .task
             .load_one(self.m.task_id)
             .await
@@ -478,7 +372,7 @@ impl Assignment {
     async fn status(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<TaskStatus> {
         let t = self.task_row(ctx).await?;
         let as_of = as_of.map(|d| d.0).or(self.as_of).unwrap_or_else(today);
-        Ok(status_of(t.due_on, t.recurrence.as_deref(), self.m.completed_on, as_of).into())
+        Ok(status_of(t.due_on, t.recurrence, self.m.completed_on, as_of).into())
     }
     /// Date this agency's part was completed (its done report accepted).
     async fn completed_on(&self) -> Option<Date> {
@@ -490,11 +384,121 @@ impl Assignment {
     }
     /// The latest submitted progress report on this assignment.
     async fn latest_report(&self, ctx: &Context<'_>) -> Result<Option<ProgressReport>> {
-        Ok(Loaders::of(ctx)
+        Ok(ReportLoaders::of(ctx)
             .latest_report
             .load_one(self.m.id)
             .await
             .map_err(load_err)?
             .map(ProgressReport::new))
+    }
+}
+
+/// `tasks`, at the root (`directive: None`) or under a directive: the caller's scope, the
+/// request's nested-page loader, and the list query.
+pub(crate) async fn tasks_of(
+    ctx: &Context<'_>,
+    filter: TaskFilter,
+    order: Option<TaskOrder>,
+    as_of: NaiveDate,
+    args: PageArgs,
+    list_as_of: Option<NaiveDate>,
+    directive: Option<i32>,
+) -> ApiResult<TaskConnection> {
+    let within = match directive {
+        None => Within::Root,
+        Some(id) => Within::Parent {
+            loader: &TaskLoaders::of(ctx).task_pages,
+            column: sea_orm::sea_query::Expr::col((task::Entity, task::Column::DirectiveId)),
+            id,
+        },
+    };
+    let q = queries::TaskList {
+        filter,
+        order,
+        as_of,
+        list_as_of,
+    };
+    queries::list_tasks(&State::of(ctx).reads, &Caller::of(ctx).scope, within, q, args).await
+}
+
+/// `assignments`, at the root or under an agency.
+pub(crate) async fn assignments_of(
+    ctx: &Context<'_>,
+    agency: Option<i32>,
+    filter: AssignmentFilter,
+    args: PageArgs,
+) -> ApiResult<AssignmentConnection> {
+    let within = match agency {
+        None => Within::Root,
+        Some(id) => Within::Parent {
+            loader: &TaskLoaders::of(ctx).assignment_pages,
+            column: sea_orm::sea_query::Expr::col((assignment::Entity, assignment::Column::AgencyId)),
+            id,
+        },
+    };
+    queries::list_assignments(
+        &State::of(ctx).reads,
+        &Caller::of(ctx).scope,
+        within,
+        filter,
+        args,
+    )
+    .await
+}
+
+/// The task fields of the root query.
+#[derive(Default)]
+pub struct TaskQuery;
+
+/// The task fields of the root query.
+#[Object]
+impl TaskQuery {
+    /// Tasks across directives. `asOf` (default today in Vietnam) is the date statuses and the
+    /// status/overdue filters are computed for.
+    #[allow(clippy::too_many_arguments)]
+    async fn tasks(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<TaskFilter>,
+        order_by: Option<TaskOrder>,
+        as_of: Option<Date>,
+    ) -> Result<TaskConnection> {
+        let args = PageArgs::parse(first, after, last, before)?;
+        let day = as_of.map_or_else(today, |d| d.0);
+        Ok(tasks_of(
+            ctx,
+            filter.unwrap_or_default(),
+            order_by,
+            day,
+            args,
+            as_of.map(|d| d.0),
+            None,
+        )
+        .await?)
+    }
+
+    /// One task by global id.
+    async fn task(&self, ctx: &Context<'_>, id: ID, as_of: Option<Date>) -> Result<Task> {
+        Caller::of(ctx).scope.require(Permission::ReadRows)?;
+        let n = decode_id(&id, NodeKind::Task, "id")?;
+        let l = TaskLoaders::of(ctx);
+        // Asked for its agencies: the task, its directive and its assignments in one statement.
+        let look = ctx.look_ahead();
+        let found = if ["leads", "coordinators", "assignments"]
+            .iter()
+            .any(|f| look.field(f).exists())
+        {
+            l.task_with_assignments.load_one(n).await
+        } else {
+            l.task.load_one(n).await
+        };
+        found
+            .map_err(load_err)?
+            .map(|m| Task::new(m, as_of.map(|d| d.0)))
+            .ok_or_else(|| ApiError::not_found("nhiệm vụ").into())
     }
 }

@@ -1,20 +1,22 @@
 //! The task and assignment lists: filters turned into one SQL condition (scope included),
 //! keyset pages, and search ranking.
 
-use async_graphql::{Context, Enum, ID, InputObject};
+use async_graphql::{Enum, ID, InputObject};
 use chrono::NaiveDate;
 use entity::{agency, assignment, directive, task};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QuerySelect, RelationTrait, Value};
+use sea_orm::{ColumnTrait, Condition, QueryFilter, QuerySelect, RelationTrait, Value};
 
 use super::status_sql::{status_condition, task_completed};
 use super::{Assignment, AssignmentRole, RoleFilter, Task, TaskStatus};
-use crate::auth::Scope;
-use crate::context::{Caller, State};
+use crate::auth::scope::public;
+use crate::auth::{Permission, Scope};
+use crate::db::reads::Reads;
 use crate::domain::text::search_terms;
 use crate::error::{ApiError, ApiResult};
-use crate::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey, Within};
-use crate::scalars::Date;
+use crate::graphql::input;
+use crate::graphql::relay::{self, Cursor, NodeKind, OrderDirection, PageArgs, SortKey, Within};
+use crate::graphql::scalars::Date;
 
 /// Filter of `tasks` and `taskStatistics` (the same filter gives the same rows).
 #[derive(InputObject, Default, Clone, PartialEq, Eq, Hash)]
@@ -72,14 +74,14 @@ fn bad(field: &str, msg: impl Into<String>) -> ApiError {
     ApiError::bad_input(field, msg)
 }
 
-/// Builds the condition of a task filter, the caller's scope included.
+/// Builds the condition of a task filter (the caller's scope comes from the finder the
+/// statement starts from).
 pub async fn task_condition(
     db: &impl sea_orm::ConnectionTrait,
     filter: &TaskFilter,
     as_of: NaiveDate,
-    scope: &Scope,
 ) -> ApiResult<Condition> {
-    let (agency, cond) = task_condition_parts(db, filter, as_of, scope, false).await?;
+    let (agency, cond) = task_condition_parts(db, filter, as_of, false).await?;
     Ok(match agency {
         Some(a) => cond.add(a.holds_task()),
         None => cond,
@@ -180,16 +182,15 @@ fn transferred_away(agency: SimpleExpr) -> SimpleExpr {
     )
 }
 
-/// The agency part of a filter, and the condition of the rest (the caller's scope included).
+/// The agency part of a filter, and the condition of the rest.
 /// `ask_transferred`: also find out whether the agency's assignments all stayed with it.
 async fn task_condition_parts(
     db: &impl sea_orm::ConnectionTrait,
     filter: &TaskFilter,
     as_of: NaiveDate,
-    scope: &Scope,
     ask_transferred: bool,
 ) -> ApiResult<(Option<AgencyMatch>, Condition)> {
-    let mut cond = Condition::all().add(scope.tasks());
+    let mut cond = Condition::all();
     let role = filter.role.unwrap_or_default().role();
     let agency = match (&filter.agency_id, &filter.agency_code) {
         (Some(_), Some(_)) => {
@@ -216,7 +217,8 @@ async fn task_condition_parts(
             })
         }
         (None, Some(code)) => {
-            let mut q = agency::Entity::find()
+            let code = input::agency_code("filter.agencyCode", code)?;
+            let mut q = public::<agency::Entity>()
                 .select_only()
                 .column(agency::Column::Id)
                 .filter(agency::Column::Code.eq(code.as_str()));
@@ -364,25 +366,37 @@ fn no_due_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
 }
 
+/// What a task list asks, besides its page.
+pub struct TaskList {
+    pub filter: TaskFilter,
+    pub order: Option<TaskOrder>,
+    /// The date statuses and the status filters are computed for.
+    pub as_of: NaiveDate,
+    /// The `asOf` the list was given, which its tasks' fields default to.
+    pub list_as_of: Option<NaiveDate>,
+}
+
 /// `tasks`, and nested task lists (a directive's tasks).
 pub async fn list_tasks(
-    ctx: &Context<'_>,
-    filter: TaskFilter,
-    order: Option<TaskOrder>,
-    as_of: NaiveDate,
+    db: &Reads,
+    scope: &Scope,
+    within: Within<'_, task::Entity>,
+    list: TaskList,
     args: PageArgs,
-    list_as_of: Option<NaiveDate>,
-    directive: Option<i32>,
 ) -> ApiResult<TaskConnection> {
-    let caller = Caller::of(ctx);
-    caller.scope.require_rows()?;
-    let db = &State::of(ctx).reads;
+    scope.require(Permission::ReadRows)?;
+    let TaskList {
+        filter,
+        order,
+        as_of,
+        list_as_of,
+    } = list;
     let by_due_date = order.as_ref().is_some_and(|o| o.field == TaskOrderField::DueOn);
     // A root list of one agency's tasks by due date is read from the agency's assignments in
     // due-date order (migration m20261130_000004), unless some of them moved to a successor:
     // those are matched through `original_agency_id`, which that index does not order.
-    let held_in_due_order = by_due_date && directive.is_none();
-    let (agency, cond) = task_condition_parts(db, &filter, as_of, &caller.scope, held_in_due_order).await?;
+    let held_in_due_order = by_due_date && matches!(within, Within::Root);
+    let (agency, cond) = task_condition_parts(db, &filter, as_of, held_in_due_order).await?;
     let (agency, cond) = match agency {
         Some(a) if held_in_due_order && !a.transferred => (Some(a), cond),
         Some(a) => (None, cond.add(a.holds_task())),
@@ -416,7 +430,7 @@ pub async fn list_tasks(
         ),
         TaskOrderField::Relevance => (relevance_sql(&terms, &phrase), relay::json_int),
     };
-    let mut select = task::Entity::find().filter(cond);
+    let mut select = scope.find::<task::Entity>().filter(cond);
     let mut id = Expr::col((task::Entity, task::Column::Id));
     if let Some(a) = &agency {
         // The same key as `expr` (kept equal by triggers), and the same cursors.
@@ -431,14 +445,6 @@ pub async fn list_tasks(
         id,
         direction,
         to_value,
-    };
-    let within = match directive {
-        None => Within::Root,
-        Some(id) => Within::Parent {
-            loader: &crate::loaders::Loaders::of(ctx).task_pages,
-            column: Expr::col((task::Entity, task::Column::DirectiveId)),
-            id,
-        },
     };
     let (page, count) = relay::fetch(db, within, select, &sort, &args, |m| Cursor {
         key: match field {
@@ -468,14 +474,14 @@ pub struct AssignmentFilter {
 
 /// An agency's assignments, in task document order.
 pub async fn list_assignments(
-    ctx: &Context<'_>,
-    agency_id: Option<i32>,
+    db: &Reads,
+    scope: &Scope,
+    within: Within<'_, assignment::Entity>,
     filter: AssignmentFilter,
     args: PageArgs,
 ) -> ApiResult<AssignmentConnection> {
-    let caller = Caller::of(ctx);
-    caller.scope.require_rows()?;
-    let mut cond = Condition::all().add(caller.scope.assignments());
+    scope.require(Permission::ReadRows)?;
+    let mut cond = Condition::all();
     if let Some(r) = filter.role {
         cond = cond.add(assignment::Column::Role.eq(entity::enums::AssignmentRole::from(r)));
     }
@@ -502,19 +508,10 @@ pub async fn list_assignments(
         direction: OrderDirection::Asc,
         to_value: relay::json_int,
     };
-    let db = &State::of(ctx).reads;
-    let within = match agency_id {
-        None => Within::Root,
-        Some(id) => Within::Parent {
-            loader: &crate::loaders::Loaders::of(ctx).assignment_pages,
-            column: Expr::col((assignment::Entity, assignment::Column::AgencyId)),
-            id,
-        },
-    };
     let (page, count) = relay::fetch(
         db,
         within,
-        assignment::Entity::find().filter(cond),
+        scope.find::<assignment::Entity>().filter(cond),
         &sort,
         &args,
         |m| Cursor {

@@ -1,23 +1,66 @@
 //! `taskStatistics`: the dashboard's counts, computed in SQL from the same filter and the
 //! same status conditions as `tasks`, so the totals equal the list's `totalCount`.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use entity::{assignment, task};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
-use sea_orm::{Condition, ConnectionTrait, QueryResult};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, SelectStatement, SimpleExpr};
+use sea_orm::{Condition, ConnectionTrait, QueryFilter, QueryResult, QueryTrait};
 
 use super::status_sql::{
     assignment_completed, fallen_due, overdue_by_more_than, status_condition, task_completed,
 };
 use super::{TaskFilter, task_condition};
 use crate::agencies::{Agency, load_agency};
-use crate::auth::Scope;
-use crate::context::{Caller, State};
+use crate::auth::{Caller, Scope};
+use crate::changes::Reuse;
+use crate::clock::today;
+use crate::db::reads::Reads;
 use crate::directives::{Directive, load_directive};
 use crate::domain::status::TaskStatus as S;
 use crate::error::ApiResult;
-use crate::scalars::Date;
+use crate::graphql::scalars::Date;
+use crate::state::State;
+
+/// How many `taskStatistics` answers are kept at most. An answer is under 1 KB plus ~150
+/// bytes a group, and only answers of at most [`MAX_KEPT_GROUPS`] groups are kept, so the
+/// whole stays under ~10 MB whatever callers ask; a dashboard asks for a handful of filters,
+/// each agency for its own.
+const KEPT: usize = 1024;
+
+/// `taskStatistics` answers kept until the data changes (schema data, made by `lib.rs`).
+pub struct StatisticsCache(Reuse<StatisticsKey, Arc<TaskStatistics>>);
+
+impl StatisticsCache {
+    /// Answers kept at most `reuse_for` (0: none), counted in `metrics`.
+    pub fn new(reuse_for: std::time::Duration, metrics: &crate::metrics::Metrics) -> Self {
+        let (hits, misses) = metrics.reuse_counters("task_statistics");
+        StatisticsCache(Reuse::new(reuse_for, KEPT, hits, misses))
+    }
+}
+
+/// The `taskStatistics` field of the root query.
+#[derive(Default)]
+pub struct TaskStatisticsQuery;
+
+/// The `taskStatistics` field of the root query.
+#[Object]
+impl TaskStatisticsQuery {
+    /// The dashboard's counts for the tasks `tasks(filter)` would list, as of `asOf` (default
+    /// today in Vietnam), optionally grouped.
+    async fn task_statistics(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<TaskFilter>,
+        as_of: Option<Date>,
+        group_by: Option<Vec<TaskGroupBy>>,
+    ) -> Result<TaskStatistics> {
+        let day = as_of.map_or_else(today, |d| d.0);
+        Ok(task_statistics(ctx, filter.unwrap_or_default(), day, group_by.unwrap_or_default()).await?)
+    }
+}
 
 /// What `taskStatistics` groups by.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -233,7 +276,7 @@ pub const MAX_KEPT_GROUPS: usize = 64;
 const MAX_KEPT_FILTER_BYTES: usize = 256;
 
 /// What a `taskStatistics` answer depends on besides the data: the caller's rows, the
-/// filter, the date and the grouping. Answers are kept under it (`State::task_statistics`)
+/// filter, the date and the grouping. Answers are kept under it ([`StatisticsCache`])
 /// until the data changes (`crate::changes`).
 #[derive(PartialEq, Eq, Hash)]
 pub struct StatisticsKey {
@@ -268,15 +311,17 @@ impl StatisticsKey {
     }
 }
 
-/// `taskStatistics`: reused from `State::task_statistics` while no write has been committed
+/// `taskStatistics`: reused from the [`StatisticsCache`] while no write has been committed
 /// since it was computed (on PostgreSQL; see `crate::changes`), else computed.
-pub async fn task_statistics(
+async fn task_statistics(
     ctx: &Context<'_>,
     filter: TaskFilter,
     as_of: NaiveDate,
     group_by: Vec<TaskGroupBy>,
 ) -> ApiResult<TaskStatistics> {
     let state = State::of(ctx);
+    let kept = &ctx.data_unchecked::<Arc<StatisticsCache>>().0;
+    let db = &state.reads;
     let key = StatisticsKey {
         scope: Caller::of(ctx).scope.for_aggregates(),
         filter,
@@ -284,39 +329,39 @@ pub async fn task_statistics(
         group_by,
     };
     // `None` on SQLite, with reuse turned off, or while the listener reconnects.
-    let generation = state
-        .changes
-        .current()
-        .filter(|_| state.task_statistics.enabled());
+    let generation = state.changes.current().filter(|_| kept.enabled());
     let Some(generation) = generation.filter(|_| key.small()) else {
-        return compute(ctx, &key.filter, as_of, &key.group_by, &key.scope).await;
+        return compute(db, &key.scope, &key.filter, as_of, &key.group_by).await;
     };
-    if let Some(kept) = state.task_statistics.get(&key, generation) {
-        return Ok(TaskStatistics::clone(&kept));
+    if let Some(answer) = kept.get(&key, generation) {
+        return Ok(TaskStatistics::clone(&answer));
     }
-    let fresh = compute(ctx, &key.filter, as_of, &key.group_by, &key.scope).await?;
+    let fresh = compute(db, &key.scope, &key.filter, as_of, &key.group_by).await?;
     // Not kept when a write was committed meanwhile (a slow request must not replace a
     // newer answer).
     if fresh.groups.len() <= MAX_KEPT_GROUPS && state.changes.current() == Some(generation) {
-        state
-            .task_statistics
-            .put(key, generation, std::sync::Arc::new(fresh.clone()));
+        kept.put(key, generation, Arc::new(fresh.clone()));
     }
     Ok(fresh)
 }
 
+/// The tasks a scope may see that match the filter, as a statement to select counts from.
+fn counted(scope: &Scope, cond: Condition) -> SelectStatement {
+    let mut q = scope.find::<task::Entity>().filter(cond).into_query();
+    q.clear_selects();
+    q
+}
+
 async fn compute(
-    ctx: &Context<'_>,
+    db: &Reads,
+    scope: &Scope,
     filter: &TaskFilter,
     as_of: NaiveDate,
     group_by: &[TaskGroupBy],
-    scope: &Scope,
 ) -> ApiResult<TaskStatistics> {
-    let db = &State::of(ctx).reads;
-    let cond = task_condition(db, filter, as_of, scope).await?;
+    let cond = task_condition(db, filter, as_of).await?;
 
-    let mut q = Query::select();
-    q.from(task::Entity).cond_where(cond.clone());
+    let mut q = counted(scope, cond.clone());
     add_counts(&mut q, &task_completed(), as_of);
     let counts = match db.query_one(&q).await? {
         Some(row) => TaskCounts::from_row(&row)?,
@@ -326,8 +371,7 @@ async fn compute(
     let mut groups = Vec::new();
     if !group_by.is_empty() {
         let by_agency = group_by.contains(&TaskGroupBy::Agency);
-        let mut q = Query::select();
-        q.from(task::Entity).cond_where(cond);
+        let mut q = counted(scope, cond);
         if by_agency {
             q.inner_join(
                 assignment::Entity,

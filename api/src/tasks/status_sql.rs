@@ -7,7 +7,9 @@ use entity::task;
 use sea_orm::Condition;
 use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 
-use crate::domain::deadline::Recurrence;
+use entity::enums::Recurrence;
+
+use super::stored::from_recurrence;
 use crate::domain::status::{TaskStatus, status_as_of};
 
 /// The status of one task (or assignment, given its own completion date) as of a date.
@@ -15,21 +17,21 @@ use crate::domain::status::{TaskStatus, status_as_of};
 /// end of the period containing that date.
 pub fn status_of(
     due_on: Option<NaiveDate>,
-    recurrence: Option<&str>,
+    recurrence: Option<Recurrence>,
     completed_on: Option<NaiveDate>,
     as_of: NaiveDate,
 ) -> TaskStatus {
-    let due = match recurrence.and_then(Recurrence::parse) {
-        Some(r) => Some(r.due_on_for(as_of)),
-        None => due_on,
-    };
-    status_as_of(due, completed_on, as_of)
+    status_as_of(due_as_of(due_on, recurrence, as_of), completed_on, as_of)
 }
 
 /// The current due date as of a date (recurring tasks: end of the current period).
-pub fn due_as_of(due_on: Option<NaiveDate>, recurrence: Option<&str>, as_of: NaiveDate) -> Option<NaiveDate> {
-    match recurrence.and_then(Recurrence::parse) {
-        Some(r) => Some(r.due_on_for(as_of)),
+pub fn due_as_of(
+    due_on: Option<NaiveDate>,
+    recurrence: Option<Recurrence>,
+    as_of: NaiveDate,
+) -> Option<NaiveDate> {
+    match recurrence {
+        Some(r) => Some(from_recurrence(r).due_on_for(as_of)),
         None => due_on,
     }
 }

@@ -1,0 +1,325 @@
+//! Request limits checked before a GraphQL operation executes (OWASP GraphQL Cheat Sheet,
+//! graphql-armor's defaults): tokens, depth, aliases, directives, cost and page size. Each
+//! check is linear in the document, so a hostile query is refused in well under a
+//! millisecond, and each refusal names the limit.
+
+use std::collections::HashSet;
+
+use async_graphql::Name;
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Value, Variables};
+
+pub use crate::config::Limits;
+use crate::error::ApiError;
+use crate::graphql::relay::{DEFAULT_PAGE, MAX_PAGE};
+
+fn too_complex(msg: String) -> ApiError {
+    ApiError::TooComplex(msg)
+}
+
+/// Counts lexical tokens the way a GraphQL lexer would (names, numbers, strings and
+/// punctuators; commas, whitespace and comments are ignored), stopping once past `max`.
+pub fn count_tokens(query: &str, max: usize) -> usize {
+    let b = query.as_bytes();
+    let (mut i, mut n) = (0, 0);
+    while i < b.len() && n <= max {
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => i += 1,
+            0xEF if b[i..].starts_with("\u{feff}".as_bytes()) => i += 3,
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                n += 1;
+                if b[i..].starts_with(b"\"\"\"") {
+                    i += 3;
+                    while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 3;
+                } else {
+                    i += 1;
+                    while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+            }
+            b'.' if b[i..].starts_with(b"...") => {
+                n += 1;
+                i += 3;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' => {
+                n += 1;
+                while i < b.len()
+                    && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'.' | b'-' | b'+'))
+                {
+                    i += 1;
+                }
+            }
+            _ => {
+                n += 1;
+                i += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Checks the token count before parsing, so a huge document is not even parsed.
+pub fn check_tokens(query: &str, limits: &Limits) -> Result<(), ApiError> {
+    let n = count_tokens(query, limits.max_tokens);
+    if n > limits.max_tokens {
+        return Err(too_complex(format!(
+            "Truy vấn quá dài: vượt giới hạn {} token (maxTokens)",
+            limits.max_tokens
+        )));
+    }
+    Ok(())
+}
+
+struct Walk<'a> {
+    doc: &'a ExecutableDocument,
+    vars: &'a Variables,
+    aliases: usize,
+    directives: usize,
+    max_depth_seen: usize,
+}
+
+impl Walk<'_> {
+    /// Returns the cost of a selection set at `depth`, counting aliases and directives.
+    fn selection_set(
+        &mut self,
+        set: &SelectionSet,
+        depth: usize,
+        seen: &mut HashSet<Name>,
+        limits: &Limits,
+    ) -> Result<u64, ApiError> {
+        let mut cost: u64 = 0;
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    let f = &f.node;
+                    self.directives += f.directives.len();
+                    if f.alias.is_some() {
+                        self.aliases += 1;
+                    }
+                    let d = depth + 1;
+                    self.max_depth_seen = self.max_depth_seen.max(d);
+                    if self.max_depth_seen > limits.max_depth {
+                        return Err(too_complex(format!(
+                            "Truy vấn lồng quá sâu: tối đa {} cấp (maxDepth)",
+                            limits.max_depth
+                        )));
+                    }
+                    let mut page: Option<u64> = None;
+                    for (name, value) in &f.arguments {
+                        if name.node == "first" || name.node == "last" {
+                            let n = self.int_arg(&value.node);
+                            if let Some(n) = n {
+                                if n > MAX_PAGE as i64 {
+                                    return Err(ApiError::bad_input(
+                                        name.node.as_str(),
+                                        format!(
+                                            "`{}` tối đa là {MAX_PAGE} bản ghi một trang (yêu cầu {n})",
+                                            name.node
+                                        ),
+                                    ));
+                                }
+                                page = Some(n.max(0) as u64);
+                            }
+                        }
+                    }
+                    let children = self.selection_set(&f.selection_set.node, d, seen, limits)?;
+                    let is_connection = page.is_some()
+                        || f.selection_set.node.items.iter().any(|s| {
+                            matches!(&s.node, Selection::Field(c) if matches!(c.node.name.node.as_str(), "nodes" | "edges"))
+                        });
+                    let multiplier = if is_connection {
+                        page.unwrap_or(DEFAULT_PAGE).max(1)
+                    } else {
+                        1
+                    };
+                    cost = cost
+                        .saturating_add(1)
+                        .saturating_add(children.saturating_mul(multiplier));
+                }
+                Selection::InlineFragment(frag) => {
+                    self.directives += frag.node.directives.len();
+                    cost = cost.saturating_add(self.selection_set(
+                        &frag.node.selection_set.node,
+                        depth,
+                        seen,
+                        limits,
+                    )?);
+                }
+                Selection::FragmentSpread(spread) => {
+                    self.directives += spread.node.directives.len();
+                    let name = &spread.node.fragment_name.node;
+                    // A fragment cycle is a validation error; stop walking it here.
+                    if !seen.insert(name.clone()) {
+                        continue;
+                    }
+                    if let Some(def) = self.doc.fragments.get(name) {
+                        self.directives += def.node.directives.len();
+                        cost = cost.saturating_add(self.selection_set(
+                            &def.node.selection_set.node,
+                            depth,
+                            seen,
+                            limits,
+                        )?);
+                    }
+                    seen.remove(name);
+                }
+            }
+            if self.aliases > limits.max_aliases {
+                return Err(too_complex(format!(
+                    "Quá nhiều bí danh (alias): tối đa {} (maxAliases)",
+                    limits.max_aliases
+                )));
+            }
+            if self.directives > limits.max_directives {
+                return Err(too_complex(format!(
+                    "Quá nhiều chỉ thị (@directive): tối đa {} (maxDirectives)",
+                    limits.max_directives
+                )));
+            }
+            if cost > limits.max_cost {
+                return Err(too_complex(format!(
+                    "Truy vấn quá tốn kém: chi phí ước tính vượt {} (maxCost; mỗi trường 1, danh sách nhân theo `first`)",
+                    limits.max_cost
+                )));
+            }
+        }
+        Ok(cost)
+    }
+
+    fn int_arg(&self, v: &async_graphql_value::Value) -> Option<i64> {
+        use async_graphql_value::Value as V;
+        match v {
+            V::Number(n) => n.as_i64(),
+            V::Variable(name) => match self.vars.get(name) {
+                Some(Value::Number(n)) => n.as_i64(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// Checks depth, aliases, directives, cost and page sizes of the operation that would run.
+/// Returns the estimated cost.
+pub fn check_document(
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+    vars: &Variables,
+    limits: &Limits,
+) -> Result<u64, ApiError> {
+    let mut walk = Walk {
+        doc,
+        vars,
+        aliases: 0,
+        directives: 0,
+        max_depth_seen: 0,
+    };
+    let mut total: u64 = 0;
+    for (name, op) in doc.operations.iter() {
+        // Only the operation that runs is measured; with no name given, all of them (an
+        // ambiguous document fails validation anyway).
+        if let (Some(want), Some(name)) = (operation_name, name)
+            && name.as_str() != want
+        {
+            continue;
+        }
+        walk.directives += op.node.directives.len();
+        let mut seen = HashSet::new();
+        total =
+            total.saturating_add(walk.selection_set(&op.node.selection_set.node, 0, &mut seen, limits)?);
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(q: &str) -> Result<u64, ApiError> {
+        let limits = crate::config::Settings::defaults().limits();
+        check_tokens(q, &limits)?;
+        let doc = async_graphql::parser::parse_query(q).expect("parses");
+        check_document(&doc, None, &Variables::default(), &limits)
+    }
+
+    fn code(r: Result<u64, ApiError>) -> &'static str {
+        match r {
+            Ok(_) => "OK",
+            Err(e) => e.code(),
+        }
+    }
+
+    #[test]
+    fn tokens_are_counted_like_a_lexer() {
+        assert_eq!(count_tokens("{ a(b: \"x y, z\") { c } }", 100), 11);
+        assert_eq!(count_tokens("# comment\n{ ...F }", 100), 4);
+        assert_eq!(count_tokens("{ a(b: \"\"\"x \"y\" z\"\"\") }", 100), 8);
+        assert_eq!(count_tokens("{ a(n: -1.5e3) }", 100), 8);
+    }
+
+    #[test]
+    fn ordinary_queries_pass() {
+        let q = r#"{ directive(number: "10/CT-UBND") { title tasks(first: 100) { totalCount nodes {
+            code status dueOn leads { name } assignments { role agency { code } latestReport { period } } } } } }"#;
+        let cost = check(q).expect("ok");
+        assert!(cost > 100 && cost < 100_000, "{cost}");
+    }
+
+    #[test]
+    fn abuse_shapes_are_refused_with_the_limit_named() {
+        let deep = format!("{{ {}x{} }}", "a { ".repeat(50), " }".repeat(50));
+        assert_eq!(code(check(&deep)), "TOO_COMPLEX");
+        let aliases = format!(
+            "{{ {} }}",
+            (0..1000)
+                .map(|i| format!("a{i}: me {{ role }}"))
+                .collect::<String>()
+        );
+        let e = check(&aliases).expect_err("refused");
+        assert_eq!(e.code(), "TOO_COMPLEX");
+        let directives = format!("{{ me {} {{ role }} }}", "@include(if: true) ".repeat(500));
+        assert_eq!(code(check(&directives)), "TOO_COMPLEX");
+        assert_eq!(
+            code(check("{ tasks(first: 100000) { nodes { code } } }")),
+            "BAD_USER_INPUT"
+        );
+        let wide = "{ agencies(first: 100) { nodes { assignments(first: 100) { nodes { task { reports(first: 100) { nodes { period } } } } } } } }";
+        let e = check(wide).expect_err("refused");
+        assert_eq!(e.code(), "TOO_COMPLEX");
+        assert!(e.message().contains("maxCost"), "{}", e.message());
+        let long = format!("{{ me {{ {} }} }}", "role ".repeat(3000));
+        assert!(check(&long).expect_err("refused").message().contains("maxTokens"));
+    }
+
+    #[test]
+    fn variables_count_for_page_size_and_fragments_for_depth() {
+        let doc =
+            async_graphql::parser::parse_query("query($n: Int) { tasks(first: $n) { nodes { code } } }")
+                .expect("parse");
+        let vars = Variables::from_json(serde_json::json!({ "n": 5000 }));
+        let e = check_document(&doc, None, &vars, &crate::config::Settings::defaults().limits())
+            .expect_err("refused");
+        assert_eq!(e.code(), "BAD_USER_INPUT");
+        let q = format!(
+            "{{ ...F0 }} {} fragment F12 on Query {{ me {{ role }} }}",
+            (0..12)
+                .map(|i| format!(
+                    "fragment F{i} on Query {{ me {{ agency {{ ...F{} }} }} }} ",
+                    i + 1
+                ))
+                .collect::<String>()
+        );
+        assert_eq!(code(check(&q)), "TOO_COMPLEX");
+    }
+}

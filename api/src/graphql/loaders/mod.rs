@@ -1,0 +1,197 @@
+//! Per-request loaders, batched by [`Batcher`]: each holds the caller's `Scope`, so a row it
+//! keeps can never be served to another caller, and each runs one `WHERE … IN (…)` per batch.
+//! The generic ones are here (rows by id, rows by parent); each capability builds its own set
+//! from them (`tasks::loaders`, `reports::loaders`, …), and `schema` puts every set in a request.
+
+mod batch;
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::dataloader::Loader;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+
+pub use batch::Batcher;
+
+use crate::auth::Scope;
+use crate::auth::scope::public;
+use crate::db::positional::{Positional, fetch_all};
+use crate::db::reads::Reads;
+
+pub type LoadError = Arc<sea_orm::DbErr>;
+
+/// What every loader of one request is made with.
+#[derive(Clone)]
+pub struct Env {
+    pub reads: Reads,
+    pub scope: Scope,
+    /// Extra wait before a batch runs (`CHIDAO_LOADER_DELAY_MS`).
+    pub delay: Duration,
+    /// Whether rows fetched alongside others are kept for the request (queries); a mutation's
+    /// and a subscription event's loaders keep nothing beyond one batch.
+    pub prime: bool,
+}
+
+/// A table loaders read by id or by parent, with where its visible rows start (the scoped
+/// finder, or the whole of a public table).
+pub trait Table: EntityTrait {
+    fn id_column() -> Self::Column;
+    fn id_of(m: &Self::Model) -> i32;
+    fn select(scope: &Scope) -> Select<Self>;
+}
+
+macro_rules! table {
+    ($($entity:ident: $how:ident;)*) => { $(
+        impl Table for entity::$entity::Entity {
+            fn id_column() -> Self::Column {
+                entity::$entity::Column::Id
+            }
+            fn id_of(m: &Self::Model) -> i32 {
+                m.id
+            }
+            fn select(scope: &Scope) -> Select<Self> {
+                table!(@$how scope)
+            }
+        }
+    )* };
+    (@scoped $scope:ident) => { $scope.find::<Self>() };
+    (@public $scope:ident) => {{ let _ = $scope; public::<Self>() }};
+}
+
+table! {
+    agency: public;
+    agency_succession: public;
+    directive: scoped;
+    task: scoped;
+    task_milestone: scoped;
+    deadline_extension: scoped;
+    assignment: scoped;
+    progress_report: scoped;
+    indicator: scoped;
+    indicator_value: scoped;
+}
+
+/// Loads rows by primary key, within the scope.
+pub struct ById<E: Table> {
+    db: Reads,
+    scope: Scope,
+    _e: PhantomData<E>,
+}
+
+impl<E: Table> ById<E>
+where
+    Self: Loader<i32>,
+{
+    pub fn new(env: &Env) -> Batcher<i32, Self> {
+        Batcher::new(
+            ById {
+                db: env.reads.clone(),
+                scope: env.scope.clone(),
+                _e: PhantomData,
+            },
+            env.delay,
+        )
+    }
+
+    /// Like [`ById::new`], keeping the rows other loaders fetch alongside theirs (`Env::prime`).
+    pub fn primed(env: &Env) -> Arc<Batcher<i32, Self>> {
+        Arc::new(Self::new(env).primeable(env.prime))
+    }
+}
+
+impl<E> Loader<i32> for ById<E>
+where
+    E: Table + Send + Sync + 'static,
+    E::Model: Positional + Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        let query = E::select(&self.scope).filter(E::id_column().is_in(keys.iter().copied()));
+        let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|m| (E::id_of(&m), m)).collect())
+    }
+}
+
+/// Loads the rows that point at a parent through a foreign key, grouped by parent, within
+/// the scope and in a fixed order.
+///
+/// Each parent's rows are put in order here, not by the statement: an `ORDER BY` over the
+/// rows of many parents is one sort of all of them in the database (600 indicator values
+/// for a page of 50 indicators; the statement ran 15 % faster without it), where sorting
+/// each parent's dozen rows here costs next to nothing.
+pub struct ByParent<E: Table> {
+    db: Reads,
+    scope: Scope,
+    column: E::Column,
+    parent_of: fn(&E::Model) -> i32,
+    order: fn(&E::Model, &E::Model) -> std::cmp::Ordering,
+}
+
+impl<E: Table> ByParent<E>
+where
+    Self: Loader<i32>,
+{
+    pub fn new(
+        env: &Env,
+        column: E::Column,
+        parent_of: fn(&E::Model) -> i32,
+        order: fn(&E::Model, &E::Model) -> std::cmp::Ordering,
+    ) -> Batcher<i32, Self> {
+        Batcher::new(
+            ByParent {
+                db: env.reads.clone(),
+                scope: env.scope.clone(),
+                column,
+                parent_of,
+                order,
+            },
+            env.delay,
+        )
+    }
+}
+
+impl<E> Loader<i32> for ByParent<E>
+where
+    E: Table + Send + Sync + 'static,
+    E::Model: Positional + Clone + Send + Sync + 'static,
+    E::Column: Send + Sync,
+{
+    type Value = Arc<Vec<E::Model>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        let query = E::select(&self.scope).filter(self.column.is_in(keys.iter().copied()));
+        let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
+        let mut out: HashMap<i32, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for m in rows {
+            out.entry((self.parent_of)(&m)).or_default().push(m);
+        }
+        Ok(out
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.sort_by(self.order);
+                (k, Arc::new(v))
+            })
+            .collect())
+    }
+}
+
+/// Turns a loader failure into the API's error.
+pub fn load_err(e: LoadError) -> crate::error::ApiError {
+    crate::error::ApiError::Internal(Box::new(ArcErr(e)))
+}
+
+#[derive(Debug)]
+struct ArcErr(LoadError);
+
+impl std::fmt::Display for ArcErr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ArcErr {}

@@ -1,0 +1,181 @@
+//! The HTTP service: the router and its middleware, `/graphql` (`graphql`), `/graphql/ws`
+//! (`ws`), the exports (`exports`), `/metrics`, rate limits, health and readiness, and the one
+//! JSON error body of every HTTP error. Depends on the schema and the capabilities, never the
+//! reverse.
+
+mod exports;
+mod graphql;
+mod metrics;
+mod rate_limit;
+mod ws;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State as AxState;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::ConnectionTrait;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use rate_limit::RateLimit;
+pub use ws::SocketChecks;
+
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::graphql::limits::Limits;
+use crate::schema::ChidaoSchema;
+use crate::state::State;
+
+#[derive(Clone)]
+pub(crate) struct App {
+    pub(crate) schema: ChidaoSchema,
+    pub(crate) state: Arc<State>,
+    /// Documents parsed recently (`graphql::Documents`).
+    pub(crate) documents: Arc<graphql::Documents>,
+    /// The schema operations over `/graphql/ws` run on (with the socket's checks).
+    pub(crate) ws_schema: ChidaoSchema,
+    /// Open WebSocket connections (`ws::MAX_CONNECTIONS` permits).
+    pub(crate) sockets: Arc<tokio::sync::Semaphore>,
+    /// Request limits checked before execution.
+    pub(crate) limits: Limits,
+    /// Per-subject / per-IP rate limit; `None` when off.
+    pub(crate) rate_limit: Option<Arc<RateLimit>>,
+}
+
+/// The router of the whole service, over the schemas `lib.rs` built.
+pub fn router(
+    state: Arc<State>,
+    schema: ChidaoSchema,
+    ws_schema: ChidaoSchema,
+    settings: &Settings,
+) -> Router {
+    let limits = settings.limits();
+    let timeout = Duration::from_secs(settings.request_timeout_secs.max(1));
+    let cors = cors_layer(&settings.cors_origins);
+    let app = App {
+        schema,
+        ws_schema,
+        state,
+        documents: Arc::new(graphql::Documents::new()),
+        sockets: Arc::new(tokio::sync::Semaphore::new(ws::MAX_CONNECTIONS)),
+        limits: limits.clone(),
+        rate_limit: RateLimit::new(settings.rate_per_minute, settings.rate_burst).map(Arc::new),
+    };
+    Router::new()
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/ws", get(ws::handler))
+        .route("/export/indicators.csv", get(exports::csv))
+        .route("/export/indicators.json", get(exports::json))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(app)
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(cors)
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The one JSON body of an HTTP error: a GraphQL `errors` list of one, with the error's
+/// `extensions` (code, field, …), so clients handle it like any GraphQL error.
+pub(crate) fn error_response(status: StatusCode, e: &ApiError) -> Response {
+    (status, Json(serde_json::json!({ "errors": [e.to_json()] }))).into_response()
+}
+
+/// A refused token: 401 (or 500 when the check itself failed), with the error body.
+pub(crate) fn unauthenticated(e: ApiError) -> Response {
+    let status = match e {
+        ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let mut res = error_response(status, &e);
+    res.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"chidao\""),
+    );
+    res
+}
+
+/// Decodes `a=1&b=x%20y` (each name once).
+fn unique_query_pairs(q: &str) -> Option<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for (k, v) in url_pairs(q)? {
+        if out.insert(k, v).is_some() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Decodes `a=1&b=x%20y` (percent and `+` decoding by serde_urlencoded).
+pub(crate) fn url_pairs(q: &str) -> Option<Vec<(String, String)>> {
+    serde_urlencoded::from_str(q).ok()
+}
+
+async fn metrics(AxState(app): AxState<App>) -> Response {
+    metrics::render(&app.state)
+}
+
+/// CORS for the portals' origins only; none configured: no CORS headers (same-origin only).
+fn cors_layer(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(list))
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// A panic outside a resolver (resolvers are caught in `graphql_http`): a JSON INTERNAL
+/// error with no detail; the log has it.
+fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = err
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(panic = %what, "handler panicked");
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &ApiError::internal(std::io::Error::other(what)),
+    )
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(AxState(app): AxState<App>) -> Response {
+    match app.state.db.execute_unprepared("SELECT 1").await {
+        Ok(_) => Json(serde_json::json!({"status": "ready", "database": "ok"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "unavailable", "database": "unreachable"})),
+            )
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Subscriptions over `/graphql/ws` (the graphql-transport-ws protocol; the older
+//! subscriptions-transport-ws is accepted too).
+//!
+//! * **Who.** The token comes in `connection_init`'s payload (`{"Authorization": "Bearer …"}`,
+//!   or `{"token": "…"}`), or else from the upgrade request's `Authorization` header. It is
+//!   checked as on `POST /graphql`; a connection without a valid one is closed with its reason.
+//!   When the token expires, every subscription of the connection ends with UNAUTHENTICATED.
+//! * **What.** The subscriptions of the schema (`tasks::subscription`: `taskEvents`).
+//! * **Limits.** Only subscriptions run over the socket (queries and mutations use
+//!   `POST /graphql`, with its rate limits); each operation passes the same document limits as
+//!   over HTTP; at most [`MAX_CONNECTIONS`] sockets are open at once (more get 503).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::{Data, Request, ServerResult};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::State as AxState;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::App;
+use crate::auth::caller::authenticate;
+use crate::error::ApiError;
+use crate::state::State;
+use crate::tasks::subscription::{Socket, expired};
+
+/// Open sockets at most.
+pub const MAX_CONNECTIONS: usize = 512;
+/// How long a socket may stay open without a successful `connection_init`.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A WebSocket close reason holds at most 123 bytes.
+const CLOSE_REASON_BYTES: usize = 123;
+
+/// `GET /graphql/ws`: upgrades to a GraphQL WebSocket.
+pub(crate) async fn handler(
+    AxState(app): AxState<App>,
+    protocol: GraphQLProtocol,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let Ok(permit) = app.sockets.clone().try_acquire_owned() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
+            "Quá nhiều kết nối WebSocket; hãy thử lại sau",
+        )
+            .into_response();
+    };
+    let state = app.state.clone();
+    let schema = app.ws_schema.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            // The socket may stay INIT_TIMEOUT until `connection_init` succeeds, then until a
+            // moment after its token expires (its subscriptions have ended by then).
+            let (ready, expiry) = tokio::sync::oneshot::channel();
+            let serve = GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let (data, expires) = connect(&state, &headers, payload).await.map_err(|e| {
+                        // Sent as the close frame's reason, which holds 123 bytes.
+                        let mut e = async_graphql::Error::from(e);
+                        e.message = close_reason(&e.message);
+                        e
+                    })?;
+                    let _ = ready.send(expires + Duration::from_secs(2));
+                    Ok(data)
+                })
+                .serve();
+            let closing = async move {
+                match tokio::time::timeout(INIT_TIMEOUT, expiry).await {
+                    Ok(Ok(at)) => tokio::time::sleep_until(at).await,
+                    // Refused: async-graphql sends the reason and closes the socket itself.
+                    Ok(Err(_)) => std::future::pending().await,
+                    Err(_) => {}
+                }
+            };
+            tokio::select! {
+                () = serve => {}
+                () = closing => {}
+            }
+            drop(permit);
+        })
+        .into_response()
+}
+
+/// `message`, cut at a character boundary to fit a close frame's reason.
+fn close_reason(message: &str) -> String {
+    if message.len() <= CLOSE_REASON_BYTES {
+        return message.to_owned();
+    }
+    let mut end = CLOSE_REASON_BYTES - '…'.len_utf8();
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &message[..end])
+}
+
+/// `connection_init`: the caller of every operation on the socket, and when its token
+/// expires.
+async fn connect(
+    state: &State,
+    upgrade: &HeaderMap,
+    payload: serde_json::Value,
+) -> Result<(Data, tokio::time::Instant), ApiError> {
+    let given = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+        .or_else(|| {
+            payload
+                .get("token")
+                .and_then(|v| v.as_str())
+                .map(|t| format!("Bearer {t}"))
+        });
+    let mut headers = HeaderMap::new();
+    match given {
+        Some(v) => {
+            let v = HeaderValue::from_str(&v)
+                .map_err(|_| ApiError::Unauthenticated("Authorization không hợp lệ".into()))?;
+            headers.insert(header::AUTHORIZATION, v);
+        }
+        None => {
+            if let Some(v) = upgrade.get(header::AUTHORIZATION) {
+                headers.insert(header::AUTHORIZATION, v.clone());
+            }
+        }
+    }
+    if let Some(id) = upgrade.get("x-request-id") {
+        headers.insert("x-request-id", id.clone());
+    }
+    let caller = authenticate(&state.verifier, &state.reads, &headers).await?;
+    // When the token runs out, so do the subscriptions and the socket.
+    let now = chrono::Utc::now().timestamp().max(0) as u64;
+    let left = caller.expires_at.saturating_sub(now);
+    if left == 0 {
+        return Err(expired());
+    }
+    // A token's own lifetime beyond a day is not waited out: the socket closes after a day.
+    let expires = tokio::time::Instant::now() + Duration::from_secs(left.min(24 * 3600));
+    let mut data = Data::default();
+    crate::schema::request_data(&mut data, state, &caller.scope, false);
+    data.insert(caller);
+    data.insert(Socket {
+        expires,
+        auth: headers,
+        open: Default::default(),
+    });
+    Ok((data, expires))
+}
+
+/// Checks each operation sent over the socket: a subscription, within the document limits.
+pub struct SocketChecks;
+
+impl ExtensionFactory for SocketChecks {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(SocketChecks)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for SocketChecks {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        use async_graphql::parser::types::OperationType;
+        let limits = ctx.data_unchecked::<crate::graphql::limits::Limits>();
+        let refuse = |e: ApiError| async_graphql::Error::from(e).into_server_error(Default::default());
+        crate::graphql::limits::check_tokens(&request.query, limits).map_err(refuse)?;
+        // A document that does not parse is left to async-graphql, which says where.
+        if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
+            let name = request.operation_name.as_deref();
+            crate::graphql::limits::check_document(&doc, name, &request.variables, limits).map_err(refuse)?;
+            if super::graphql::is_operation(&doc, name, OperationType::Query)
+                || super::graphql::is_operation(&doc, name, OperationType::Mutation)
+            {
+                return Err(refuse(ApiError::BadUserInput {
+                    message:
+                        "Qua WebSocket chỉ chạy subscription; truy vấn và mutation gửi bằng POST /graphql"
+                            .into(),
+                    field: None,
+                }));
+            }
+            // Handed over parsed, as `POST /graphql` does.
+            request.set_parsed_query(doc);
+        }
+        next.run(ctx, request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_fit_a_close_frame() {
+        assert_eq!(close_reason("ngắn"), "ngắn");
+        let long = "Cơ quan của token đã sáp nhập vào Sở Tài chính từ ngày 01/07/2025; hãy dùng token của cơ quan kế thừa để kết nối";
+        assert!(long.len() > CLOSE_REASON_BYTES);
+        let cut = close_reason(long);
+        assert!(cut.len() <= CLOSE_REASON_BYTES, "{} bytes", cut.len());
+        assert!(cut.ends_with('…') && long.starts_with(cut.trim_end_matches('…')));
+    }
+}

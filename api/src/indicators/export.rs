@@ -1,0 +1,442 @@
+//! Flat indicator data for BI tools: `GET /export/indicators.csv` and `.json`, one row per
+//! indicator × period (the value that stands for the period), under the caller's scope.
+//!
+//! Rows are streamed: a task reads them from the database cursor and sends encoded chunks
+//! through a bounded channel, so memory stays flat whatever the row count and a slow client
+//! slows the query instead of filling memory.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use entity::enums::{Comparator, Direction, Measure, ValueKind};
+use entity::{agency, indicator, indicator_value};
+use futures::StreamExt;
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, WindowStatement};
+use sea_orm::{Condition, DatabaseConnection, StreamTrait};
+use serde::Serialize;
+
+use crate::auth::{Scope, Scoped};
+use crate::domain::period::{PeriodId, PeriodType};
+use crate::error::{ApiError, ApiResult};
+
+/// Rows per chunk sent to the client.
+const CHUNK_ROWS: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+/// The filters of an export, parsed from the query string.
+#[derive(Debug, Default)]
+pub struct ExportFilter {
+    year: Option<i32>,
+    period_type: Option<PeriodType>,
+    agency: Option<String>,
+    codes: Option<Vec<String>>,
+    updated_since: Option<DateTime<Utc>>,
+}
+
+impl ExportFilter {
+    /// `year=2025&periodType=QUARTER&agency=so-tai-chinh&codes=2025.09,2025.18&updatedSince=2025-07-01T00:00:00Z`
+    pub fn parse(q: &HashMap<String, String>) -> ApiResult<Self> {
+        let mut f = ExportFilter::default();
+        for (k, v) in q {
+            let v = v.trim();
+            match k.as_str() {
+                "year" => {
+                    f.year = Some(
+                        v.parse()
+                            .map_err(|_| ApiError::bad_input("year", "`year` là số năm, ví dụ 2025"))?,
+                    )
+                }
+                "periodType" => {
+                    f.period_type = Some(PeriodType::parse(v).ok_or_else(|| {
+                        ApiError::bad_input("periodType", "`periodType` là MONTH, QUARTER, HALF hoặc YEAR")
+                    })?)
+                }
+                "agency" => f.agency = Some(v.to_owned()),
+                "codes" => {
+                    let codes: Vec<String> = v
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                    if codes.len() > 1000 {
+                        return Err(ApiError::bad_input("codes", "Tối đa 1000 mã chỉ tiêu"));
+                    }
+                    f.codes = Some(codes);
+                }
+                "updatedSince" => {
+                    f.updated_since = Some(
+                        DateTime::parse_from_rfc3339(v)
+                            .map_err(|_| {
+                                ApiError::bad_input(
+                                    "updatedSince",
+                                    "`updatedSince` là thời điểm RFC 3339, ví dụ 2025-07-01T00:00:00Z",
+                                )
+                            })?
+                            .with_timezone(&Utc),
+                    )
+                }
+                other => {
+                    return Err(ApiError::bad_input(
+                        other,
+                        format!(
+                            "Tham số '{}' không được hỗ trợ",
+                            other.chars().take(40).collect::<String>()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(f)
+    }
+}
+
+const RN: &str = "chidao_rn";
+
+/// The export's SQL: every value joined with its indicator and responsible agency, ranked
+/// within (indicator, period) so the one that stands (official over estimate, then the
+/// latest) comes first, filtered by the caller's scope.
+fn statement(filter: &ExportFilter, scope: &Scope) -> SelectStatement {
+    use indicator::Column as I;
+    use indicator_value::Column as V;
+    let mut inner = Query::select();
+    inner
+        .columns([
+            (indicator_value::Entity, V::Period),
+            (indicator_value::Entity, V::Value),
+            (indicator_value::Entity, V::Kind),
+            (indicator_value::Entity, V::RecordedAt),
+        ])
+        .columns([
+            (indicator::Entity, I::Code),
+            (indicator::Entity, I::Name),
+            (indicator::Entity, I::Unit),
+            (indicator::Entity, I::Target),
+            (indicator::Entity, I::Comparator),
+            (indicator::Entity, I::Direction),
+            (indicator::Entity, I::Measure),
+            (indicator::Entity, I::Year),
+            (indicator::Entity, I::Qualitative),
+        ])
+        .expr_as(
+            Expr::col((agency::Entity, agency::Column::Code)),
+            Alias::new("agency_code"),
+        )
+        .expr_as(
+            Expr::col((agency::Entity, agency::Column::Name)),
+            Alias::new("agency_name"),
+        )
+        .from(indicator_value::Entity)
+        .inner_join(
+            indicator::Entity,
+            Expr::col((indicator::Entity, I::Id)).equals((indicator_value::Entity, V::IndicatorId)),
+        )
+        .left_join(
+            agency::Entity,
+            Expr::col((agency::Entity, agency::Column::Id))
+                .equals((indicator::Entity, I::ResponsibleAgencyId)),
+        )
+        .cond_where(indicator::Entity::visible(scope));
+    let mut window = WindowStatement::new();
+    {
+        use sea_orm::sea_query::OverStatement;
+        window.add_partition_by(Expr::col((indicator_value::Entity, V::IndicatorId)));
+        window.add_partition_by(Expr::col((indicator_value::Entity, V::Period)));
+    }
+    for (expr, order) in super::standing_order() {
+        window.order_by_expr(expr, order);
+    }
+    inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new(RN));
+
+    let mut cond = Condition::all();
+    if let Some(y) = filter.year {
+        cond = cond.add(Expr::col((indicator::Entity, I::Year)).eq(y));
+    }
+    if let Some(a) = &filter.agency {
+        cond = cond.add(Expr::col((agency::Entity, agency::Column::Code)).eq(a.as_str()));
+    }
+    if let Some(codes) = &filter.codes {
+        cond = cond.add(Expr::col((indicator::Entity, I::Code)).is_in(codes.iter().map(String::as_str)));
+    }
+    if let Some(t) = filter.period_type {
+        // Period ids are canonical (`2025`, `2025S1`, `2025Q1`, `202501`): the shape tells the type.
+        let p = || Expr::col((indicator_value::Entity, V::Period));
+        cond = cond.add(match t {
+            PeriodType::Year => Condition::all().add(p().like("____")),
+            PeriodType::Quarter => Condition::all().add(p().like("%Q%")),
+            PeriodType::Half => Condition::all().add(p().like("%S%")),
+            PeriodType::Month => Condition::all()
+                .add(p().like("______"))
+                .add(p().not_like("%Q%"))
+                .add(p().not_like("%S%")),
+        });
+    }
+    inner.cond_where(cond);
+
+    let mut outer = Query::select();
+    outer
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new(RN)).eq(1));
+    if let Some(t) = filter.updated_since {
+        outer.and_where(Expr::col(Alias::new("recorded_at")).gte(t));
+    }
+    outer
+        .order_by(Alias::new("code"), Order::Asc)
+        .order_by(Alias::new("period"), Order::Asc)
+        .to_owned()
+}
+
+trait ValueString {
+    fn to_value_string(&self) -> String;
+}
+
+impl ValueString for ValueKind {
+    fn to_value_string(&self) -> String {
+        match self {
+            ValueKind::Official => "OFFICIAL".into(),
+            ValueKind::Estimate => "ESTIMATE".into(),
+        }
+    }
+}
+
+/// One exported row (CSV columns in this order; JSON object keys).
+#[derive(Serialize)]
+pub struct Row {
+    pub indicator_code: String,
+    pub indicator_name: String,
+    pub unit: Option<String>,
+    pub year: i32,
+    pub target: Option<String>,
+    pub comparator: Option<String>,
+    pub direction: String,
+    pub measure: String,
+    pub period: String,
+    pub period_type: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub value: String,
+    pub kind: String,
+    pub achievement: Option<f64>,
+    pub on_track: Option<bool>,
+    pub responsible_agency_code: Option<String>,
+    pub responsible_agency: Option<String>,
+    pub recorded_at: String,
+}
+
+fn row(r: &sea_orm::QueryResult) -> Result<Row, sea_orm::DbErr> {
+    let get_s = |c: &str| r.try_get::<String>("", c);
+    let get_o = |c: &str| r.try_get::<Option<String>>("", c);
+    let comparator: Option<Comparator> = r.try_get("", "comparator")?;
+    let direction: Direction = r.try_get("", "direction")?;
+    let measure: Measure = r.try_get("", "measure")?;
+    let kind: ValueKind = r.try_get("", "kind")?;
+    let recorded_at: DateTime<Utc> = r.try_get("", "recorded_at")?;
+    let m = indicator::Model {
+        id: 0,
+        code: get_s("code")?,
+        item: None,
+        name: get_s("name")?,
+        unit: get_o("unit")?,
+        target: get_o("target")?,
+        target_text: None,
+        comparator,
+        direction,
+        measure,
+        year: r.try_get("", "year")?,
+        parent_id: None,
+        responsible_agency_id: None,
+        directive_id: None,
+        qualitative: r.try_get("", "qualitative")?,
+        description: None,
+        source_text: None,
+        ordinal: 0,
+        created_at: recorded_at,
+        updated_at: recorded_at,
+    };
+    let period_text = get_s("period")?;
+    let value_text = get_s("value")?;
+    let period = PeriodId::from_str(&period_text).ok();
+    let value = Decimal::from_str(&value_text).ok();
+    let target = m.target.as_deref().and_then(|t| Decimal::from_str(t).ok());
+    let achievement = match (target, value) {
+        (Some(t), Some(v)) if !m.qualitative => super::achievement(t, v, m.comparator),
+        _ => None,
+    };
+    let on_track = match (value, &period) {
+        (Some(v), Some(p)) => super::on_track(&m, v, p),
+        _ => None,
+    };
+    let (start, end) = period.map(|p| p.calendar_range()).unzip();
+    Ok(Row {
+        indicator_code: m.code,
+        indicator_name: m.name,
+        unit: m.unit,
+        year: m.year,
+        target: m.target,
+        comparator: m.comparator.map(|c| format!("{c:?}").to_uppercase()),
+        direction: format!("{:?}", m.direction).to_uppercase(),
+        measure: format!("{:?}", m.measure).to_uppercase(),
+        period_type: period
+            .map(|p| p.period_type().as_str().to_owned())
+            .unwrap_or_default(),
+        period: period_text,
+        period_start: start.map(|d| d.to_string()).unwrap_or_default(),
+        period_end: end.map(|d| d.to_string()).unwrap_or_default(),
+        value: value_text,
+        kind: kind.to_value_string(),
+        achievement,
+        on_track,
+        responsible_agency_code: get_o("agency_code")?,
+        responsible_agency: get_o("agency_name")?,
+        recorded_at: recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })
+}
+
+/// The export response: headers now, rows as they come.
+pub fn respond(db: DatabaseConnection, scope: Scope, filter: ExportFilter, format: Format) -> Response {
+    let stmt = db.get_database_backend().build(&statement(&filter, &scope));
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(async move {
+        if let Err(e) = pump(&db, stmt, format, &tx).await {
+            // Headers are gone; the client sees a cut stream (no closing `]`), and the log has why.
+            tracing::error!(error = %e, "export stopped");
+            let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+        }
+    });
+    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }));
+    let (content_type, name) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "indicators.csv"),
+        Format::Json => ("application/json", "indicators.json"),
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    (StatusCode::OK, headers, body).into_response()
+}
+
+#[derive(Debug, thiserror::Error)]
+enum PumpError {
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    #[error("encoding: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("encoding: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("client went away")]
+    Gone,
+}
+
+async fn pump(
+    db: &DatabaseConnection,
+    stmt: sea_orm::Statement,
+    format: Format,
+    tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+) -> Result<(), PumpError> {
+    let mut rows = db.stream_raw(stmt).await?;
+    let mut chunk: Vec<Row> = Vec::with_capacity(CHUNK_ROWS);
+    let mut n = 0usize;
+    let mut first = true;
+    loop {
+        let next = rows.next().await;
+        let done = next.is_none();
+        if let Some(r) = next {
+            chunk.push(row(&r?)?);
+        }
+        if chunk.len() < CHUNK_ROWS && !done {
+            continue;
+        }
+        let bytes = encode(&chunk, format, first, n)?;
+        n += chunk.len();
+        chunk.clear();
+        first = false;
+        let bytes = if done && format == Format::Json {
+            let mut b = bytes;
+            b.push(b']');
+            b
+        } else {
+            bytes
+        };
+        tx.send(Ok(Bytes::from(bytes)))
+            .await
+            .map_err(|_| PumpError::Gone)?;
+        if done {
+            break;
+        }
+    }
+    tracing::info!(rows = n, "export finished");
+    Ok(())
+}
+
+/// Encodes one chunk; the first carries the CSV byte-order mark and header, or the JSON `[`.
+fn encode(chunk: &[Row], format: Format, first: bool, written: usize) -> Result<Vec<u8>, PumpError> {
+    match format {
+        Format::Csv => {
+            let mut out = Vec::with_capacity(chunk.len() * 200 + 4);
+            if first {
+                // A byte-order mark, so Excel opens the UTF-8 file with Vietnamese intact.
+                out.extend_from_slice("\u{feff}".as_bytes());
+            }
+            let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
+            if first {
+                w.write_record(HEADER)?;
+            }
+            for r in chunk {
+                w.serialize(r)?;
+            }
+            w.into_inner().map_err(|e| PumpError::Csv(e.into_error().into()))
+        }
+        Format::Json => {
+            let mut out = Vec::with_capacity(chunk.len() * 300 + 2);
+            if first {
+                out.push(b'[');
+            }
+            for (i, r) in chunk.iter().enumerate() {
+                if written + i > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut out, r)?;
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// The CSV header (the field names of [`Row`]).
+const HEADER: [&str; 19] = [
+    "indicator_code",
+    "indicator_name",
+    "unit",
+    "year",
+    "target",
+    "comparator",
+    "direction",
+    "measure",
+    "period",
+    "period_type",
+    "period_start",
+    "period_end",
+    "value",
+    "kind",
+    "achievement",
+    "on_track",
+    "responsible_agency_code",
+    "responsible_agency",
+    "recorded_at",
+];

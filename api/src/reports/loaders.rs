@@ -1,0 +1,72 @@
+//! The report loaders of one request: reports by id, the latest submitted report of each
+//! assignment, and the nested pages of `task.reports`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use entity::progress_report;
+use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::{ColumnTrait, QueryFilter};
+
+use crate::auth::{Scope, Scoped};
+use crate::db::positional::fetch_all;
+use crate::db::reads::Reads;
+use crate::graphql::loaders::{Batcher, ById, Env, LoadError};
+use crate::graphql::relay::{PageKey, Paged};
+
+pub struct ReportLoaders {
+    pub report: Batcher<i32, ById<progress_report::Entity>>,
+    pub latest_report: Batcher<i32, LatestReport>,
+    /// `task.reports` under a list of tasks.
+    pub report_pages: Batcher<PageKey, Paged<progress_report::Entity>>,
+}
+
+impl ReportLoaders {
+    pub fn new(env: &Env) -> Self {
+        ReportLoaders {
+            report: ById::new(env),
+            latest_report: Batcher::new(
+                LatestReport {
+                    db: env.reads.clone(),
+                    scope: env.scope.clone(),
+                },
+                env.delay,
+            ),
+            report_pages: Paged::new(env.reads.clone(), env.delay),
+        }
+    }
+
+    pub fn of<'a>(ctx: &async_graphql::Context<'a>) -> &'a Self {
+        ctx.data_unchecked::<Self>()
+    }
+}
+
+/// Loads the latest non-draft report of each assignment in one statement.
+pub struct LatestReport {
+    db: Reads,
+    scope: Scope,
+}
+
+impl Loader<i32> for LatestReport {
+    type Value = progress_report::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
+        use progress_report::Column as C;
+        let latest = Query::select()
+            .expr(Func::max(Expr::col(C::Id)))
+            .from(progress_report::Entity)
+            .and_where(C::AssignmentId.is_in(keys.iter().copied()))
+            .and_where(C::State.ne(entity::enums::ReportState::Draft))
+            .cond_where(progress_report::Entity::visible(&self.scope))
+            .group_by_col(C::AssignmentId)
+            .to_owned();
+        let query = self
+            .scope
+            .find::<progress_report::Entity>()
+            .filter(C::Id.in_subquery(latest));
+        let rows: Vec<progress_report::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|m| (m.assignment_id, m)).collect())
+    }
+}

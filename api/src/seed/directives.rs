@@ -1,0 +1,373 @@
+//! One directive file of `seeds/directives/`: the directive, its tasks, their assignments
+//! (groups expanded) and milestones.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::Utc;
+use entity::enums::AssignmentRole;
+use entity::{assignment, directive, task, task_milestone};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
+};
+
+use super::agencies::lookup;
+use super::format::*;
+use super::{Groups, Ids, SeedError, SeedReport, invalid};
+use crate::domain::{deadline::parse_deadline, text::SearchKeys};
+use crate::tasks::stored;
+
+/// Expands a list of assignees (`code` or `@group`) into (agency id, via group id).
+pub(super) fn expand(
+    names: &[String],
+    agency_ids: &Ids,
+    groups: &Groups,
+    file: &str,
+    task: &str,
+) -> Result<Vec<(i32, Option<i32>)>, SeedError> {
+    let mut out: Vec<(i32, Option<i32>)> = Vec::new();
+    for name in names {
+        if let Some(group) = name.strip_prefix('@') {
+            let (gid, members) = groups
+                .get(group)
+                .ok_or_else(|| invalid(file, format!("{task}: không có nhóm '{group}'")))?;
+            for m in members {
+                if !out.iter().any(|(a, _)| a == m) {
+                    out.push((*m, Some(*gid)));
+                }
+            }
+        } else {
+            let id = lookup(agency_ids, name, file, task)?;
+            // Naming an agency directly wins over reaching it through a group.
+            match out.iter_mut().find(|(a, _)| *a == id) {
+                Some(entry) => entry.1 = None,
+                None => out.push((id, None)),
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(super) async fn load_directive(
+    txn: &impl ConnectionTrait,
+    file: &DirectiveFile,
+    agency_ids: &Ids,
+    groups: &Groups,
+    report: &mut SeedReport,
+    now: chrono::DateTime<Utc>,
+) -> Result<i32, SeedError> {
+    let d = &file.directive;
+    let fname = format!("directives/{}", d.code);
+    let SearchKeys {
+        title: search_title,
+        text: search_text,
+    } = SearchKeys::directive(d.number.as_deref(), &d.title, &d.issuer);
+    let existing = directive::Entity::find()
+        .filter(directive::Column::Code.eq(&d.code))
+        .one(txn)
+        .await?;
+    let directive_id = match existing {
+        Some(m) => {
+            let same = m.number == d.number
+                && m.kind == d.kind
+                && m.title == d.title
+                && m.issued_on == d.issued_on
+                && m.issuer == d.issuer
+                && m.signer == d.signer
+                && m.signer_title == d.signer_title
+                && m.search_title == search_title
+                && m.search_text == search_text;
+            if !same {
+                let id = m.id;
+                let mut am = m.into_active_model();
+                am.number = Set(d.number.clone());
+                am.kind = Set(d.kind);
+                am.title = Set(d.title.clone());
+                am.issued_on = Set(d.issued_on);
+                am.issuer = Set(d.issuer.clone());
+                am.signer = Set(d.signer.clone());
+                am.signer_title = Set(d.signer_title.clone());
+                am.search_title = Set(search_title);
+                am.search_text = Set(search_text);
+                am.updated_at = Set(now);
+                am.update(txn).await?;
+                report.update("directives");
+                id
+            } else {
+                m.id
+            }
+        }
+        None => {
+            report.insert("directives");
+            directive::ActiveModel {
+                code: Set(d.code.clone()),
+                number: Set(d.number.clone()),
+                kind: Set(d.kind),
+                title: Set(d.title.clone()),
+                issued_on: Set(d.issued_on),
+                issuer: Set(d.issuer.clone()),
+                signer: Set(d.signer.clone()),
+                signer_title: Set(d.signer_title.clone()),
+                search_title: Set(search_title),
+                search_text: Set(search_text),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?
+            .id
+        }
+    };
+
+    let existing_tasks: HashMap<String, task::Model> = task::Entity::find()
+        .filter(task::Column::DirectiveId.eq(directive_id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|t| (t.code.clone(), t))
+        .collect();
+    let task_ids: Vec<i32> = existing_tasks.values().map(|t| t.id).collect();
+    let mut milestones: HashMap<i32, Vec<task_milestone::Model>> = HashMap::new();
+    let mut assignments: HashMap<i32, Vec<assignment::Model>> = HashMap::new();
+    if !task_ids.is_empty() {
+        for m in task_milestone::Entity::find()
+            .filter(task_milestone::Column::TaskId.is_in(task_ids.clone()))
+            .all(txn)
+            .await?
+        {
+            milestones.entry(m.task_id).or_default().push(m);
+        }
+        for a in assignment::Entity::find()
+            .filter(assignment::Column::TaskId.is_in(task_ids))
+            .all(txn)
+            .await?
+        {
+            assignments.entry(a.task_id).or_default().push(a);
+        }
+    }
+    let extended: BTreeSet<i32> = entity::deadline_extension::Entity::find()
+        .filter(entity::deadline_extension::Column::TaskId.is_in(existing_tasks.values().map(|t| t.id)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|e| e.task_id)
+        .collect();
+
+    let mut seen = BTreeSet::new();
+    for (ordinal, t) in file.tasks.iter().enumerate() {
+        if !seen.insert(t.code.as_str()) {
+            return Err(invalid(&fname, format!("mã nhiệm vụ trùng: {}", t.code)));
+        }
+        let ctx = format!("{} {}", d.code, t.code);
+        let deadline =
+            parse_deadline(t.deadline.as_deref()).map_err(|e| invalid(&fname, format!("{}: {e}", t.code)))?;
+        let kind = entity::enums::DeadlineKind::from(deadline.kind);
+        let recurrence = deadline.recurrence.map(stored::recurrence);
+        let SearchKeys {
+            title: search_title,
+            text: search_text,
+        } = SearchKeys::task(&t.code, &t.title, &t.text);
+        let ordinal = i32::try_from(ordinal).unwrap_or(i32::MAX);
+
+        let task_id = match existing_tasks.get(&t.code) {
+            Some(m) => {
+                // An extension moved `due_on`; the seed only owns the original date then.
+                let due_on = if extended.contains(&m.id) {
+                    m.due_on
+                } else {
+                    deadline.due_on
+                };
+                let same = m.section == t.section
+                    && m.section_title == t.section_title
+                    && m.item == t.item
+                    && m.ordinal == ordinal
+                    && m.title == t.title
+                    && m.full_text == t.text
+                    && m.deadline_text == t.deadline
+                    && m.deadline_kind == kind
+                    && m.recurrence == recurrence
+                    && m.original_due_on == deadline.due_on
+                    && m.due_on == due_on
+                    && m.requires_report == t.requires_report
+                    && m.search_title == search_title
+                    && m.search_text == search_text;
+                if !same {
+                    let mut am = m.clone().into_active_model();
+                    am.section = Set(t.section.clone());
+                    am.section_title = Set(t.section_title.clone());
+                    am.item = Set(t.item.clone());
+                    am.ordinal = Set(ordinal);
+                    am.title = Set(t.title.clone());
+                    am.full_text = Set(t.text.clone());
+                    am.deadline_text = Set(t.deadline.clone());
+                    am.deadline_kind = Set(kind);
+                    am.recurrence = Set(recurrence);
+                    am.original_due_on = Set(deadline.due_on);
+                    am.due_on = Set(due_on);
+                    am.requires_report = Set(t.requires_report);
+                    am.search_title = Set(search_title);
+                    am.search_text = Set(search_text);
+                    am.updated_at = Set(now);
+                    am.update(txn).await?;
+                    report.update("tasks");
+                }
+                m.id
+            }
+            None => {
+                report.insert("tasks");
+                task::ActiveModel {
+                    directive_id: Set(directive_id),
+                    code: Set(t.code.clone()),
+                    section: Set(t.section.clone()),
+                    section_title: Set(t.section_title.clone()),
+                    item: Set(t.item.clone()),
+                    ordinal: Set(ordinal),
+                    title: Set(t.title.clone()),
+                    full_text: Set(t.text.clone()),
+                    deadline_text: Set(t.deadline.clone()),
+                    deadline_kind: Set(kind),
+                    recurrence: Set(recurrence),
+                    original_due_on: Set(deadline.due_on),
+                    due_on: Set(deadline.due_on),
+                    completed_on: Set(None),
+                    requires_report: Set(t.requires_report),
+                    search_title: Set(search_title),
+                    search_text: Set(search_text),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?
+                .id
+            }
+        };
+
+        // Milestones: replaced as a whole when they differ.
+        let mut want_ms = Vec::new();
+        for (i, ms) in t.milestones.iter().enumerate() {
+            let dl = parse_deadline(ms.deadline.as_deref())
+                .map_err(|e| invalid(&fname, format!("{} / {}: {e}", t.code, ms.label)))?;
+            want_ms.push((
+                i32::try_from(i).unwrap_or(i32::MAX),
+                ms.label.clone(),
+                ms.deadline.clone(),
+                entity::enums::DeadlineKind::from(dl.kind),
+                dl.due_on,
+            ));
+        }
+        let mut have_ms: Vec<_> = milestones
+            .remove(&task_id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| (m.ordinal, m.label, m.deadline_text, m.deadline_kind, m.due_on))
+            .collect();
+        have_ms.sort();
+        if have_ms != want_ms {
+            let removed = task_milestone::Entity::delete_many()
+                .filter(task_milestone::Column::TaskId.eq(task_id))
+                .exec(txn)
+                .await?
+                .rows_affected;
+            for _ in 0..removed {
+                report.delete("task_milestones");
+            }
+            for (ordinal, label, text, kind, due_on) in want_ms {
+                task_milestone::ActiveModel {
+                    task_id: Set(task_id),
+                    ordinal: Set(ordinal),
+                    label: Set(label),
+                    deadline_text: Set(text),
+                    deadline_kind: Set(kind),
+                    due_on: Set(due_on),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                report.insert("task_milestones");
+            }
+        }
+
+        // Assignments, keyed by the agency the directive named and the role.
+        let leads = expand(&t.leads, agency_ids, groups, &fname, &ctx)?;
+        if leads.is_empty() && !t.leads.is_empty() {
+            report
+                .warnings
+                .push(format!("{ctx}: đơn vị chủ trì là nhóm chưa có thành viên"));
+        }
+        let lead_ids: BTreeSet<i32> = leads.iter().map(|(a, _)| *a).collect();
+        let coordinators: Vec<(i32, Option<i32>)> =
+            expand(&t.coordinators, agency_ids, groups, &fname, &ctx)?
+                .into_iter()
+                .filter(|(a, _)| !lead_ids.contains(a))
+                .collect();
+        let mut want: BTreeMap<(i32, AssignmentRole), Option<i32>> = BTreeMap::new();
+        for (a, g) in leads {
+            want.insert((a, AssignmentRole::Lead), g);
+        }
+        for (a, g) in coordinators {
+            want.insert((a, AssignmentRole::Coordinator), g);
+        }
+        let have = assignments.remove(&task_id).unwrap_or_default();
+        for a in &have {
+            match want.remove(&(a.original_agency_id, a.role)) {
+                Some(g) if g == a.via_group_id => {}
+                Some(g) => {
+                    let mut am = a.clone().into_active_model();
+                    am.via_group_id = Set(g);
+                    am.updated_at = Set(now);
+                    am.update(txn).await?;
+                    report.update("assignments");
+                }
+                None => {
+                    // Removed from the file. Progress reports cascade with the row, so a row
+                    // that has any is kept and flagged for a person to decide.
+                    let reports = entity::progress_report::Entity::find()
+                        .filter(entity::progress_report::Column::AssignmentId.eq(a.id))
+                        .one(txn)
+                        .await?;
+                    if reports.is_some() {
+                        report.warnings.push(format!(
+                            "{ctx}: phân công #{} không còn trong tệp nhưng đã có báo cáo, giữ lại",
+                            a.id
+                        ));
+                    } else {
+                        assignment::Entity::delete_by_id(a.id).exec(txn).await?;
+                        report.delete("assignments");
+                    }
+                }
+            }
+        }
+        for ((agency_id, role), via_group_id) in want {
+            assignment::ActiveModel {
+                task_id: Set(task_id),
+                agency_id: Set(agency_id),
+                original_agency_id: Set(agency_id),
+                role: Set(role),
+                via_group_id: Set(via_group_id),
+                completed_on: Set(None),
+                transferred_on: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            report.insert("assignments");
+        }
+    }
+    let missing: Vec<&String> = existing_tasks
+        .keys()
+        .filter(|c| !seen.contains(c.as_str()))
+        .collect();
+    if !missing.is_empty() {
+        report.warnings.push(format!(
+            "{}: {} nhiệm vụ trong cơ sở dữ liệu không có trong tệp (giữ nguyên): {:?}",
+            d.code,
+            missing.len(),
+            missing
+        ));
+    }
+    Ok(directive_id)
+}

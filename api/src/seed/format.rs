@@ -1,0 +1,198 @@
+//! The seed file format (documented for clerks in `seeds/README.md`), and reading a folder of
+//! seed files.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use entity::enums::{AgencyKind, Comparator, Direction, DirectiveKind, Measure};
+use serde::Deserialize;
+
+use super::SeedError;
+
+// ---------------------------------------------------------------------------------------
+// File format (documented for clerks in seeds/README.md)
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgenciesFile {
+    pub agencies: Vec<AgencySeed>,
+    #[serde(default)]
+    pub groups: Vec<GroupSeed>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencySeed {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub short_name: Option<String>,
+    pub kind: AgencyKind,
+    #[serde(default)]
+    pub parent: Option<String>,
+    #[serde(default)]
+    pub valid_from: Option<NaiveDate>,
+    #[serde(default)]
+    pub valid_to: Option<NaiveDate>,
+    #[serde(default)]
+    pub successors: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSeed {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectiveFile {
+    pub directive: DirectiveSeed,
+    pub tasks: Vec<TaskSeed>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectiveSeed {
+    pub code: String,
+    #[serde(default)]
+    pub number: Option<String>,
+    pub kind: DirectiveKind,
+    pub title: String,
+    #[serde(default)]
+    pub issued_on: Option<NaiveDate>,
+    pub issuer: String,
+    #[serde(default)]
+    pub signer: Option<String>,
+    #[serde(default)]
+    pub signer_title: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSeed {
+    pub code: String,
+    pub section: String,
+    #[serde(default)]
+    pub section_title: Option<String>,
+    #[serde(default)]
+    pub item: Option<String>,
+    pub title: String,
+    pub text: String,
+    #[serde(default)]
+    pub deadline: Option<String>,
+    #[serde(default)]
+    pub milestones: Vec<MilestoneSeed>,
+    #[serde(default)]
+    pub requires_report: bool,
+    #[serde(default)]
+    pub leads: Vec<String>,
+    #[serde(default)]
+    pub coordinators: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MilestoneSeed {
+    pub label: String,
+    #[serde(default)]
+    pub deadline: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorsFile {
+    #[serde(default)]
+    pub source_directive: Option<String>,
+    pub year: i32,
+    pub indicators: Vec<IndicatorSeed>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorSeed {
+    pub code: String,
+    #[serde(default)]
+    pub item: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub comparator: Option<Comparator>,
+    pub direction: Direction,
+    pub measure: Measure,
+    #[serde(default)]
+    pub qualitative: bool,
+    #[serde(default)]
+    pub responsible: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub source_text: Option<String>,
+    #[serde(default)]
+    pub children: Vec<IndicatorSeed>,
+}
+
+/// Every seed file, parsed.
+#[derive(Debug)]
+pub struct SeedSet {
+    pub agencies: AgenciesFile,
+    pub directives: Vec<DirectiveFile>,
+    pub indicators: Vec<IndicatorsFile>,
+}
+
+fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, SeedError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SeedError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    serde_norway::from_str(&text).map_err(|source| SeedError::Yaml {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn yaml_files_in(dir: &Path) -> Result<Vec<PathBuf>, SeedError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| SeedError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+impl SeedSet {
+    /// Reads `agencies.yaml`, `directives/*.yaml` and `indicators-*.yaml` from `dir`.
+    pub fn read(dir: &Path) -> Result<Self, SeedError> {
+        let agencies = read_yaml(&dir.join("agencies.yaml"))?;
+        let directives = yaml_files_in(&dir.join("directives"))?
+            .iter()
+            .map(|p| read_yaml(p))
+            .collect::<Result<_, _>>()?;
+        let indicators = yaml_files_in(dir)?
+            .iter()
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("indicators"))
+            })
+            .map(|p| read_yaml(p))
+            .collect::<Result<_, _>>()?;
+        Ok(SeedSet {
+            agencies,
+            directives,
+            indicators,
+        })
+    }
+}
