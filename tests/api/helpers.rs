@@ -2,10 +2,11 @@
 //! SQLite file by default, or, when `TEST_DATABASE_URL` is set, a new PostgreSQL database
 //! cloned from a migrated and seeded template (one template per test process).
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use api::auth::Role;
 use api::config::Settings;
@@ -395,4 +396,150 @@ pub async fn count_rows(db: &DatabaseConnection, sql: &str) -> i64 {
         .expect("query")
         .expect("row");
     row.try_get::<i64>("", "n").expect("n")
+}
+
+/// Sends a raw POST and returns (status, headers, body, best elapsed of three tries).
+pub async fn post_raw(
+    app: &TestApp,
+    token: Option<&str>,
+    content_type: &str,
+    accept: &str,
+    body: Vec<u8>,
+) -> (u16, reqwest::header::HeaderMap, Value, Duration) {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..3 {
+        let mut req = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("content-type", content_type)
+            .header("accept", accept)
+            .body(body.clone());
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let started = Instant::now();
+        let res = req.send().await.expect("send");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        best = best.min(started.elapsed());
+        last = Some((
+            status,
+            headers,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        ));
+    }
+    let (s, h, b) = last.expect("a response");
+    (s, h, b, best)
+}
+
+pub fn gql_body(query: &str) -> Vec<u8> {
+    json!({ "query": query }).to_string().into_bytes()
+}
+
+pub const TASK_IDS: &str = r#"
+query($first: Int, $after: String, $last: Int, $before: String, $filter: TaskFilter) {
+  tasks(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
+    totalCount
+    edges { cursor node { id code } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"#;
+
+pub async fn total(app: &TestApp, filter: Value) -> i64 {
+    let d = app.data(TASK_IDS, json!({ "first": 1, "filter": filter })).await;
+    d["tasks"]["totalCount"].as_i64().expect("count")
+}
+
+/// The whole first error, for checking `extensions.field` too.
+pub async fn first_error(app: &TestApp, token: &str, query: &str, vars: Value) -> Value {
+    let body = app.gql_as(token, query, vars).await;
+    assert!(body["errors"][0].is_object(), "expected an error: {body:#}");
+    body["errors"][0].clone()
+}
+
+/// Audit entries written through the API (the seed loader writes its own, actor `seed`).
+pub async fn audit_count(app: &TestApp) -> i64 {
+    let d = app
+        .data("{ auditLog(first: 100) { nodes { actor } } }", json!({}))
+        .await;
+    d["auditLog"]["nodes"]
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter(|e| e["actor"] != "seed")
+        .count() as i64
+}
+
+pub const RECORD: &str = r#"mutation($input: RecordIndicatorValueInput!) {
+    recordIndicatorValue(input: $input) { indicatorValue { id } } }"#;
+
+pub async fn indicator_id(app: &TestApp, code: &str) -> Value {
+    app.data(
+        "query($c: String!) { indicator(code: $c) { id } }",
+        json!({ "c": code }),
+    )
+    .await["indicator"]["id"]
+        .clone()
+}
+
+pub async fn record(app: &TestApp, who: &str, id: &Value, period: &str, value: &str, kind: &str) {
+    app.data_as(
+        who,
+        RECORD,
+        json!({ "input": { "indicatorId": id, "period": period, "value": value, "kind": kind } }),
+    )
+    .await;
+}
+
+/// URL-safe base64 without padding (the encoding of global ids and of JWT parts).
+pub fn b64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b1 = chunk.get(1).copied().unwrap_or(0);
+        let b2 = chunk.get(2).copied().unwrap_or(0);
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(b1) << 8) | u32::from(b2);
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// The global id of row `n` of `kind`, as the API encodes it.
+pub fn gid(kind: &str, n: i64) -> String {
+    b64url(format!("{kind}:{n}").as_bytes())
+}
+
+pub fn text(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("expected a string: {v}"))
+        .to_owned()
+}
+
+pub fn list(v: &Value) -> &Vec<Value> {
+    v.as_array().unwrap_or_else(|| panic!("expected a list: {v}"))
+}
+
+pub fn count(v: &Value) -> i64 {
+    v.as_i64().unwrap_or_else(|| panic!("expected a number: {v}"))
+}
+
+/// The first error of a response: (code, message).
+pub fn code_and_message(body: &Value) -> (String, String) {
+    let e = &body["errors"][0];
+    assert!(e.is_object(), "expected an error: {body:#}");
+    (text(&e["extensions"]["code"]), text(&e["message"]))
+}
+
+pub fn ids_of(nodes: &Value) -> BTreeSet<String> {
+    list(nodes).iter().map(|n| text(&n["id"])).collect()
+}
+
+/// The audit log's length, as the administrator reads it.
+pub async fn audit_len(app: &TestApp) -> i64 {
+    let d = app.data("{ auditLog(first: 1) { totalCount } }", json!({})).await;
+    count(&d["auditLog"]["totalCount"])
 }
