@@ -7,7 +7,8 @@ use api::auth::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, audit_count, by_due, check_agency_due_order, first_error, seeds_with, task_ids_in_order, token,
+    TestApp, api_audit_len, by_due, check_agency_due_order, first_error, seeds_before_the_khdt_merger,
+    task_ids_in_order, token,
 };
 
 #[tokio::test]
@@ -76,11 +77,8 @@ async fn agency_filters_kind_active_on_and_successions() {
 
 #[tokio::test]
 async fn merging_ke_hoach_dau_tu_into_tai_chinh_moves_its_open_tasks_and_keeps_history() {
-    // The seed already records this 2025 merger; undo it so the API can perform it.
-    let seeds = seeds_with("agencies.yaml", |text| {
-        text.replace("    valid_to: 2025-02-28\n    successors: [so-tai-chinh]\n", "")
-    });
-    let app = TestApp::spawn_with_seeds(seeds).await;
+    // The seed already records this 2025 merger; start from before it so the API performs it.
+    let app = TestApp::spawn_with_seeds(seeds_before_the_khdt_merger()).await;
     let tai_chinh = token(Role::Agency, Some("so-tai-chinh"));
     let count = "{ tasks(filter: { directiveNumber: \"10/CT-UBND\" }) { totalCount } }";
     let before = app.data_as(&tai_chinh, count, json!({})).await["tasks"]["totalCount"]
@@ -108,7 +106,7 @@ async fn merging_ke_hoach_dau_tu_into_tai_chinh_moves_its_open_tasks_and_keeps_h
     .await;
     assert_eq!(e["extensions"]["field"], "input.dissolvedAgencyCodes[1]");
     app.data_as(&khdt, count, json!({})).await;
-    assert_eq!(audit_count(&app).await, 0);
+    assert_eq!(api_audit_len(&app).await, 0);
 
     let d = app.data(merge, input(json!(["so-ke-hoach-dau-tu"]))).await;
     let m = &d["mergeAgencies"];

@@ -4,7 +4,7 @@
 use api::auth::Role;
 use serde_json::json;
 
-use crate::helpers::{TestApp, code_and_message, first_error, gid, text, token};
+use crate::helpers::{EXTEND, TestApp, code_and_message, first_error, gid, text, token};
 use crate::scope::{STC, visible_to};
 
 #[tokio::test]
@@ -98,11 +98,10 @@ async fn concurrent_extensions_chain_instead_of_overwriting() {
         .await;
     let id = d["tasks"]["nodes"][0]["id"].clone();
     let monitor = token(Role::Monitor, None);
-    let extend = r#"mutation($input: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $input) { task { dueOn } } }"#;
     let tries = ["2025-09-30", "2025-12-31"].map(|date| {
         app.gql_as(
             &monitor,
-            extend,
+            EXTEND,
             json!({ "input": { "taskId": id, "newDueOn": date, "reason": "Lùi hạn" } }),
         )
     });

@@ -4,7 +4,7 @@
 use api::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, audit_count, first_error, token};
+use crate::helpers::{TestApp, api_audit_len, first_error, token};
 
 #[tokio::test]
 async fn directive_10_ct_ubnd_with_its_tasks_and_assignments() {
@@ -100,7 +100,11 @@ async fn an_admin_creates_a_directive_and_a_task_and_reassigns_it() {
         assert_eq!(e["extensions"]["code"], "BAD_USER_INPUT", "{leads}");
         assert_eq!(e["extensions"]["field"], field, "{leads}: {e}");
     }
-    assert_eq!(audit_count(&app).await, 2, "only the two directives were written");
+    assert_eq!(
+        api_audit_len(&app).await,
+        2,
+        "only the two directives were written"
+    );
 
     let d = app
         .data(create, input(json!(["so-y-te"]), "trước ngày 15/01/2027"))

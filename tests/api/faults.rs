@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use api::auth::Role;
 use serde_json::json;
 
-use crate::helpers::{TestApp, admin, pg_url, split_pg, token};
+use crate::helpers::{TestApp, pg_cluster, pg_url, split_pg, token};
 
 #[tokio::test]
 async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() {
@@ -19,7 +19,7 @@ async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() 
     };
     let app = TestApp::spawn().await;
     let db_name = current_database(&app).await;
-    let admin = admin(&url).await;
+    let cluster = pg_cluster(&url).await;
     let create = |i: usize| json!({ "input": { "code": format!("fault-{i}"), "kind": "CONG_VAN", "title": format!("Công văn {i}") } });
     let q =
         "mutation($input: CreateDirectiveInput!) { createDirective(input: $input) { directive { code } } }";
@@ -27,7 +27,7 @@ async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() 
     let mut failed = 0;
     for i in 0..30 {
         if i == 10 || i == 20 {
-            kill_sessions(&admin, &db_name).await;
+            kill_sessions(&cluster, &db_name).await;
         }
         let started = Instant::now();
         let b = app.gql(q, create(i)).await;
@@ -71,9 +71,9 @@ async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() 
 }
 
 /// Terminates every server session of database `db_name` (as a restart would).
-async fn kill_sessions(admin: &sea_orm::DatabaseConnection, db_name: &str) {
+async fn kill_sessions(cluster: &sea_orm::DatabaseConnection, db_name: &str) {
     use sea_orm::ConnectionTrait;
-    admin
+    cluster
         .execute_unprepared(&format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db_name}' AND pid <> pg_backend_pid()"
         ))
@@ -108,9 +108,9 @@ async fn reads_survive_killed_connections_and_the_read_pool_is_reported() {
     let q = r#"{ tasks(first: 5) { nodes { code directive { number } leads { code } } } }"#;
     let before = app.data(q, json!({})).await;
     let db_name = current_database(&app).await;
-    let admin = admin(&url).await;
+    let cluster = pg_cluster(&url).await;
     for round in 0..3 {
-        kill_sessions(&admin, &db_name).await;
+        kill_sessions(&cluster, &db_name).await;
         // Several requests at once, so more than one pooled connection meets a dead socket.
         let answers = futures::future::join_all((0..4).map(|_| app.gql(q, json!({})))).await;
         for b in answers {

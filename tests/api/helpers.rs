@@ -46,7 +46,7 @@ pub fn split_pg(url: &str) -> (String, String) {
 }
 
 /// A connection to the cluster's `postgres` database (to create, drop or kill sessions).
-pub async fn admin(url: &str) -> DatabaseConnection {
+pub async fn pg_cluster(url: &str) -> DatabaseConnection {
     let (base, _) = split_pg(url);
     Database::connect(format!("{base}/postgres"))
         .await
@@ -59,7 +59,7 @@ async fn pg_template(url: &str) -> String {
         .get_or_init(|| async {
             let (base, run_db) = split_pg(url);
             let name = unique(&format!("{run_db}_tmpl"));
-            let admin = admin(url).await;
+            let admin = pg_cluster(url).await;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
@@ -84,7 +84,7 @@ pub async fn empty_database() -> String {
         Some(url) => {
             let (base, run_db) = split_pg(&url);
             let name = unique(&run_db);
-            let admin = admin(&url).await;
+            let admin = pg_cluster(&url).await;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
@@ -130,7 +130,7 @@ pub async fn fresh_database() -> String {
             let template = pg_template(&url).await;
             let (base, run_db) = split_pg(&url);
             let name = unique(&run_db);
-            let admin = admin(&url).await;
+            let admin = pg_cluster(&url).await;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
                 .await
@@ -156,6 +156,14 @@ pub fn token(role: Role, agency: Option<&str>) -> String {
         agency.map(|a| format!("-{a}")).unwrap_or_default()
     );
     api::auth::jwt::sign(SECRET, &sub, role, agency, Duration::from_secs(3600), None, None).expect("sign")
+}
+
+/// The seeds as they were before Sở KH&ĐT was merged into Sở Tài chính (the seed records
+/// that 2025 merger), so a test can perform it through the API.
+pub fn seeds_before_the_khdt_merger() -> PathBuf {
+    seeds_with("agencies.yaml", |text| {
+        text.replace("    valid_to: 2025-02-28\n    successors: [so-tai-chinh]\n", "")
+    })
 }
 
 pub struct TestApp {
@@ -438,6 +446,7 @@ pub fn gql_body(query: &str) -> Vec<u8> {
     json!({ "query": query }).to_string().into_bytes()
 }
 
+/// `tasks` by page, with its cursors and `totalCount`.
 pub const TASK_IDS: &str = r#"
 query($first: Int, $after: String, $last: Int, $before: String, $filter: TaskFilter) {
   tasks(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
@@ -447,7 +456,8 @@ query($first: Int, $after: String, $last: Int, $before: String, $filter: TaskFil
   }
 }"#;
 
-pub async fn total(app: &TestApp, filter: Value) -> i64 {
+/// The `totalCount` of `tasks(filter)`, as the administrator.
+pub async fn task_total(app: &TestApp, filter: Value) -> i64 {
     let d = app.data(TASK_IDS, json!({ "first": 1, "filter": filter })).await;
     d["tasks"]["totalCount"].as_i64().expect("count")
 }
@@ -460,7 +470,7 @@ pub async fn first_error(app: &TestApp, token: &str, query: &str, vars: Value) -
 }
 
 /// Audit entries written through the API (the seed loader writes its own, actor `seed`).
-pub async fn audit_count(app: &TestApp) -> i64 {
+pub async fn api_audit_len(app: &TestApp) -> i64 {
     let d = app
         .data("{ auditLog(first: 100) { nodes { actor } } }", json!({}))
         .await;
@@ -543,3 +553,7 @@ pub async fn audit_len(app: &TestApp) -> i64 {
     let d = app.data("{ auditLog(first: 1) { totalCount } }", json!({})).await;
     count(&d["auditLog"]["totalCount"])
 }
+
+/// Extends a task's deadline, answering its new due date.
+pub const EXTEND: &str =
+    r#"mutation($input: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $input) { task { dueOn } } }"#;

@@ -4,7 +4,7 @@
 use entity::{directive, task};
 use sea_orm::EntityTrait;
 
-use crate::helpers::{count_rows, seeds_dir};
+use crate::helpers::{count_rows, empty_database, pg_url, seeds_dir};
 
 /// Instances that start together on one new PostgreSQL database (replicas, the bench's two
 /// servers) both come up: migrating and seeding take turns under an advisory lock, every
@@ -15,11 +15,11 @@ use crate::helpers::{count_rows, seeds_dir};
 async fn instances_starting_together_set_up_once() {
     use sea_orm::PaginatorTrait;
 
-    let url = crate::helpers::empty_database().await;
+    let url = empty_database().await;
     let (a, _) = api::db::connect(&url, 2).await.expect("connect a");
     let (b, _) = api::db::connect(&url, 1).await.expect("connect b");
     let seeds = seeds_dir();
-    let (ra, rb) = if crate::helpers::pg_url().is_some() {
+    let (ra, rb) = if pg_url().is_some() {
         tokio::join!(api::db::prepare(&a, &seeds), api::db::prepare(&b, &seeds))
     } else {
         (
@@ -43,7 +43,7 @@ async fn instances_starting_together_set_up_once() {
         applied as usize,
         <migration::Migrator as migration::MigratorTrait>::migrations().len()
     );
-    if crate::helpers::pg_url().is_some() {
+    if pg_url().is_some() {
         let triggers =
             count("SELECT COUNT(*) AS n FROM pg_trigger WHERE tgname LIKE '%_notify_change'").await;
         assert_eq!(triggers, 4);
@@ -58,7 +58,7 @@ async fn every_migration_can_be_undone_and_applied_again_on_seeded_data() {
     use migration::{Migrator, MigratorTrait};
     use sea_orm::{ConnectionTrait, PaginatorTrait};
 
-    let url = crate::helpers::empty_database().await;
+    let url = empty_database().await;
     let (db, _) = api::db::connect(&url, 1).await.expect("connect");
     api::db::prepare(&db, &seeds_dir()).await.expect("set up");
     let all = Migrator::migrations().len() as u32;

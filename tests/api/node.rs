@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, gid};
 
 #[tokio::test]
 async fn node_fetches_every_kind_by_global_id() {
@@ -32,7 +32,7 @@ async fn node_fetches_every_kind_by_global_id() {
         assert_eq!(&n["node"]["id"], id);
     }
     // An id of the right shape for a row that does not exist: NOT_FOUND.
-    let missing = base64_id("Task:999999");
+    let missing = gid("Task", 999_999);
     assert_eq!(
         app.error_code(
             "query($id: ID!) { node(id: $id) { id } }",
@@ -50,21 +50,4 @@ async fn node_fetches_every_kind_by_global_id() {
             .await,
         "NOT_FOUND"
     );
-}
-
-fn base64_id(raw: &str) -> String {
-    // URL-safe base64 without padding, as the API encodes ids.
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let b = raw.as_bytes();
-    let mut out = String::new();
-    for chunk in b.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &x)| acc | (u32::from(x) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    out
 }

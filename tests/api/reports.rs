@@ -6,7 +6,7 @@ use api::auth::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, audit_count, audit_len, code_and_message, count, first_error, gid, list, text, token,
+    TestApp, api_audit_len, audit_len, code_and_message, count, first_error, gid, list, text, token,
 };
 use crate::scope::{STC, YTE, holders, own_lead, visible_to};
 
@@ -146,7 +146,7 @@ async fn a_lead_report_accepted_completes_the_assignment_and_the_task() {
         )
         .await;
     let log = d["auditLog"]["nodes"].as_array().expect("log");
-    assert_eq!(audit_count(&app).await, 4, "{log:#?}");
+    assert_eq!(api_audit_len(&app).await, 4, "{log:#?}");
     let submit = log
         .iter()
         .find(|e| e["action"] == "submitProgressReport")
@@ -185,7 +185,7 @@ async fn a_coordinator_contributes_but_cannot_mark_done() {
     .await;
     assert_eq!(e["extensions"]["code"], "BAD_USER_INPUT");
     assert_eq!(e["extensions"]["field"], "input.done");
-    assert_eq!(audit_count(&app).await, 0, "nothing written");
+    assert_eq!(api_audit_len(&app).await, 0, "nothing written");
     // The same report without `done` is a contribution.
     let d = app
         .data_as(&agency, SUBMIT, report_input(&assignment, json!({})))
@@ -227,7 +227,7 @@ async fn invalid_input_names_the_field_and_writes_nothing() {
     }
     let d = app.data("{ progressReports { totalCount } }", json!({})).await;
     assert_eq!(d["progressReports"]["totalCount"], 0);
-    assert_eq!(audit_count(&app).await, 0);
+    assert_eq!(api_audit_len(&app).await, 0);
 }
 
 #[tokio::test]
@@ -283,7 +283,7 @@ async fn a_retried_submission_creates_one_report_even_when_the_tries_race() {
         )
         .await;
     assert_eq!(d["progressReports"]["totalCount"], 2);
-    assert_eq!(audit_count(&app).await, 2, "one audit entry per report created");
+    assert_eq!(api_audit_len(&app).await, 2, "one audit entry per report created");
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use entity::{agency, assignment, directive, indicator, task, task_milestone};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::helpers::{TestApp, seeds_dir};
+use crate::helpers::{TestApp, seeds_dir, seeds_with};
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
@@ -301,17 +301,14 @@ async fn seeding_twice_changes_nothing() {
 #[tokio::test]
 async fn a_changed_file_updates_rows_by_stable_code() {
     let app = TestApp::spawn().await;
-    let dir = std::env::temp_dir().join(format!("chidao-seeds-{}-{}", std::process::id(), line!()));
-    copy_dir(&seeds_dir(), &dir);
-    let file = dir.join("directives/10-CT-UBND.yaml");
-    let text = std::fs::read_to_string(&file).expect("read");
     let before = task_by_code(&app, "II.5-2").await;
     // Replace the `title:` line that follows the task's code, whatever its quoting.
-    let start = text.find("code: II.5-2").expect("task in file");
-    let at = start + text[start..].find("\n    title:").expect("title line") + 5;
-    let end = at + text[at..].find('\n').expect("end of line");
-    let edited = format!("{}title: Tiêu đề đã sửa{}", &text[..at], &text[end..]);
-    std::fs::write(&file, edited).expect("write");
+    let dir = seeds_with("directives/10-CT-UBND.yaml", |text| {
+        let start = text.find("code: II.5-2").expect("task in file");
+        let at = start + text[start..].find("\n    title:").expect("title line") + 5;
+        let end = at + text[at..].find('\n').expect("end of line");
+        format!("{}title: Tiêu đề đã sửa{}", &text[..at], &text[end..])
+    });
 
     let set = api::seed::SeedSet::read(&dir).expect("read");
     let report = api::seed::load(&app.db, &set).await.expect("reseed");
@@ -321,19 +318,6 @@ async fn a_changed_file_updates_rows_by_stable_code() {
     assert_eq!(after.id, before.id, "same row");
     assert_eq!(after.title, "Tiêu đề đã sửa");
     std::fs::remove_dir_all(&dir).ok();
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).expect("copy");
-        }
-    }
 }
 
 /// `chidao seed --synthetic` at a tiny scale, on an empty database (SQLite) or beside the real

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, total};
+use crate::helpers::{EXTEND, TestApp, task_total};
 
 const STATS: &str = r#"
 query($f: TaskFilter, $asOf: Date) {
@@ -52,7 +52,7 @@ async fn statistics_agree_with_the_lists() {
                     tally.get(status).copied().unwrap_or(0),
                     "{status} for {filter} as of {as_of}"
                 );
-                let filtered = total(&app, {
+                let filtered = task_total(&app, {
                     let mut f = filter.clone();
                     f["status"] = json!([status]);
                     f
@@ -121,7 +121,7 @@ async fn statistics_group_by_agency_directive_and_section() {
     );
     assert_eq!(
         yte["total"],
-        total(&app, json!({"agencyCode": "so-y-te", "role": "LEAD"})).await
+        task_total(&app, json!({"agencyCode": "so-y-te", "role": "LEAD"})).await
     );
 }
 
@@ -214,7 +214,7 @@ async fn statistics_are_reused_until_a_write_commits() {
     let monitor = token(Role::Monitor, None);
     app.data_as(
         &monitor,
-        r#"mutation($input: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $input) { task { dueOn } } }"#,
+        EXTEND,
         json!({ "input": { "taskId": nodes[1]["id"], "newDueOn": "2027-01-31", "reason": "Công văn 45/UBND-TH cho lùi hạn" } }),
     )
     .await;

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::helpers::{SECRET, TestApp, fresh_database, pg_url, seeds_with, token};
+use crate::helpers::{EXTEND, SECRET, TestApp, fresh_database, pg_url, seeds_before_the_khdt_merger, token};
 
 const EVENTS: &str = r#"subscription($f: TaskEventFilter) {
     taskEvents(filter: $f) { kind at task { id dueOn } report { id state } } }"#;
@@ -244,8 +244,6 @@ async fn listening(app: &TestApp, n: usize) {
 
 const SUBMIT: &str = r#"mutation($input: SubmitProgressReportInput!) {
     submitProgressReport(input: $input) { progressReport { id } } }"#;
-const EXTEND: &str =
-    r#"mutation($input: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $input) { task { dueOn } } }"#;
 
 fn report(assignment: &str, period: &str, submit: bool) -> Value {
     json!({ "input": {
@@ -507,10 +505,7 @@ async fn a_subscription_ends_when_its_token_expires() {
 /// successor's, whose rows changed (it reconnects to hear of its inherited tasks).
 #[tokio::test]
 async fn a_merger_ends_the_subscriptions_it_changes() {
-    let seeds = seeds_with("agencies.yaml", |text| {
-        text.replace("    valid_to: 2025-02-28\n    successors: [so-tai-chinh]\n", "")
-    });
-    let app = TestApp::spawn_with_seeds_and(seeds, |s| s.ws_recheck_secs = 0).await;
+    let app = TestApp::spawn_with_seeds_and(seeds_before_the_khdt_merger(), |s| s.ws_recheck_secs = 0).await;
     let khdt = token(Role::Agency, Some("so-ke-hoach-dau-tu"));
     let d = app
         .data_as(&khdt, "{ tasks(first: 2) { nodes { id } } }", json!({}))

@@ -8,8 +8,8 @@ use api::auth::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TASK_IDS, TestApp, by_due, check_agency_due_order, code_and_message, count, count_rows, gid, ids_of,
-    list, task_ids_in_order, text, token, total,
+    EXTEND, TASK_IDS, TestApp, by_due, check_agency_due_order, code_and_message, count, count_rows, gid,
+    ids_of, list, task_ids_in_order, task_total, text, token,
 };
 use crate::scope::{KHDT, STC, YTE, holders, visible_to};
 
@@ -40,7 +40,7 @@ async fn codes(app: &TestApp, filter: Value) -> BTreeSet<String> {
 #[tokio::test]
 async fn pagination_visits_every_row_once_both_ways() {
     let app = TestApp::spawn().await;
-    let all = total(&app, json!({})).await;
+    let all = task_total(&app, json!({})).await;
     assert_eq!(all, 54);
 
     let mut seen = Vec::new();
@@ -189,10 +189,13 @@ async fn task_filters_on_the_seed_data() {
     let tc = codes(&app, json!({"agencyCode": "so-tai-chinh", "role": "LEAD"})).await;
     assert!(khdt.len() >= 6 && khdt.is_subset(&tc), "{khdt:?} ⊆ {tc:?}");
 
-    assert_eq!(total(&app, ct10(json!({"section": "II.1"}))).await, 30);
-    assert_eq!(total(&app, ct10(json!({"section": "II.1.1"}))).await, 16);
-    assert_eq!(total(&app, json!({"requiresReport": true})).await, 12);
-    assert_eq!(total(&app, json!({"directiveNumber": "10/CT-UBND"})).await, 50);
+    assert_eq!(task_total(&app, ct10(json!({"section": "II.1"}))).await, 30);
+    assert_eq!(task_total(&app, ct10(json!({"section": "II.1.1"}))).await, 16);
+    assert_eq!(task_total(&app, json!({"requiresReport": true})).await, 12);
+    assert_eq!(
+        task_total(&app, json!({"directiveNumber": "10/CT-UBND"})).await,
+        50
+    );
     let jan = codes(&app, json!({"dueAfter": "2025-01-01", "dueBefore": "2025-01-31"})).await;
     assert!(
         jan.contains("II.1.1-1") && jan.contains("II.1.1-3.2") && !jan.contains("II.1.2-1"),
@@ -474,9 +477,8 @@ async fn an_agencys_tasks_by_due_date_follow_extensions_and_new_tasks() {
     assert!(before.len() > 5, "{before:?}");
     let earliest = before[0].clone();
 
-    let extend = r#"mutation($input: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $input) { task { dueOn } } }"#;
     app.data(
-        extend,
+        EXTEND,
         json!({ "input": { "taskId": earliest, "newDueOn": "2026-12-30", "reason": "Công văn 45/UBND-TH" } }),
     )
     .await;
