@@ -3,12 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use api::auth::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, api_audit_len, by_due, check_agency_due_order, first_error, seeds_before_the_khdt_merger,
-    task_ids_in_order, token,
+    TestApp, api_audit_len, by_due, check_agency_due_order, seeds_before_the_khdt_merger, task_ids_in_order,
 };
 
 #[tokio::test]
@@ -79,13 +77,13 @@ async fn agency_filters_kind_active_on_and_successions() {
 async fn merging_ke_hoach_dau_tu_into_tai_chinh_moves_its_open_tasks_and_keeps_history() {
     // The seed already records this 2025 merger; start from before it so the API performs it.
     let app = TestApp::spawn_with_seeds(seeds_before_the_khdt_merger()).await;
-    let tai_chinh = token(Role::Agency, Some("so-tai-chinh"));
+    let tai_chinh = app.agency("so-tai-chinh");
     let count = "{ tasks(filter: { directiveNumber: \"10/CT-UBND\" }) { totalCount } }";
-    let before = app.data_as(&tai_chinh, count, json!({})).await["tasks"]["totalCount"]
+    let before = tai_chinh.data(count, json!({})).await["tasks"]["totalCount"]
         .as_i64()
         .expect("count");
-    let khdt = token(Role::Agency, Some("so-ke-hoach-dau-tu"));
-    let khdt_tasks = app.data_as(&khdt, count, json!({})).await["tasks"]["totalCount"]
+    let khdt = app.agency("so-ke-hoach-dau-tu");
+    let khdt_tasks = khdt.data(count, json!({})).await["tasks"]["totalCount"]
         .as_i64()
         .expect("count");
     assert!(khdt_tasks > 0, "before the merger Sở KH&ĐT holds its own tasks");
@@ -97,15 +95,11 @@ async fn merging_ke_hoach_dau_tu_into_tai_chinh_moves_its_open_tasks_and_keeps_h
                            "effectiveOn": "2025-03-01", "note": "Nghị quyết 05/NQ-HĐND" } })
     };
     // All or nothing: an unknown second code leaves the first agency untouched.
-    let e = first_error(
-        &app,
-        &app.admin,
-        merge,
-        input(json!(["so-ke-hoach-dau-tu", "khong-co"])),
-    )
-    .await;
+    let e = app
+        .first_error(merge, input(json!(["so-ke-hoach-dau-tu", "khong-co"])))
+        .await;
     assert_eq!(e["extensions"]["field"], "input.dissolvedAgencyCodes[1]");
-    app.data_as(&khdt, count, json!({})).await;
+    khdt.data(count, json!({})).await;
     assert_eq!(api_audit_len(&app).await, 0);
 
     let d = app.data(merge, input(json!(["so-ke-hoach-dau-tu"]))).await;
@@ -118,13 +112,12 @@ async fn merging_ke_hoach_dau_tu_into_tai_chinh_moves_its_open_tasks_and_keeps_h
     );
 
     // Sở Tài chính now sees the tasks 10/CT-UBND gave Sở KH&ĐT, and each still names it.
-    let after = app.data_as(&tai_chinh, count, json!({})).await["tasks"]["totalCount"]
+    let after = tai_chinh.data(count, json!({})).await["tasks"]["totalCount"]
         .as_i64()
         .expect("count");
     assert!(after > before, "{before} -> {after}");
-    let d = app
-        .data_as(
-            &tai_chinh,
+    let d = tai_chinh
+        .data(
             r#"{ agency(code: "so-tai-chinh") { assignments(first: 100) { nodes { originalAgency { code } transferredOn } } } }"#,
             json!({}),
         )
@@ -140,16 +133,17 @@ async fn merging_ke_hoach_dau_tu_into_tai_chinh_moves_its_open_tasks_and_keeps_h
 
     // Both agencies' lists by due date: the successor's read through its assignments (some
     // now twice on a task), the dissolved one's through the agency the directive named.
+    let admin = app.admin();
     for code in ["so-tai-chinh", "so-ke-hoach-dau-tu"] {
         for desc in [false, true] {
-            let (all, _) = task_ids_in_order(&app, &app.admin, &by_due(desc), &json!({}), 100).await;
+            let (all, _) = task_ids_in_order(&admin, &by_due(desc), &json!({}), 100).await;
             let filter = json!({ "agencyCode": code });
-            assert!(check_agency_due_order(&app, &app.admin, filter, desc, &all, true).await > 0);
+            assert!(check_agency_due_order(&admin, filter, desc, &all, true).await > 0);
         }
     }
 
     // A token for the dissolved agency is refused with the successor's name.
-    let body = app.gql_as(&khdt, count, json!({})).await;
+    let body = khdt.gql(count, json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     assert!(
         body["errors"][0]["message"]

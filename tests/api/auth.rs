@@ -10,10 +10,7 @@ use crate::scope::{KHDT, STC, YTE, all_tasks, own_lead, visible_to};
 
 /// POSTs `{ me { role } }` with the raw `Authorization` header (none when `None`).
 async fn post_with_header(app: &TestApp, authorization: Option<&str>) -> (u16, Option<String>, Value) {
-    let mut req = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": "{ me { role } }" }));
+    let mut req = app.post("/graphql").json(&json!({ "query": "{ me { role } }" }));
     if let Some(h) = authorization {
         req = req.header("Authorization", h);
     }
@@ -199,11 +196,8 @@ async fn me_reflects_the_token() {
     ];
     for (role, agency, name) in cases {
         let d = app
-            .data_as(
-                &token(role, agency),
-                "{ me { role subject agency { code } } }",
-                json!({}),
-            )
+            .with_token(token(role, agency))
+            .data("{ me { role subject agency { code } } }", json!({}))
             .await;
         let subject = format!(
             "test-{}{}",
@@ -330,19 +324,19 @@ async fn read_matrix_by_role() {
             ],
         ),
     ];
-    let tokens = [
-        token(Role::Admin, None),
-        token(Role::Monitor, None),
-        token(Role::Agency, Some(STC)),
-        token(Role::Viewer, None),
-        token(Role::Analyst, None),
+    let clients = [
+        app.admin(),
+        app.monitor(),
+        app.agency(STC),
+        app.viewer(),
+        app.analyst(),
     ];
     let names = ["admin", "monitor", "agency", "viewer", "analyst"];
     let mut failures = Vec::new();
     for (label, query, expected) in &matrix {
-        let admin = app.gql_as(&tokens[0], query, vars.clone()).await;
-        for ((tok, name), exp) in tokens.iter().zip(names).zip(expected) {
-            let body = app.gql_as(tok, query, vars.clone()).await;
+        let admin = clients[0].gql(query, vars.clone()).await;
+        for ((who, name), exp) in clients.iter().zip(names).zip(expected) {
+            let body = who.gql(query, vars.clone()).await;
             let got_error = body.get("errors").map(|_| code_and_message(&body));
             let ok = match (exp, &got_error) {
                 (Ok, None) => body["data"].is_object(),
@@ -375,12 +369,12 @@ async fn read_matrix_by_role() {
 #[tokio::test]
 async fn analyst_counts_every_task_but_reads_no_rows() {
     let app = TestApp::spawn().await;
-    let analyst = token(Role::Analyst, None);
+    let analyst = app.analyst();
     let tasks = all_tasks(&app).await;
     let stats = r#"{ taskStatistics(asOf: "2025-09-30", groupBy: [DIRECTIVE]) {
         total counts { completedOnTime inProgressOnTime inProgressOverdue inProgressNoDeadline fallenDue }
         groups { directive { number } total } } }"#;
-    let mine = app.data_as(&analyst, stats, json!({})).await;
+    let mine = analyst.data(stats, json!({})).await;
     let admins = app.data(stats, json!({})).await;
     assert_eq!(
         count(&mine["taskStatistics"]["total"]),
@@ -389,8 +383,8 @@ async fn analyst_counts_every_task_but_reads_no_rows() {
     );
     assert_eq!(mine, admins, "the analyst's aggregates are the administrator's");
 
-    let d = app
-        .data_as(&analyst, "{ indicators(first: 100) { totalCount } }", json!({}))
+    let d = analyst
+        .data("{ indicators(first: 100) { totalCount } }", json!({}))
         .await;
     let all = app
         .data("{ indicators(first: 100) { totalCount } }", json!({}))
@@ -441,7 +435,7 @@ async fn analyst_counts_every_task_but_reads_no_rows() {
         ),
     ];
     for (q, vars, code) in cases {
-        let body = app.gql_as(&analyst, q, vars).await;
+        let body = analyst.gql(q, vars).await;
         assert_eq!(code_and_message(&body).0, code, "{q}: {body:#}");
         // No row slipped into the data alongside the error.
         let data = body["data"].to_string();
@@ -527,12 +521,12 @@ async fn mutations_refused_by_role_write_nothing() {
         ),
     ];
     let every: Vec<&str> = mutations.iter().map(|(n, _, _)| *n).collect();
-    let refused: Vec<(&str, String, Vec<&str>)> = vec![
-        ("viewer", token(Role::Viewer, None), every.clone()),
-        ("analyst", token(Role::Analyst, None), every.clone()),
+    let refused = vec![
+        ("viewer", app.viewer(), every.clone()),
+        ("analyst", app.analyst(), every.clone()),
         (
             "agency",
-            token(Role::Agency, Some(STC)),
+            app.agency(STC),
             vec![
                 "reviewProgressReport",
                 "extendTaskDeadline",
@@ -544,7 +538,7 @@ async fn mutations_refused_by_role_write_nothing() {
         ),
         (
             "monitor",
-            token(Role::Monitor, None),
+            app.monitor(),
             vec![
                 "createDirective",
                 "createTask",
@@ -556,10 +550,10 @@ async fn mutations_refused_by_role_write_nothing() {
         ),
     ];
     let mut failures = Vec::new();
-    for (who, tok, names) in &refused {
+    for (who, client, names) in &refused {
         for name in names {
             let (_, op, input) = mutations.iter().find(|(n, _, _)| n == name).expect("mutation");
-            let body = app.gql_as(tok, op, json!({ "i": input })).await;
+            let body = client.gql(op, json!({ "i": input })).await;
             let code = body["errors"][0]["extensions"]["code"].as_str().unwrap_or("none");
             if code != "FORBIDDEN" || !body["data"].is_null() {
                 failures.push(format!("{who} {name}: {body}"));

@@ -1,10 +1,9 @@
 //! Deadline extensions: `extendTaskDeadline` moves the due date and keeps its history, status
 //! follows, concurrent extensions chain, and an extension is visible only with its task.
 
-use api::auth::Role;
 use serde_json::json;
 
-use crate::helpers::{EXTEND, TestApp, code_and_message, first_error, gid, text, token};
+use crate::helpers::{EXTEND, TestApp, code_and_message, gid, text};
 use crate::scope::{STC, visible_to};
 
 #[tokio::test]
@@ -37,13 +36,12 @@ async fn an_extension_moves_the_due_date_keeps_history_and_status_follows() {
     };
     assert_eq!(status("2025-06-01").await, "IN_PROGRESS_OVERDUE");
 
-    let monitor = token(Role::Monitor, None);
+    let monitor = app.monitor();
     let extend = r#"mutation($input: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $input) {
         task { dueOn originalDueOn extensions { previousDueOn newDueOn reason grantedBy } }
         extension { newDueOn } } }"#;
-    let d = app
-        .data_as(
-            &monitor,
+    let d = monitor
+        .data(
             extend,
             json!({ "input": { "taskId": id, "newDueOn": "2025-06-30", "reason": "Công văn 123/UBND-TH cho lùi hạn" } }),
         )
@@ -56,25 +54,22 @@ async fn an_extension_moves_the_due_date_keeps_history_and_status_follows() {
     assert_eq!(status("2025-06-01").await, "IN_PROGRESS_ON_TIME");
 
     // Not earlier than the current date; a reason is required; history grows.
-    let e = first_error(
-        &app,
-        &monitor,
-        extend,
-        json!({ "input": { "taskId": id, "newDueOn": "2025-05-01", "reason": "x" } }),
-    )
-    .await;
+    let e = monitor
+        .first_error(
+            extend,
+            json!({ "input": { "taskId": id, "newDueOn": "2025-05-01", "reason": "x" } }),
+        )
+        .await;
     assert_eq!(e["extensions"]["field"], "input.newDueOn");
-    let e = first_error(
-        &app,
-        &monitor,
-        extend,
-        json!({ "input": { "taskId": id, "newDueOn": "2025-09-30", "reason": " " } }),
-    )
-    .await;
+    let e = monitor
+        .first_error(
+            extend,
+            json!({ "input": { "taskId": id, "newDueOn": "2025-09-30", "reason": " " } }),
+        )
+        .await;
     assert_eq!(e["extensions"]["field"], "input.reason");
-    let d = app
-        .data_as(
-            &monitor,
+    let d = monitor
+        .data(
             extend,
             json!({ "input": { "taskId": id, "newDueOn": "2025-09-30", "reason": "Lần 2" } }),
         )
@@ -97,10 +92,9 @@ async fn concurrent_extensions_chain_instead_of_overwriting() {
         )
         .await;
     let id = d["tasks"]["nodes"][0]["id"].clone();
-    let monitor = token(Role::Monitor, None);
+    let monitor = app.monitor();
     let tries = ["2025-09-30", "2025-12-31"].map(|date| {
-        app.gql_as(
-            &monitor,
+        monitor.gql(
             EXTEND,
             json!({ "input": { "taskId": id, "newDueOn": date, "reason": "Lùi hạn" } }),
         )
@@ -144,23 +138,19 @@ async fn an_extension_is_visible_only_with_its_task() {
         .await;
     let extension = text(&d["data"]["extendTaskDeadline"]["extension"]["id"]);
     let q = "query($id: ID!) { node(id: $id) { id ... on DeadlineExtension { reason } } }";
-    let seen = app
-        .data_as(&token(Role::Viewer, None), q, json!({ "id": extension }))
-        .await;
+    let seen = app.viewer().data(q, json!({ "id": extension })).await;
     assert_eq!(
         seen["node"]["reason"], "Theo Văn bản số 1/UBND",
         "control: the viewer reads it"
     );
-    let stc = token(Role::Agency, Some(STC));
-    let a = app.gql_as(&stc, q, json!({ "id": extension })).await;
-    let b = app
-        .gql_as(&stc, q, json!({ "id": gid("DeadlineExtension", 999_999) }))
+    let stc = app.agency(STC);
+    let a = stc.gql(q, json!({ "id": extension })).await;
+    let b = stc
+        .gql(q, json!({ "id": gid("DeadlineExtension", 999_999) }))
         .await;
     assert_eq!(code_and_message(&a).0, "NOT_FOUND", "{a:#}");
     assert_eq!(code_and_message(&a), code_and_message(&b));
     assert!(!a.to_string().contains("Theo Văn bản"), "{a}");
-    let a = app
-        .gql_as(&token(Role::Analyst, None), q, json!({ "id": extension }))
-        .await;
+    let a = app.analyst().gql(q, json!({ "id": extension })).await;
     assert_eq!(code_and_message(&a).0, "NOT_FOUND", "{a:#}");
 }

@@ -1,10 +1,9 @@
 //! Directives: 10/CT-UBND read with its tasks and assignments, and an administrator creating a
 //! directive and a task under it (validation, uniqueness) and reassigning the task.
 
-use api::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, api_audit_len, first_error, token};
+use crate::helpers::{TestApp, api_audit_len};
 
 #[tokio::test]
 async fn directive_10_ct_ubnd_with_its_tasks_and_assignments() {
@@ -96,7 +95,7 @@ async fn an_admin_creates_a_directive_and_a_task_and_reassigns_it() {
         ),
         (json!(["so-y-te"]), "khi nào xong thì thôi", "input.deadlineText"),
     ] {
-        let e = first_error(&app, &app.admin, create, input(leads.clone(), deadline)).await;
+        let e = app.first_error(create, input(leads.clone(), deadline)).await;
         assert_eq!(e["extensions"]["code"], "BAD_USER_INPUT", "{leads}");
         assert_eq!(e["extensions"]["field"], field, "{leads}: {e}");
     }
@@ -125,12 +124,11 @@ async fn an_admin_creates_a_directive_and_a_task_and_reassigns_it() {
 
     // The lead agency sees it; after reassignment it no longer does and the new lead does.
     let read = "query($id: ID!) { task(id: $id) { code } }";
-    let y_te = token(Role::Agency, Some("so-y-te"));
-    let xay_dung = token(Role::Agency, Some("so-xay-dung"));
-    app.data_as(&y_te, read, json!({ "id": task["id"] })).await;
+    let y_te = app.agency("so-y-te");
+    let xay_dung = app.agency("so-xay-dung");
+    y_te.data(read, json!({ "id": task["id"] })).await;
     assert_eq!(
-        app.error_code_as(&xay_dung, read, json!({ "id": task["id"] }))
-            .await,
+        xay_dung.error_code(read, json!({ "id": task["id"] })).await,
         "NOT_FOUND"
     );
     let d = app
@@ -146,8 +144,8 @@ async fn an_admin_creates_a_directive_and_a_task_and_reassigns_it() {
         "kept"
     );
     assert_eq!(
-        app.error_code_as(&y_te, read, json!({ "id": task["id"] })).await,
+        y_te.error_code(read, json!({ "id": task["id"] })).await,
         "NOT_FOUND"
     );
-    app.data_as(&xay_dung, read, json!({ "id": task["id"] })).await;
+    xay_dung.data(read, json!({ "id": task["id"] })).await;
 }

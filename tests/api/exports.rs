@@ -4,13 +4,12 @@
 use api::auth::Role;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, indicator_id, record, token};
+use crate::helpers::{Client, TestApp, indicator_id, record, token};
 
-async fn export(app: &TestApp, token: &str, format: &str, query: &str) -> (u16, String, Vec<u8>) {
-    let res = app
-        .client
-        .get(format!("{}/export/indicators.{format}?{query}", app.address))
-        .bearer_auth(token)
+/// GETs `/export/indicators.<format>?<query>` as `who`: (status, content type, body).
+async fn export(who: &Client<'_>, format: &str, query: &str) -> (u16, String, Vec<u8>) {
+    let res = who
+        .get(&format!("/export/indicators.{format}?{query}"))
         .send()
         .await
         .expect("send");
@@ -35,7 +34,7 @@ fn csv_rows(body: &[u8]) -> Vec<Vec<String>> {
 #[tokio::test]
 async fn the_export_opens_in_python_and_pandas_with_vietnamese_intact() {
     let app = TestApp::spawn().await;
-    let monitor = token(Role::Monitor, None);
+    let (admin, monitor) = (app.admin(), app.monitor());
     for (code, period, value) in [
         ("2025.09", "2025Q1", "5000.5"),
         ("2025.09", "2025Q2", "11000"),
@@ -43,12 +42,12 @@ async fn the_export_opens_in_python_and_pandas_with_vietnamese_intact() {
         ("2025.01", "2025", "8.6"),
     ] {
         let id = indicator_id(&app, code).await;
-        record(&app, &monitor, &id, period, value, "OFFICIAL").await;
+        record(&monitor, &id, period, value, "OFFICIAL").await;
     }
-    let (status, ct, csv) = export(&app, &app.admin, "csv", "year=2025").await;
+    let (status, ct, csv) = export(&admin, "csv", "year=2025").await;
     assert_eq!(status, 200);
     assert!(ct.starts_with("text/csv"), "{ct}");
-    let (status, ct, js) = export(&app, &app.admin, "json", "year=2025").await;
+    let (status, ct, js) = export(&admin, "json", "year=2025").await;
     assert_eq!(status, 200);
     assert!(ct.starts_with("application/json"), "{ct}");
     let rows: Vec<Value> = serde_json::from_slice(&js).expect("JSON array");
@@ -85,7 +84,7 @@ async fn the_export_opens_in_python_and_pandas_with_vietnamese_intact() {
 #[tokio::test]
 async fn export_filters_scope_and_errors() {
     let app = TestApp::spawn().await;
-    let monitor = token(Role::Monitor, None);
+    let (admin, monitor) = (app.admin(), app.monitor());
     for (code, period) in [
         ("2025.09", "2025Q1"),
         ("2025.09", "202502"),
@@ -93,10 +92,10 @@ async fn export_filters_scope_and_errors() {
         ("2025.01", "2025S1"),
     ] {
         let id = indicator_id(&app, code).await;
-        record(&app, &monitor, &id, period, "1", "ESTIMATE").await;
+        record(&monitor, &id, period, "1", "ESTIMATE").await;
     }
     let count = |body: &[u8]| csv_rows(body).len() - 1;
-    let (_, _, all) = export(&app, &app.admin, "csv", "").await;
+    let (_, _, all) = export(&admin, "csv", "").await;
     assert_eq!(count(&all), 4);
     assert_eq!(csv_rows(&all)[0][0], "indicator_code", "a header row");
     for (q, n) in [
@@ -112,14 +111,14 @@ async fn export_filters_scope_and_errors() {
         ("updatedSince=2999-01-01T00:00:00Z", 0),
         ("updatedSince=2000-01-01T00:00:00%2B07:00", 4),
     ] {
-        let (status, _, body) = export(&app, &app.admin, "csv", q).await;
+        let (status, _, body) = export(&admin, "csv", q).await;
         assert_eq!(status, 200, "{q}");
         assert_eq!(count(&body), n, "{q}");
     }
     // An official figure supersedes the estimate: still one row for that period, now official.
     let id = indicator_id(&app, "2025.18").await;
-    record(&app, &monitor, &id, "2025", "2.70", "OFFICIAL").await;
-    let (_, _, body) = export(&app, &app.admin, "json", "codes=2025.18").await;
+    record(&monitor, &id, "2025", "2.70", "OFFICIAL").await;
+    let (_, _, body) = export(&admin, "json", "codes=2025.18").await;
     let rows: Vec<Value> = serde_json::from_slice(&body).expect("json");
     assert_eq!(rows.len(), 1);
     assert_eq!(
@@ -129,7 +128,7 @@ async fn export_filters_scope_and_errors() {
 
     // An agency's export holds only the indicators it is responsible for (GRDP and revenue
     // for Sở Tài chính; not poverty reduction).
-    let (status, _, body) = export(&app, &token(Role::Agency, Some("so-tai-chinh")), "json", "").await;
+    let (status, _, body) = export(&app.agency("so-tai-chinh"), "json", "").await;
     assert_eq!(status, 200);
     let rows: Vec<Value> = serde_json::from_slice(&body).expect("json");
     assert_eq!(rows.len(), 3);
@@ -137,14 +136,14 @@ async fn export_filters_scope_and_errors() {
         rows.iter()
             .all(|r| r["responsible_agency_code"] == "so-tai-chinh")
     );
-    let (_, _, body) = export(&app, &token(Role::Agency, Some("so-y-te")), "json", "").await;
+    let (_, _, body) = export(&app.agency("so-y-te"), "json", "").await;
     assert_eq!(
         serde_json::from_slice::<Vec<Value>>(&body).expect("json").len(),
         0
     );
     // The analyst and the portal read indicators.
     for role in [Role::Analyst, Role::Viewer] {
-        let (status, _, body) = export(&app, &token(role, None), "csv", "").await;
+        let (status, _, body) = export(&app.with_token(token(role, None)), "csv", "").await;
         assert_eq!((status, count(&body)), (200, 4), "{role:?}");
     }
 
@@ -155,16 +154,11 @@ async fn export_filters_scope_and_errors() {
         "updatedSince=yesterday",
         "colour=red",
     ] {
-        let (status, _, body) = export(&app, &app.admin, "csv", q).await;
+        let (status, _, body) = export(&admin, "csv", q).await;
         assert_eq!(status, 400, "{q}");
         let e: Value = serde_json::from_slice(&body).expect("json error");
         assert_eq!(e["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{q}");
     }
-    let res = app
-        .client
-        .get(format!("{}/export/indicators.csv", app.address))
-        .send()
-        .await
-        .expect("send");
+    let res = app.get("/export/indicators.csv").send().await.expect("send");
     assert_eq!(res.status().as_u16(), 401);
 }

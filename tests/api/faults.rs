@@ -3,10 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use api::auth::Role;
 use serde_json::json;
 
-use crate::helpers::{TestApp, pg_cluster, pg_url, split_pg, token};
+use crate::helpers::{TestApp, pg_cluster, pg_url, split_pg};
 
 #[tokio::test]
 async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() {
@@ -122,9 +121,8 @@ async fn reads_survive_killed_connections_and_the_read_pool_is_reported() {
         }
     }
     let metrics = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .bearer_auth(token(Role::Monitor, None))
+        .monitor()
+        .get("/metrics")
         .send()
         .await
         .expect("metrics")

@@ -6,25 +6,20 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, audit_len, count, gql_body, post_raw};
+use crate::helpers::{TestApp, audit_len, count, gql_body};
 
 #[tokio::test]
 async fn health_readiness_graphiql_and_get_queries() {
     let app = TestApp::spawn().await;
-    let get = |path: &str, accept: &str| {
-        app.client
-            .get(format!("{}{path}", app.address))
-            .header("accept", accept)
-            .bearer_auth(&app.admin)
-            .send()
-    };
+    let admin = app.admin();
+    let get = |path: &str, accept: &str| admin.get(path).header("accept", accept).send();
     let health = get("/healthz", "*/*").await.expect("healthz");
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.expect("body"), "ok");
 
     let ready = get("/readyz", "*/*").await.expect("readyz");
     assert_eq!(ready.status(), 200);
-    let body: serde_json::Value = ready.json().await.expect("json");
+    let body: Value = ready.json().await.expect("json");
     assert_eq!(body["database"], "ok");
 
     let page = get("/graphql", "text/html").await.expect("graphiql");
@@ -43,7 +38,7 @@ async fn health_readiness_graphiql_and_get_queries() {
     )
     .await
     .expect("get query");
-    let body: serde_json::Value = res.json().await.expect("json");
+    let body: Value = res.json().await.expect("json");
     assert_eq!(body["data"]["directive"]["number"], "10/CT-UBND");
 
     // Every response carries a request id, for matching a client's report to the log.
@@ -51,25 +46,20 @@ async fn health_readiness_graphiql_and_get_queries() {
     assert!(res.headers().contains_key("x-request-id"));
 
     // An internal error never leaks detail: unknown fields are validation errors, not panics.
-    let body = app.gql("{ nope }", serde_json::json!({})).await;
+    let body = app.gql("{ nope }", json!({})).await;
     assert!(body["errors"][0]["message"].as_str().is_some());
 }
 
 #[tokio::test]
 async fn graphql_over_http_status_codes_and_media_types() {
     let app = TestApp::spawn().await;
-    let t = app.admin.clone();
+    let admin = app.admin();
     let grj = "application/graphql-response+json";
     // A valid query: 200 in both media types, with the media type asked for.
     for accept in [grj, "application/json", "*/*"] {
-        let (s, h, b, _) = post_raw(
-            &app,
-            Some(&t),
-            "application/json",
-            accept,
-            gql_body("{ me { role } }"),
-        )
-        .await;
+        let (s, h, b, _) = admin
+            .post_raw("application/json", accept, gql_body("{ me { role } }"))
+            .await;
         assert_eq!(s, 200, "{accept}");
         assert_eq!(b["data"]["me"]["role"], "ADMIN");
         let ct = h.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -77,30 +67,26 @@ async fn graphql_over_http_status_codes_and_media_types() {
         assert!(ct.starts_with(want), "{accept} -> {ct}");
     }
     // A document that fails validation: 400 with graphql-response+json, 200 with json.
-    let (s, _, b, _) = post_raw(&app, Some(&t), "application/json", grj, gql_body("{ nope }")).await;
+    let (s, _, b, _) = admin
+        .post_raw("application/json", grj, gql_body("{ nope }"))
+        .await;
     assert_eq!(s, 400, "{b}");
     assert!(b.get("data").is_none() || b["data"].is_null());
-    let (s, _, _, _) = post_raw(
-        &app,
-        Some(&t),
-        "application/json",
-        "application/json",
-        gql_body("{ nope }"),
-    )
-    .await;
+    let (s, _, _, _) = admin
+        .post_raw("application/json", "application/json", gql_body("{ nope }"))
+        .await;
     assert_eq!(s, 200);
     // A syntax error likewise.
-    let (s, _, _, _) = post_raw(&app, Some(&t), "application/json", grj, gql_body("{ me { ")).await;
+    let (s, _, _, _) = admin.post_raw("application/json", grj, gql_body("{ me { ")).await;
     assert_eq!(s, 400);
     // An execution error (a missing row) is still 200: the request was fine.
-    let (s, _, b, _) = post_raw(
-        &app,
-        Some(&t),
-        "application/json",
-        grj,
-        gql_body(r#"{ agency(code: "khong-co") { name } }"#),
-    )
-    .await;
+    let (s, _, b, _) = admin
+        .post_raw(
+            "application/json",
+            grj,
+            gql_body(r#"{ agency(code: "khong-co") { name } }"#),
+        )
+        .await;
     assert_eq!(
         (s, b["errors"][0]["extensions"]["code"].as_str()),
         (200, Some("NOT_FOUND"))
@@ -112,36 +98,21 @@ async fn graphql_over_http_status_codes_and_media_types() {
         br#"{"query": 5}"#.to_vec(),
         br#"{"query": "{ me { role } }", "variables": [1]}"#.to_vec(),
     ] {
-        let (s, _, b, _) = post_raw(
-            &app,
-            Some(&t),
-            "application/json",
-            "application/json",
-            body.clone(),
-        )
-        .await;
+        let (s, _, b, _) = admin
+            .post_raw("application/json", "application/json", body.clone())
+            .await;
         assert_eq!(s, 400, "{}", String::from_utf8_lossy(&body));
         assert_eq!(b["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     }
     // A JSON body sent as text/plain (a cross-site form can do that) is not executed.
-    let (s, _, _, _) = post_raw(
-        &app,
-        Some(&t),
-        "text/plain",
-        "application/json",
-        gql_body("{ me { role } }"),
-    )
-    .await;
+    let (s, _, _, _) = admin
+        .post_raw("text/plain", "application/json", gql_body("{ me { role } }"))
+        .await;
     assert_eq!(s, 415);
     // Only JSON media types are produced.
-    let (s, _, _, _) = post_raw(
-        &app,
-        Some(&t),
-        "application/json",
-        "text/html",
-        gql_body("{ me { role } }"),
-    )
-    .await;
+    let (s, _, _, _) = admin
+        .post_raw("application/json", "text/html", gql_body("{ me { role } }"))
+        .await;
     assert_eq!(s, 406);
 }
 
@@ -151,10 +122,9 @@ async fn mutations_are_refused_over_get() {
     let before = audit_len(&app).await;
     let mutation = r#"mutation { createDirective(input: { code: "qua-get", number: "97/CT-UBND", kind: CHI_THI, title: "Qua GET" }) { directive { id } } }"#;
     let res = app
-        .client
-        .get(format!("{}/graphql", app.address))
+        .admin()
+        .get("/graphql")
         .query(&[("query", mutation)])
-        .bearer_auth(&app.admin)
         .send()
         .await
         .expect("send");
@@ -183,10 +153,9 @@ async fn mutations_are_refused_over_get() {
 
     // The same query by GET is answered (the refusal is about mutations, not GET).
     let res = app
-        .client
-        .get(format!("{}/graphql", app.address))
+        .admin()
+        .get("/graphql")
         .query(&[("query", "{ me { role } }")])
-        .bearer_auth(&app.admin)
         .send()
         .await
         .expect("send");
@@ -197,23 +166,19 @@ async fn mutations_are_refused_over_get() {
 #[tokio::test]
 async fn metrics_count_operations_errors_and_the_pool() {
     let app = TestApp::spawn().await;
-    let t = app.admin.clone();
+    let admin = app.admin();
     for _ in 0..3 {
-        app.gql_as(&t, "query Dashboard { taskStatistics { total } }", json!({}))
+        admin
+            .gql("query Dashboard { taskStatistics { total } }", json!({}))
             .await;
     }
-    app.gql_as(
-        &t,
-        r#"query Missing { agency(code: "khong-co") { name } }"#,
-        json!({}),
-    )
-    .await;
-    let res = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .expect("metrics");
+    admin
+        .gql(
+            r#"query Missing { agency(code: "khong-co") { name } }"#,
+            json!({}),
+        )
+        .await;
+    let res = app.get("/metrics").send().await.expect("metrics");
     assert_eq!(res.status().as_u16(), 200);
     let text = res.text().await.expect("text");
     for needle in [
@@ -232,7 +197,7 @@ async fn cors_allows_only_the_configured_portals() {
     let app = TestApp::spawn_with(|s| s.cors_origins = vec!["https://dichvucong.laocai.gov.vn".into()]).await;
     let preflight = |origin: &'static str| {
         app.client
-            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+            .request(reqwest::Method::OPTIONS, app.url("/graphql"))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
             .header("access-control-request-headers", "authorization, content-type")
@@ -263,8 +228,8 @@ async fn shutdown_drains_requests_in_flight() {
     let q = "{ tasks(first: 5) { nodes { directive { number } leads { name } assignments { latestReport { period } } } } }";
     let in_flight = {
         let client = app.client.clone();
-        let url = format!("{}/graphql", app.address);
-        let token = app.admin.clone();
+        let url = app.url("/graphql");
+        let token = app.admin().token().to_owned();
         tokio::spawn(async move {
             client
                 .post(url)
@@ -291,6 +256,6 @@ async fn shutdown_drains_requests_in_flight() {
         .expect("join")
         .expect("serve");
     // After the drain nothing listens.
-    let after = app.client.get(format!("{}/healthz", app.address)).send().await;
+    let after = app.get("/healthz").send().await;
     assert!(after.is_err(), "new connections are refused after shutdown");
 }

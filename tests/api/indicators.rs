@@ -3,25 +3,22 @@
 
 use std::collections::BTreeSet;
 
-use api::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    TestApp, code_and_message, count, first_error, gid, indicator_id, list, record, text, token,
-};
+use crate::helpers::{TestApp, code_and_message, count, gid, indicator_id, list, record, text};
 use crate::scope::{STC, YTE, holders};
 
 #[tokio::test]
 async fn budget_revenue_by_quarter_gives_achievement_and_on_track() {
     let app = TestApp::spawn().await;
-    let monitor = token(Role::Monitor, None);
+    let monitor = app.monitor();
     let revenue = indicator_id(&app, "2025.09").await; // 21.000 tỷ đồng, cumulative
     // Q1: an estimate, then the official figure that supersedes it.
-    record(&app, &monitor, &revenue, "2025Q1", "4800", "ESTIMATE").await;
-    record(&app, &monitor, &revenue, "2025Q1", "5000", "OFFICIAL").await;
-    record(&app, &monitor, &revenue, "2025Q2", "11000", "OFFICIAL").await;
-    record(&app, &monitor, &revenue, "2025Q3", "16000", "ESTIMATE").await;
-    record(&app, &monitor, &revenue, "2025Q4", "21500", "OFFICIAL").await;
+    record(&monitor, &revenue, "2025Q1", "4800", "ESTIMATE").await;
+    record(&monitor, &revenue, "2025Q1", "5000", "OFFICIAL").await;
+    record(&monitor, &revenue, "2025Q2", "11000", "OFFICIAL").await;
+    record(&monitor, &revenue, "2025Q3", "16000", "ESTIMATE").await;
+    record(&monitor, &revenue, "2025Q4", "21500", "OFFICIAL").await;
 
     let d = app
         .data(
@@ -104,15 +101,7 @@ async fn budget_revenue_by_quarter_gives_achievement_and_on_track() {
 async fn poverty_reduction_of_2_70_points_meets_its_2_68_target() {
     let app = TestApp::spawn().await;
     let poverty = indicator_id(&app, "2025.18").await;
-    record(
-        &app,
-        &token(Role::Monitor, None),
-        &poverty,
-        "2025",
-        "2.70",
-        "OFFICIAL",
-    )
-    .await;
+    record(&app.monitor(), &poverty, "2025", "2.70", "OFFICIAL").await;
     let d = app
         .data(
             r#"{ indicator(code: "2025.18") { direction target achievement onTrack
@@ -131,15 +120,7 @@ async fn poverty_reduction_of_2_70_points_meets_its_2_68_target() {
     let a = i["achievement"].as_f64().expect("achievement");
     assert!((a - 2.70 / 2.68).abs() < 1e-5, "{a}");
     // 2,60 falls short.
-    record(
-        &app,
-        &token(Role::Monitor, None),
-        &poverty,
-        "2025",
-        "2.60",
-        "OFFICIAL",
-    )
-    .await;
+    record(&app.monitor(), &poverty, "2025", "2.60", "OFFICIAL").await;
     let d = app
         .data(
             r#"{ indicator(code: "2025.18") { latestValue { value met } } }"#,
@@ -176,7 +157,7 @@ async fn the_economic_structure_shows_its_four_shares_and_their_sum_as_written()
     // A share has no better side: on-track is null, the deviation is what is reported.
     let share = i["children"][0]["code"].as_str().expect("code").to_owned();
     let id = indicator_id(&app, &share).await;
-    record(&app, &token(Role::Monitor, None), &id, "2025", "20", "ESTIMATE").await;
+    record(&app.monitor(), &id, "2025", "20", "ESTIMATE").await;
     let d = app
         .data(
             "query($c: String!) { indicator(code: $c) { target latestValue { onTrack deviation } } }",
@@ -297,8 +278,8 @@ async fn indicator_values_by_the_monitor_or_the_responsible_agency() {
     let record = r#"mutation($input: RecordIndicatorValueInput!) { recordIndicatorValue(input: $input) {
         indicatorValue { period value kind } indicator { latestValue { value } } } }"#;
     let input = |id: &Value, period: &str| json!({ "input": { "indicatorId": id, "period": period, "value": "5230.5", "kind": "ESTIMATE" } });
-    let agency = token(Role::Agency, Some("so-tai-chinh"));
-    let d = app.data_as(&agency, record, input(&owned["id"], "2025Q1")).await;
+    let agency = app.agency("so-tai-chinh");
+    let d = agency.data(record, input(&owned["id"], "2025Q1")).await;
     assert_eq!(d["recordIndicatorValue"]["indicatorValue"]["value"], "5230.5");
     assert_eq!(
         d["recordIndicatorValue"]["indicator"]["latestValue"]["value"],
@@ -306,21 +287,21 @@ async fn indicator_values_by_the_monitor_or_the_responsible_agency() {
     );
     // Another agency's indicator does not exist for this token.
     assert_eq!(
-        app.error_code_as(&agency, record, input(&other["id"], "2025Q1"))
-            .await,
+        agency.error_code(record, input(&other["id"], "2025Q1")).await,
         "NOT_FOUND"
     );
     // The monitor records anyone's; the period must be in the indicator's year.
-    let monitor = token(Role::Monitor, None);
-    app.data_as(&monitor, record, input(&other["id"], "202503")).await;
-    let e = first_error(&app, &monitor, record, input(&other["id"], "2024Q4")).await;
+    let monitor = app.monitor();
+    monitor.data(record, input(&other["id"], "202503")).await;
+    let e = monitor.first_error(record, input(&other["id"], "2024Q4")).await;
     assert_eq!(e["extensions"]["field"], "input.period");
     if let Some(q) = all.iter().find(|i| i["qualitative"] == true) {
-        let e = first_error(&app, &monitor, record, input(&q["id"], "2025")).await;
+        let e = monitor.first_error(record, input(&q["id"], "2025")).await;
         assert_eq!(e["extensions"]["code"], "BAD_USER_INPUT");
     }
     assert_eq!(
-        app.error_code_as(&token(Role::Analyst, None), record, input(&owned["id"], "2025"))
+        app.analyst()
+            .error_code(record, input(&owned["id"], "2025"))
             .await,
         "FORBIDDEN"
     );
@@ -347,8 +328,8 @@ async fn an_agency_sees_the_indicators_it_is_responsible_for() {
             !expected.is_empty() && expected.len() < all.len(),
             "{agency}: {expected:?}"
         );
-        let tok = token(Role::Agency, Some(agency));
-        let d = app.data_as(&tok, q, json!({})).await;
+        let client = app.agency(agency);
+        let d = client.data(q, json!({})).await;
         let got: BTreeSet<String> = list(&d["indicators"]["nodes"])
             .iter()
             .map(|i| text(&i["code"]))
@@ -367,8 +348,8 @@ async fn an_agency_sees_the_indicators_it_is_responsible_for() {
             .find(|c| !expected.contains(c))
             .expect("another agency's indicator");
         let q1 = "query($c: String!) { indicator(code: $c) { code } }";
-        let a = app.gql_as(&tok, q1, json!({ "c": other })).await;
-        let b = app.gql_as(&tok, q1, json!({ "c": "9999.99" })).await;
+        let a = client.gql(q1, json!({ "c": other })).await;
+        let b = client.gql(q1, json!({ "c": "9999.99" })).await;
         assert_eq!(
             code_and_message(&a).0,
             "NOT_FOUND",
@@ -390,8 +371,8 @@ async fn an_agency_sees_the_indicators_it_is_responsible_for() {
             "query($i: ID!) { indicator(id: $i) { code } }",
             "query($i: ID!) { node(id: $i) { ... on Indicator { code } } }",
         ] {
-            let a = app.gql_as(&tok, q1, json!({ "i": other_id })).await;
-            let b = app.gql_as(&tok, q1, json!({ "i": missing })).await;
+            let a = client.gql(q1, json!({ "i": other_id })).await;
+            let b = client.gql(q1, json!({ "i": missing })).await;
             assert_eq!(code_and_message(&a).0, "NOT_FOUND", "{agency} {q1}: {a:#}");
             assert_eq!(
                 code_and_message(&a),

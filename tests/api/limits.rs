@@ -4,10 +4,9 @@
 
 use std::time::Duration;
 
-use api::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, gql_body, post_raw, token};
+use crate::helpers::{TestApp, gql_body};
 
 #[tokio::test]
 async fn abuse_shapes_are_refused_before_execution_and_fast() {
@@ -49,16 +48,11 @@ async fn abuse_shapes_are_refused_before_execution_and_fast() {
         ("batch of 100", batch, 400, "BAD_USER_INPUT"),
         ("1 MB body", huge, 413, ""),
     ];
-    let admin = app.admin.clone();
+    let admin = app.admin();
     for (name, body, status, code) in cases {
-        let (s, _, b, took) = post_raw(
-            &app,
-            Some(&admin),
-            "application/json",
-            "application/graphql-response+json",
-            body,
-        )
-        .await;
+        let (s, _, b, took) = admin
+            .post_raw("application/json", "application/graphql-response+json", body)
+            .await;
         assert_eq!(s, status, "{name}: {b}");
         if !code.is_empty() {
             assert_eq!(b["errors"][0]["extensions"]["code"], code, "{name}: {b}");
@@ -71,11 +65,9 @@ async fn abuse_shapes_are_refused_before_execution_and_fast() {
         assert!(took < Duration::from_millis(50), "{name} refused in {took:?}");
     }
     // A mutation by GET: 405 and nothing written.
-    let res = app
-        .client
-        .get(format!("{}/graphql", app.address))
+    let res = admin
+        .get("/graphql")
         .query(&[("query", r#"mutation { createDirective(input: { code: "x", kind: CHI_THI, title: "x" }) { directive { id } } }"#)])
-        .bearer_auth(&admin)
         .send()
         .await
         .expect("send");
@@ -93,17 +85,10 @@ async fn rate_limits_per_subject_with_retry_after() {
         s.rate_burst = 3;
     })
     .await;
-    let a = token(Role::Viewer, None);
+    let viewer = app.viewer();
     let mut statuses = Vec::new();
     for _ in 0..5 {
-        let res = app
-            .client
-            .post(format!("{}/graphql", app.address))
-            .bearer_auth(&a)
-            .json(&json!({ "query": "{ me { role } }" }))
-            .send()
-            .await
-            .expect("send");
+        let res = viewer.send("{ me { role } }", json!({})).await;
         statuses.push(res.status().as_u16());
         if res.status().as_u16() == 429 {
             let retry: u64 = res
@@ -120,18 +105,10 @@ async fn rate_limits_per_subject_with_retry_after() {
     assert_eq!(&statuses[..3], &[200, 200, 200], "{statuses:?}");
     assert_eq!(statuses[4], 429, "{statuses:?}");
     // Another subject has its own bucket.
-    let d = app
-        .data_as(&token(Role::Analyst, None), "{ me { role } }", json!({}))
-        .await;
+    let d = app.analyst().data("{ me { role } }", json!({})).await;
     assert_eq!(d["me"]["role"], "ANALYST");
     // The refusals are counted.
-    let m = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .expect("metrics");
-    let text = m.text().await.expect("text");
+    let text = app.metrics().await;
     assert!(text.contains("chidao_rate_limited_total 2"), "{text}");
 }
 

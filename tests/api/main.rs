@@ -1,7 +1,7 @@
 //! chidao's integration tests: one binary (links once), a module per capability. Every test
 //! starts the real server on a random port over its own database, SQLite by default and
-//! PostgreSQL when `TEST_DATABASE_URL` is set. `helpers` starts servers and holds what several
-//! modules share; `scope` works out what an agency should see.
+//! PostgreSQL when `TEST_DATABASE_URL` is set. `helpers` starts servers, gives a client per role
+//! and holds what several modules share; `scope` works out what an agency should see.
 
 mod helpers;
 mod scope;

@@ -5,9 +5,7 @@
 use api::auth::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{
-    TestApp, api_audit_len, audit_len, code_and_message, count, first_error, gid, list, text, token,
-};
+use crate::helpers::{TestApp, api_audit_len, audit_len, code_and_message, count, gid, list, text, token};
 use crate::scope::{STC, YTE, holders, own_lead, visible_to};
 
 const SUBMIT: &str = r#"mutation($input: SubmitProgressReportInput!) {
@@ -25,10 +23,9 @@ const UPDATE: &str = r#"mutation($input: UpdateProgressReportInput!) {
 /// An assignment of `agency` in `role` whose task has that agency as its only lead (for
 /// LEAD), found through the agency's own token.
 async fn assignment_of(app: &TestApp, agency: &str, role: &str) -> (String, String) {
-    let t = token(Role::Agency, Some(agency));
     let d = app
-        .data_as(
-            &t,
+        .agency(agency)
+        .data(
             r#"query($a: String!, $r: RoleFilter!) { tasks(first: 100, filter: { agencyCode: $a, role: $r }) {
                 nodes { id code leads { code } assignments { id role agency { code } } } } }"#,
             json!({ "a": agency, "r": role }),
@@ -71,12 +68,11 @@ fn report_input(assignment: &str, extra: Value) -> Value {
 async fn a_lead_report_accepted_completes_the_assignment_and_the_task() {
     let app = TestApp::spawn().await;
     let (assignment, task) = assignment_of(&app, "so-tai-chinh", "LEAD").await;
-    let agency = token(Role::Agency, Some("so-tai-chinh"));
-    let monitor = token(Role::Monitor, None);
+    let agency = app.agency("so-tai-chinh");
+    let monitor = app.monitor();
 
-    let d = app
-        .data_as(
-            &agency,
+    let d = agency
+        .data(
             SUBMIT,
             report_input(&assignment, json!({ "done": true, "percentComplete": 100 })),
         )
@@ -86,12 +82,8 @@ async fn a_lead_report_accepted_completes_the_assignment_and_the_task() {
     assert_eq!(d["submitProgressReport"]["replayed"], false);
     let id = r["id"].clone();
 
-    let d = app
-        .data_as(
-            &monitor,
-            REVIEW,
-            json!({ "input": { "id": id, "decision": "ACCEPT" } }),
-        )
+    let d = monitor
+        .data(REVIEW, json!({ "input": { "id": id, "decision": "ACCEPT" } }))
         .await;
     let p = &d["reviewProgressReport"];
     assert_eq!(p["progressReport"]["state"], "ACCEPTED");
@@ -165,7 +157,8 @@ async fn a_lead_report_accepted_completes_the_assignment_and_the_task() {
 
     // A completed assignment takes no more reports.
     assert_eq!(
-        app.error_code_as(&agency, SUBMIT, report_input(&assignment, json!({})))
+        agency
+            .error_code(SUBMIT, report_input(&assignment, json!({})))
             .await,
         "CONFLICT"
     );
@@ -175,21 +168,18 @@ async fn a_lead_report_accepted_completes_the_assignment_and_the_task() {
 async fn a_coordinator_contributes_but_cannot_mark_done() {
     let app = TestApp::spawn().await;
     let (assignment, _) = assignment_of(&app, "so-tai-chinh", "COORDINATOR").await;
-    let agency = token(Role::Agency, Some("so-tai-chinh"));
-    let e = first_error(
-        &app,
-        &agency,
-        SUBMIT,
-        report_input(&assignment, json!({ "done": true, "percentComplete": 100 })),
-    )
-    .await;
+    let agency = app.agency("so-tai-chinh");
+    let e = agency
+        .first_error(
+            SUBMIT,
+            report_input(&assignment, json!({ "done": true, "percentComplete": 100 })),
+        )
+        .await;
     assert_eq!(e["extensions"]["code"], "BAD_USER_INPUT");
     assert_eq!(e["extensions"]["field"], "input.done");
     assert_eq!(api_audit_len(&app).await, 0, "nothing written");
     // The same report without `done` is a contribution.
-    let d = app
-        .data_as(&agency, SUBMIT, report_input(&assignment, json!({})))
-        .await;
+    let d = agency.data(SUBMIT, report_input(&assignment, json!({}))).await;
     assert_eq!(d["submitProgressReport"]["progressReport"]["done"], false);
 }
 
@@ -197,7 +187,7 @@ async fn a_coordinator_contributes_but_cannot_mark_done() {
 async fn invalid_input_names_the_field_and_writes_nothing() {
     let app = TestApp::spawn().await;
     let (assignment, _) = assignment_of(&app, "so-tai-chinh", "LEAD").await;
-    let agency = token(Role::Agency, Some("so-tai-chinh"));
+    let agency = app.agency("so-tai-chinh");
     for (extra, field) in [
         (json!({ "percentComplete": 101 }), "input.percentComplete"),
         (json!({ "percentComplete": -1 }), "input.percentComplete"),
@@ -216,7 +206,9 @@ async fn invalid_input_names_the_field_and_writes_nothing() {
         ),
         (json!({ "assignmentId": "bm9wZQ" }), "input.assignmentId"),
     ] {
-        let e = first_error(&app, &agency, SUBMIT, report_input(&assignment, extra.clone())).await;
+        let e = agency
+            .first_error(SUBMIT, report_input(&assignment, extra.clone()))
+            .await;
         assert_eq!(e["extensions"]["code"], "BAD_USER_INPUT", "{extra}: {e}");
         assert_eq!(e["extensions"]["field"], field, "{extra}: {e}");
         let message = e["message"].as_str().expect("message");
@@ -234,11 +226,11 @@ async fn invalid_input_names_the_field_and_writes_nothing() {
 async fn a_retried_submission_creates_one_report_even_when_the_tries_race() {
     let app = TestApp::spawn().await;
     let (assignment, _) = assignment_of(&app, "so-tai-chinh", "LEAD").await;
-    let agency = token(Role::Agency, Some("so-tai-chinh"));
+    let agency = app.agency("so-tai-chinh");
     let input = report_input(&assignment, json!({ "idempotencyKey": "3f1c-retry" }));
 
-    let first = app.data_as(&agency, SUBMIT, input.clone()).await;
-    let again = app.data_as(&agency, SUBMIT, input.clone()).await;
+    let first = agency.data(SUBMIT, input.clone()).await;
+    let again = agency.data(SUBMIT, input.clone()).await;
     assert_eq!(
         first["submitProgressReport"]["progressReport"]["id"],
         again["submitProgressReport"]["progressReport"]["id"]
@@ -250,14 +242,14 @@ async fn a_retried_submission_creates_one_report_even_when_the_tries_race() {
         &assignment,
         json!({ "idempotencyKey": "3f1c-retry", "percentComplete": 70 }),
     );
-    assert_eq!(app.error_code_as(&agency, SUBMIT, other).await, "CONFLICT");
+    assert_eq!(agency.error_code(SUBMIT, other).await, "CONFLICT");
 
     // Twelve tries of one new report at once: one row, every try answered with it.
     let input = report_input(
         &assignment,
         json!({ "idempotencyKey": "race-7", "percentComplete": 65 }),
     );
-    let tries = (0..12).map(|_| app.gql_as(&agency, SUBMIT, input.clone()));
+    let tries = (0..12).map(|_| agency.gql(SUBMIT, input.clone()));
     let bodies = futures::future::join_all(tries).await;
     let mut ids: Vec<String> = bodies
         .iter()
@@ -290,13 +282,9 @@ async fn a_retried_submission_creates_one_report_even_when_the_tries_race() {
 async fn drafts_are_edited_by_version_and_hidden_from_other_roles() {
     let app = TestApp::spawn().await;
     let (assignment, _) = assignment_of(&app, "so-tai-chinh", "LEAD").await;
-    let agency = token(Role::Agency, Some("so-tai-chinh"));
-    let d = app
-        .data_as(
-            &agency,
-            SUBMIT,
-            report_input(&assignment, json!({ "submit": false })),
-        )
+    let agency = app.agency("so-tai-chinh");
+    let d = agency
+        .data(SUBMIT, report_input(&assignment, json!({ "submit": false })))
         .await;
     let r = &d["submitProgressReport"]["progressReport"];
     assert_eq!(
@@ -308,55 +296,42 @@ async fn drafts_are_edited_by_version_and_hidden_from_other_roles() {
     // Only its agency (and an admin) sees a draft.
     for (role, seen) in [(Role::Monitor, 0), (Role::Viewer, 0), (Role::Admin, 1)] {
         let d = app
-            .data_as(
-                &token(role, None),
-                "{ progressReports { totalCount } }",
-                json!({}),
-            )
+            .with_token(token(role, None))
+            .data("{ progressReports { totalCount } }", json!({}))
             .await;
         assert_eq!(d["progressReports"]["totalCount"], seen, "{role:?}");
     }
-    let d = app
-        .data_as(&agency, "{ progressReports { totalCount } }", json!({}))
-        .await;
+    let d = agency.data("{ progressReports { totalCount } }", json!({})).await;
     assert_eq!(d["progressReports"]["totalCount"], 1);
 
     let edit = |version: i64, summary: &str| json!({ "input": { "id": id, "version": version, "summary": summary, "percentComplete": 75 } });
-    let d = app.data_as(&agency, UPDATE, edit(1, "Bản sửa lần 1")).await;
+    let d = agency.data(UPDATE, edit(1, "Bản sửa lần 1")).await;
     let r = &d["updateProgressReport"]["progressReport"];
     assert_eq!(
         (r["version"].as_i64(), r["summary"].as_str()),
         (Some(2), Some("Bản sửa lần 1"))
     );
     // A second editor who read version 1 is told, not silently overwritten.
-    assert_eq!(
-        app.error_code_as(&agency, UPDATE, edit(1, "Bản cũ")).await,
-        "CONFLICT"
-    );
+    assert_eq!(agency.error_code(UPDATE, edit(1, "Bản cũ")).await, "CONFLICT");
     // Another agency cannot reach it at all.
-    let other = token(Role::Agency, Some("so-y-te"));
-    assert_eq!(app.error_code_as(&other, UPDATE, edit(2, "x")).await, "NOT_FOUND");
+    let other = app.agency("so-y-te");
+    assert_eq!(other.error_code(UPDATE, edit(2, "x")).await, "NOT_FOUND");
 
     // Submitted, then returned with a comment, then edited and submitted again.
     let submit = json!({ "input": { "id": id, "version": 2, "submit": true } });
-    let d = app.data_as(&agency, UPDATE, submit).await;
+    let d = agency.data(UPDATE, submit).await;
     assert_eq!(d["updateProgressReport"]["progressReport"]["state"], "SUBMITTED");
     assert_eq!(
-        app.error_code_as(&agency, UPDATE, edit(3, "sau khi nộp")).await,
+        agency.error_code(UPDATE, edit(3, "sau khi nộp")).await,
         "CONFLICT"
     );
-    let monitor = token(Role::Monitor, None);
-    let e = first_error(
-        &app,
-        &monitor,
-        REVIEW,
-        json!({ "input": { "id": id, "decision": "RETURN" } }),
-    )
-    .await;
+    let monitor = app.monitor();
+    let e = monitor
+        .first_error(REVIEW, json!({ "input": { "id": id, "decision": "RETURN" } }))
+        .await;
     assert_eq!(e["extensions"]["field"], "input.comment");
-    let d = app
-        .data_as(
-            &monitor,
+    let d = monitor
+        .data(
             REVIEW,
             json!({ "input": { "id": id, "decision": "RETURN", "comment": "Bổ sung số liệu quý IV" } }),
         )
@@ -364,18 +339,14 @@ async fn drafts_are_edited_by_version_and_hidden_from_other_roles() {
     assert_eq!(d["reviewProgressReport"]["progressReport"]["state"], "RETURNED");
     assert!(d["reviewProgressReport"]["assignment"]["completedOn"].is_null());
     assert_eq!(
-        app.error_code_as(
-            &monitor,
-            REVIEW,
-            json!({ "input": { "id": id, "decision": "ACCEPT" } })
-        )
-        .await,
+        monitor
+            .error_code(REVIEW, json!({ "input": { "id": id, "decision": "ACCEPT" } }))
+            .await,
         "CONFLICT",
         "only submitted reports are reviewed"
     );
-    let d = app
-        .data_as(
-            &agency,
+    let d = agency
+        .data(
             UPDATE,
             json!({ "input": { "id": id, "version": 4, "summary": "Đã bổ sung", "submit": true } }),
         )
@@ -389,7 +360,7 @@ async fn concurrent_reviews_of_the_last_two_leads_complete_the_task() {
     let d = app
         .data(r#"{ directive(number: "10/CT-UBND") { id } }"#, json!({}))
         .await;
-    let monitor = token(Role::Monitor, None);
+    let monitor = app.monitor();
     for round in 0..4 {
         let d = app
             .data(
@@ -403,10 +374,9 @@ async fn concurrent_reviews_of_the_last_two_leads_complete_the_task() {
         let task = d["createTask"]["task"].clone();
         let mut reports = Vec::new();
         for a in task["assignments"].as_array().expect("assignments") {
-            let agency = token(Role::Agency, a["agency"]["code"].as_str());
-            let r = app
-                .data_as(
-                    &agency,
+            let agency = app.agency(a["agency"]["code"].as_str().expect("code"));
+            let r = agency
+                .data(
                     SUBMIT,
                     report_input(
                         a["id"].as_str().expect("id"),
@@ -416,13 +386,9 @@ async fn concurrent_reviews_of_the_last_two_leads_complete_the_task() {
                 .await;
             reports.push(r["submitProgressReport"]["progressReport"]["id"].clone());
         }
-        let reviews = reports.iter().map(|id| {
-            app.gql_as(
-                &monitor,
-                REVIEW,
-                json!({ "input": { "id": id, "decision": "ACCEPT" } }),
-            )
-        });
+        let reviews = reports
+            .iter()
+            .map(|id| monitor.gql(REVIEW, json!({ "input": { "id": id, "decision": "ACCEPT" } })));
         for body in futures::future::join_all(reviews).await {
             assert!(body.get("errors").is_none(), "{body:#}");
         }
@@ -444,7 +410,7 @@ async fn internal_notes_and_drafts_are_not_shown_to_viewers() {
     let app = TestApp::spawn().await;
     let (tasks, visible) = visible_to(&app, STC).await;
     let (assignment, task_id) = own_lead(&tasks, &visible);
-    let stc = token(Role::Agency, Some(STC));
+    let stc = app.agency(STC);
     let submit = r#"mutation($input: SubmitProgressReportInput!) {
         submitProgressReport(input: $input) { progressReport { id state } } }"#;
     let input = |submit: bool, summary: &str| {
@@ -453,25 +419,24 @@ async fn internal_notes_and_drafts_are_not_shown_to_viewers() {
             "summary": summary, "obstacles": "Thiếu kinh phí", "proposals": "Bổ sung dự toán",
             "submit": submit } })
     };
-    let sent = app.data_as(&stc, submit, input(true, "Đã gửi")).await;
+    let sent = stc.data(submit, input(true, "Đã gửi")).await;
     let sent = text(&sent["submitProgressReport"]["progressReport"]["id"]);
-    let draft = app.data_as(&stc, submit, input(false, "Bản nháp")).await;
+    let draft = stc.data(submit, input(false, "Bản nháp")).await;
     let draft = text(&draft["submitProgressReport"]["progressReport"]["id"]);
     // The monitoring office returns the submitted one with a comment.
-    let monitor = token(Role::Monitor, None);
-    app.data_as(
-        &monitor,
-        r#"mutation($id: ID!) { reviewProgressReport(input: { id: $id, decision: RETURN,
+    let monitor = app.monitor();
+    monitor
+        .data(
+            r#"mutation($id: ID!) { reviewProgressReport(input: { id: $id, decision: RETURN,
             comment: "Bổ sung số liệu" }) { progressReport { state } } }"#,
-        json!({ "id": sent }),
-    )
-    .await;
+            json!({ "id": sent }),
+        )
+        .await;
 
-    let viewer = token(Role::Viewer, None);
+    let viewer = app.viewer();
     // Public fields of submitted reports: yes, drafts: no.
-    let d = app
-        .data_as(
-            &viewer,
+    let d = viewer
+        .data(
             "{ progressReports { totalCount nodes { id summary state } } }",
             json!({}),
         )
@@ -514,7 +479,7 @@ async fn internal_notes_and_drafts_are_not_shown_to_viewers() {
         ),
     ];
     for (label, q, vars) in &paths {
-        let body = app.gql_as(&viewer, q, vars.clone()).await;
+        let body = viewer.gql(q, vars.clone()).await;
         assert_eq!(code_and_message(&body).0, "FORBIDDEN", "viewer {label}: {body:#}");
         let data = body["data"].to_string();
         for secret in ["Thiếu kinh phí", "Bổ sung dự toán", "Bổ sung số liệu"] {
@@ -522,9 +487,8 @@ async fn internal_notes_and_drafts_are_not_shown_to_viewers() {
         }
     }
     // The monitoring office reads them (and the control that the query itself is sound).
-    let d = app
-        .data_as(
-            &monitor,
+    let d = monitor
+        .data(
             "{ progressReports { totalCount nodes { obstacles proposals reviewComment } } }",
             json!({}),
         )
@@ -537,15 +501,15 @@ async fn internal_notes_and_drafts_are_not_shown_to_viewers() {
 
     // A draft: its agency and the administrator see it; the monitor and the viewer do not.
     let q = "query($r: ID!) { node(id: $r) { id } }";
-    for (who, tok, expected) in [
+    for (who, client, expected) in [
         ("viewer", &viewer, Some("NOT_FOUND")),
         ("monitor", &monitor, Some("NOT_FOUND")),
-        ("analyst", &token(Role::Analyst, None), Some("NOT_FOUND")),
-        ("other agency", &token(Role::Agency, Some(YTE)), Some("NOT_FOUND")),
+        ("analyst", &app.analyst(), Some("NOT_FOUND")),
+        ("other agency", &app.agency(YTE), Some("NOT_FOUND")),
         ("own agency", &stc, None),
-        ("admin", &app.admin, None),
+        ("admin", &app.admin(), None),
     ] {
-        let body = app.gql_as(tok, q, json!({ "r": draft })).await;
+        let body = client.gql(q, json!({ "r": draft })).await;
         match expected {
             Some(code) => assert_eq!(code_and_message(&body).0, code, "{who}: {body:#}"),
             None => assert_eq!(body["data"]["node"]["id"], draft.as_str(), "{who}: {body:#}"),
@@ -553,12 +517,12 @@ async fn internal_notes_and_drafts_are_not_shown_to_viewers() {
     }
     let drafts = "query($t: ID!) { progressReports(filter: { state: [DRAFT] }) { totalCount }
         task(id: $t) { reports { totalCount } } }";
-    for (who, tok, n) in [
+    for (who, client, n) in [
         ("viewer", &viewer, 0),
         ("monitor", &monitor, 0),
         ("own agency", &stc, 1),
     ] {
-        let d = app.data_as(tok, drafts, json!({ "t": task_id })).await;
+        let d = client.data(drafts, json!({ "t": task_id })).await;
         assert_eq!(count(&d["progressReports"]["totalCount"]), n, "{who}: drafts");
         assert_eq!(
             count(&d["task"]["reports"]["totalCount"]),
@@ -567,13 +531,13 @@ async fn internal_notes_and_drafts_are_not_shown_to_viewers() {
         );
     }
     let reports = "{ progressReports { totalCount } }";
-    for (who, tok, n) in [
+    for (who, client, n) in [
         ("monitor", &monitor, 1),
         ("own agency", &stc, 2),
-        ("admin", &app.admin, 2),
-        ("other agency", &token(Role::Agency, Some(YTE)), 0),
+        ("admin", &app.admin(), 2),
+        ("other agency", &app.agency(YTE), 0),
     ] {
-        let d = app.data_as(tok, reports, json!({})).await;
+        let d = client.data(reports, json!({})).await;
         assert_eq!(count(&d["progressReports"]["totalCount"]), n, "{who}");
     }
 }
@@ -583,7 +547,7 @@ async fn reporting_on_someone_elses_assignment_does_not_leak() {
     let app = TestApp::spawn().await;
     let (tasks, visible) = visible_to(&app, STC).await;
     let holders = holders(&app, STC).await;
-    let stc = token(Role::Agency, Some(STC));
+    let stc = app.agency(STC);
     // Hidden: an assignment of a task Sở Tài chính has no part in.
     let hidden = tasks
         .iter()
@@ -609,17 +573,17 @@ async fn reporting_on_someone_elses_assignment_does_not_leak() {
     };
     let before = audit_len(&app).await;
 
-    let body = app.gql_as(&stc, submit, input(&hidden)).await;
+    let body = stc.gql(submit, input(&hidden)).await;
     let (code, message) = code_and_message(&body);
     assert_eq!(code, "NOT_FOUND", "hidden assignment: {body:#}");
-    let missing = app.gql_as(&stc, submit, input(&gid("Assignment", 999_999))).await;
+    let missing = stc.gql(submit, input(&gid("Assignment", 999_999))).await;
     assert_eq!(
         code_and_message(&missing),
         (code, message),
         "hidden and missing read the same"
     );
 
-    let body = app.gql_as(&stc, submit, input(&co_held)).await;
+    let body = stc.gql(submit, input(&co_held)).await;
     assert_eq!(
         code_and_message(&body).0,
         "FORBIDDEN",
@@ -628,15 +592,13 @@ async fn reporting_on_someone_elses_assignment_does_not_leak() {
 
     // Control: the same input on its own assignment is accepted, written as Sở Tài chính.
     assert_eq!(audit_len(&app).await, before, "refusals write nothing");
-    let d = app.data_as(&stc, submit, input(&own)).await;
+    let d = stc.data(submit, input(&own)).await;
     assert_eq!(d["submitProgressReport"]["progressReport"]["agency"]["code"], STC);
     assert_eq!(audit_len(&app).await, before + 1);
 
     // The co-assignee's reports stay its own: Sở Y tế does not read Sở Tài chính's report.
-    let yte = token(Role::Agency, Some(YTE));
-    let d = app
-        .data_as(&yte, "{ progressReports { totalCount } }", json!({}))
-        .await;
+    let yte = app.agency(YTE);
+    let d = yte.data("{ progressReports { totalCount } }", json!({})).await;
     assert_eq!(count(&d["progressReports"]["totalCount"]), 0);
 
     // Another agency's draft: Sở Y tế cannot edit it, the monitor cannot review it; both are
@@ -644,12 +606,12 @@ async fn reporting_on_someone_elses_assignment_does_not_leak() {
     let mut draft_input = input(&own);
     draft_input["i"]["submit"] = json!(false);
     draft_input["i"]["idempotencyKey"] = json!("sec-draft");
-    let d = app.data_as(&stc, submit, draft_input).await;
+    let d = stc.data(submit, draft_input).await;
     let draft = text(&d["submitProgressReport"]["progressReport"]["id"]);
     let missing = gid("ProgressReport", 999_999);
     let update = "mutation($i: UpdateProgressReportInput!) { updateProgressReport(input: $i) { progressReport { id } } }";
     let review = "mutation($i: ReviewProgressReportInput!) { reviewProgressReport(input: $i) { progressReport { id } } }";
-    let monitor = token(Role::Monitor, None);
+    let monitor = app.monitor();
     let attempts = [
         (
             "other agency edits",
@@ -665,14 +627,14 @@ async fn reporting_on_someone_elses_assignment_does_not_leak() {
         ),
     ];
     let written = audit_len(&app).await;
-    for (label, tok, op, fields) in attempts {
+    for (label, client, op, fields) in attempts {
         let with = |id: &str| {
             let mut i = fields.clone();
             i["id"] = json!(id);
             json!({ "i": i })
         };
-        let a = app.gql_as(tok, op, with(&draft)).await;
-        let b = app.gql_as(tok, op, with(&missing)).await;
+        let a = client.gql(op, with(&draft)).await;
+        let b = client.gql(op, with(&missing)).await;
         assert_eq!(code_and_message(&a).0, "NOT_FOUND", "{label}: {a:#}");
         assert_eq!(
             code_and_message(&a),
@@ -681,9 +643,8 @@ async fn reporting_on_someone_elses_assignment_does_not_leak() {
         );
     }
     assert_eq!(audit_len(&app).await, written, "refusals write nothing");
-    let d = app
-        .data_as(
-            &stc,
+    let d = stc
+        .data(
             "query($r: ID!) { node(id: $r) { ... on ProgressReport { summary state version } } }",
             json!({ "r": draft }),
         )
@@ -707,12 +668,12 @@ async fn reporting_on_someone_elses_assignment_does_not_leak() {
     };
     let record = "mutation($i: RecordIndicatorValueInput!) { recordIndicatorValue(input: $i) { indicatorValue { period } } }";
     let value = |id: String| json!({ "i": { "indicatorId": id, "period": "2025Q3", "value": "1", "kind": "ESTIMATE" } });
-    let body = app.gql_as(&stc, record, value(pick(YTE))).await;
+    let body = stc.gql(record, value(pick(YTE))).await;
     assert_eq!(
         code_and_message(&body).0,
         "NOT_FOUND",
         "another agency's indicator: {body:#}"
     );
-    let d = app.data_as(&stc, record, value(pick(STC))).await;
+    let d = stc.data(record, value(pick(STC))).await;
     assert_eq!(d["recordIndicatorValue"]["indicatorValue"]["period"], "2025Q3");
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{EXTEND, TestApp, task_total};
+use crate::helpers::{EXTEND, TestApp, pg_url, task_total};
 
 const STATS: &str = r#"
 query($f: TaskFilter, $asOf: Date) {
@@ -130,10 +130,7 @@ async fn statistics_group_by_agency_directive_and_section() {
 /// arrives). SQLite computes every answer. A kept answer is never given to another caller.
 #[tokio::test]
 async fn statistics_are_reused_until_a_write_commits() {
-    use api::auth::Role;
     use sea_orm::ConnectionTrait;
-
-    use crate::helpers::{pg_url, token};
 
     const Q: &str = r#"query($n: String!) { taskStatistics(filter: { directiveNumber: $n }, asOf: "2026-11-23") {
         total counts { completedOnTime completedLate inProgressOnTime inProgressOverdue } } }"#;
@@ -152,11 +149,10 @@ async fn statistics_are_reused_until_a_write_commits() {
     );
 
     // Another caller with the same filter gets its own rows' counts, not the kept answer.
-    let agency = token(Role::Agency, Some("so-tai-chinh"));
-    let own = app.data_as(&agency, Q, vars.clone()).await;
-    let listed = app
-        .data_as(
-            &agency,
+    let agency = app.agency("so-tai-chinh");
+    let own = agency.data(Q, vars.clone()).await;
+    let listed = agency
+        .data(
             "query($n: String!) { tasks(first: 1, filter: { directiveNumber: $n }) { totalCount } }",
             vars.clone(),
         )
@@ -211,13 +207,12 @@ async fn statistics_are_reused_until_a_write_commits() {
     );
 
     // Written through the service: seen on the very next request.
-    let monitor = token(Role::Monitor, None);
-    app.data_as(
-        &monitor,
-        EXTEND,
-        json!({ "input": { "taskId": nodes[1]["id"], "newDueOn": "2027-01-31", "reason": "Công văn 45/UBND-TH cho lùi hạn" } }),
-    )
-    .await;
+    app.monitor()
+        .data(
+            EXTEND,
+            json!({ "input": { "taskId": nodes[1]["id"], "newDueOn": "2027-01-31", "reason": "Công văn 45/UBND-TH cho lùi hạn" } }),
+        )
+        .await;
     let after = app.data(Q, vars).await;
     assert_eq!(
         count(&after, "inProgressOverdue"),

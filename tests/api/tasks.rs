@@ -4,15 +4,15 @@
 
 use std::collections::BTreeSet;
 
-use api::auth::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{
     EXTEND, TASK_IDS, TestApp, by_due, check_agency_due_order, code_and_message, count, count_rows, gid,
-    ids_of, list, task_ids_in_order, task_total, text, token,
+    ids_of, list, task_ids_in_order, task_total, text,
 };
 use crate::scope::{KHDT, STC, YTE, holders, visible_to};
 
+/// The ids of a `TASK_IDS` page, in order.
 fn ids(page: &Value) -> Vec<String> {
     page["edges"]
         .as_array()
@@ -22,6 +22,7 @@ fn ids(page: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The codes of the tasks `tasks(filter)` lists to the administrator.
 async fn codes(app: &TestApp, filter: Value) -> BTreeSet<String> {
     let d = app
         .data(
@@ -298,7 +299,7 @@ async fn as_of_moves_a_task_to_overdue_the_day_after_its_due_date() {
 
 /// Pages through `tasks` under `order` as the administrator and returns the ids in order.
 async fn page_through(app: &TestApp, order: Value, filter: Value, size: i64) -> Vec<String> {
-    task_ids_in_order(app, &app.admin, &order, &filter, size).await.0
+    task_ids_in_order(&app.admin(), &order, &filter, size).await.0
 }
 
 #[tokio::test]
@@ -369,14 +370,15 @@ async fn every_agency_lists_its_tasks_by_due_date_through_its_assignments() {
         .map(|a| a["code"].as_str().expect("code").to_owned())
         .collect();
     assert!(agencies.len() > 30, "{}", agencies.len());
+    let admin = app.admin();
     let mut listed = 0;
     for desc in [false, true] {
-        let (all, _) = task_ids_in_order(&app, &app.admin, &by_due(desc), &json!({}), 100).await;
+        let (all, _) = task_ids_in_order(&admin, &by_due(desc), &json!({}), 100).await;
         for code in &agencies {
             for role in ["ANY", "LEAD", "COORDINATOR"] {
                 let filter = json!({ "agencyCode": code, "role": role });
                 let thorough = role == "ANY";
-                listed += check_agency_due_order(&app, &app.admin, filter, desc, &all, thorough).await;
+                listed += check_agency_due_order(&admin, filter, desc, &all, thorough).await;
             }
         }
     }
@@ -385,16 +387,16 @@ async fn every_agency_lists_its_tasks_by_due_date_through_its_assignments() {
     let d = app
         .data(r#"{ agency(code: "so-tai-chinh") { id } }"#, json!({}))
         .await;
-    let (all, _) = task_ids_in_order(&app, &app.admin, &by_due(false), &json!({}), 100).await;
+    let (all, _) = task_ids_in_order(&admin, &by_due(false), &json!({}), 100).await;
     let by_id = json!({ "agencyId": d["agency"]["id"] });
-    check_agency_due_order(&app, &app.admin, by_id, false, &all, true).await;
-    let own = crate::helpers::token(api::auth::Role::Agency, Some("so-tai-chinh"));
+    check_agency_due_order(&admin, by_id, false, &all, true).await;
+    let own = app.agency("so-tai-chinh");
     for desc in [false, true] {
-        let (all, _) = task_ids_in_order(&app, &own, &by_due(desc), &json!({}), 100).await;
+        let (all, _) = task_ids_in_order(&own, &by_due(desc), &json!({}), 100).await;
         for code in ["so-tai-chinh", "so-y-te"] {
             // Another agency's tasks through this token: only those both hold.
             let filter = json!({ "agencyCode": code });
-            check_agency_due_order(&app, &own, filter, desc, &all, true).await;
+            check_agency_due_order(&own, filter, desc, &all, true).await;
         }
     }
 }
@@ -465,12 +467,13 @@ async fn an_agencys_tasks_by_due_date_follow_extensions_and_new_tasks() {
     // (migration m20261130_000004); a write through any path must move the task in it.
     let app = TestApp::spawn().await;
     let filter = json!({ "agencyCode": "so-tai-chinh" });
+    let admin = app.admin();
     let first_due = || async {
-        let (all, _) = task_ids_in_order(&app, &app.admin, &by_due(false), &json!({}), 100).await;
-        check_agency_due_order(&app, &app.admin, filter.clone(), false, &all, true).await;
-        let (all, _) = task_ids_in_order(&app, &app.admin, &by_due(true), &json!({}), 100).await;
-        check_agency_due_order(&app, &app.admin, filter.clone(), true, &all, false).await;
-        let (mine, _) = task_ids_in_order(&app, &app.admin, &by_due(false), &filter, 100).await;
+        let (all, _) = task_ids_in_order(&admin, &by_due(false), &json!({}), 100).await;
+        check_agency_due_order(&admin, filter.clone(), false, &all, true).await;
+        let (all, _) = task_ids_in_order(&admin, &by_due(true), &json!({}), 100).await;
+        check_agency_due_order(&admin, filter.clone(), true, &all, false).await;
+        let (mine, _) = task_ids_in_order(&admin, &by_due(false), &filter, 100).await;
         mine
     };
     let before = first_due().await;
@@ -639,13 +642,13 @@ async fn task_by_id_with_its_agencies_in_one_statement_matches_the_separate_load
         assignments { id role agency { code name } originalAgency { code } }";
     let by_task = format!("query($id: ID!) {{ task(id: $id) {{ {fields} }} }}");
     let by_node = format!("query($id: ID!) {{ node(id: $id) {{ ... on Task {{ {fields} }} }} }}");
-    let stc = token(Role::Agency, Some(STC));
-    for (who, bearer) in [("admin", app.admin.clone()), ("agency", stc)] {
+    let stc = app.agency(STC);
+    for (who, client) in [("admin", app.admin()), ("agency", stc)] {
         let mut compared = 0;
         for t in &tasks {
             let vars = json!({ "id": t.id });
-            let one = app.gql_as(&bearer, &by_task, vars.clone()).await;
-            let two = app.gql_as(&bearer, &by_node, vars).await;
+            let one = client.gql(&by_task, vars.clone()).await;
+            let two = client.gql(&by_node, vars).await;
             if who == "agency" && !visible.contains(&t.id) {
                 assert_eq!(
                     one["errors"][0]["extensions"]["code"], "NOT_FOUND",
@@ -682,11 +685,10 @@ async fn an_agency_sees_the_same_tasks_through_every_path() {
         .filter(|t| visible.contains(&t.id) && t.directive_number.as_deref() == Some("10/CT-UBND"))
         .count() as i64;
     assert!(in_10 > 0 && (visible.len() as i64) < tasks.len() as i64);
-    let stc = token(Role::Agency, Some(STC));
+    let stc = app.agency(STC);
 
-    let d = app
-        .data_as(
-            &stc,
+    let d = stc
+        .data(
             r#"{ tasks(first: 100) { totalCount nodes { id } }
                  taskStatistics { total }
                  directive(number: "10/CT-UBND") { tasks(first: 100) { totalCount } }
@@ -717,9 +719,8 @@ async fn an_agency_sees_the_same_tasks_through_every_path() {
     assert_eq!(own, visible, "its own assignments cover exactly what it sees");
 
     // The same through nested lists, which load in batches across parents.
-    let d = app
-        .data_as(
-            &stc,
+    let d = stc
+        .data(
             r#"{ directives { nodes { tasks(first: 100) { totalCount nodes { id } } } }
                  agencies(first: 100) { nodes { assignments(first: 100) { totalCount nodes { id task { id } } } } } }"#,
             json!({}),
@@ -760,7 +761,7 @@ async fn an_agency_sees_the_same_tasks_through_every_path() {
             "query($s: String!) { tasks(first: 100, filter: { search: $s }) { totalCount nodes { id } } }";
         let all = app.data(q, json!({ "s": words })).await;
         let all = ids_of(&all["tasks"]["nodes"]);
-        let mine = app.data_as(&stc, q, json!({ "s": words })).await;
+        let mine = stc.data(q, json!({ "s": words })).await;
         let expected: BTreeSet<String> = all.intersection(&visible).cloned().collect();
         assert_eq!(ids_of(&mine["tasks"]["nodes"]), expected, "search {words}");
         assert_eq!(
@@ -768,9 +769,8 @@ async fn an_agency_sees_the_same_tasks_through_every_path() {
             expected.len() as i64,
             "search {words}"
         );
-        let stats = app
-            .data_as(
-                &stc,
+        let stats = stc
+            .data(
                 "query($s: String!) { taskStatistics(filter: { search: $s }) { total } }",
                 json!({ "s": words }),
             )
@@ -788,9 +788,7 @@ async fn an_agency_sees_the_same_tasks_through_every_path() {
         .filter(|t| visible.contains(&t.id))
         .map(|t| t.directive.clone())
         .collect();
-    let d = app
-        .data_as(&stc, "{ directives { nodes { code } } }", json!({}))
-        .await;
+    let d = stc.data("{ directives { nodes { code } } }", json!({})).await;
     let got: BTreeSet<String> = list(&d["directives"]["nodes"])
         .iter()
         .map(|n| text(&n["code"]))
@@ -798,9 +796,8 @@ async fn an_agency_sees_the_same_tasks_through_every_path() {
     assert_eq!(got, expected);
 
     // Per-agency statistics of an agency token show its own rows only.
-    let d = app
-        .data_as(
-            &stc,
+    let d = stc
+        .data(
             "{ taskStatistics(groupBy: [AGENCY]) { groups { agency { code } total } } }",
             json!({}),
         )
@@ -829,14 +826,13 @@ async fn another_agencys_task_is_not_found_exactly_like_a_missing_one() {
     let missing_task = gid("Task", 999_999);
     let (hidden_assignment, _, _) = hidden.assignments[0].clone();
     let missing_assignment = gid("Assignment", 999_999);
-    let stc = token(Role::Agency, Some(STC));
-    let yte = token(Role::Agency, Some(YTE));
+    let stc = app.agency(STC);
+    let yte = app.agency(YTE);
 
     // Control: Sở Y tế and the administrator do see it.
-    for tok in [&yte, &app.admin] {
-        let d = app
-            .data_as(
-                tok,
+    for client in [&yte, &app.admin()] {
+        let d = client
+            .data(
                 "query($t: ID!) { task(id: $t) { id } }",
                 json!({ "t": hidden.id }),
             )
@@ -871,8 +867,8 @@ async fn another_agencys_task_is_not_found_exactly_like_a_missing_one() {
         ),
     ];
     for (label, q, hidden_id, missing_id) in cases {
-        let a = app.gql_as(&stc, q, json!({ "id": hidden_id })).await;
-        let b = app.gql_as(&stc, q, json!({ "id": missing_id })).await;
+        let a = stc.gql(q, json!({ "id": hidden_id })).await;
+        let b = stc.gql(q, json!({ "id": missing_id })).await;
         assert!(
             !a.to_string().contains(&hidden.title),
             "{label} leaks the title: {a}"
@@ -901,12 +897,11 @@ async fn another_agencys_task_is_not_found_exactly_like_a_missing_one() {
         ids_of(&found["tasks"]["nodes"]).contains(&hidden.id),
         "control: the title finds it"
     );
-    let found = app.data_as(&stc, q, json!({ "s": hidden.title })).await;
+    let found = stc.data(q, json!({ "s": hidden.title })).await;
     assert!(!ids_of(&found["tasks"]["nodes"]).contains(&hidden.id));
     // Nor through a filter naming its lead.
-    let found = app
-        .data_as(
-            &stc,
+    let found = stc
+        .data(
             "{ tasks(first: 100, filter: { agencyCode: \"so-y-te\" }) { nodes { id } } }",
             json!({}),
         )
@@ -946,14 +941,14 @@ async fn another_agencys_task_is_not_found_exactly_like_a_missing_one() {
         }
     }
     let (agency, directive) = case.expect("an agency that one directive gave no task");
-    let tok = token(Role::Agency, Some(&agency));
+    let client = app.agency(&agency);
     let missing = gid("Directive", 999_999);
     for q in [
         "query($d: ID!) { directive(id: $d) { code } }",
         "query($d: ID!) { node(id: $d) { ... on Directive { code } } }",
     ] {
-        let a = app.gql_as(&tok, q, json!({ "d": directive })).await;
-        let b = app.gql_as(&tok, q, json!({ "d": missing })).await;
+        let a = client.gql(q, json!({ "d": directive })).await;
+        let b = client.gql(q, json!({ "d": missing })).await;
         assert_eq!(code_and_message(&a).0, "NOT_FOUND", "{agency} {q}: {a:#}");
         assert_eq!(
             code_and_message(&a),
@@ -994,7 +989,7 @@ async fn another_agencys_assignments_are_listed_only_on_shared_tasks() {
         of_yte.len() as i64
     );
 
-    let d = app.data_as(&token(Role::Agency, Some(STC)), q, json!({})).await;
+    let d = app.agency(STC).data(q, json!({})).await;
     let conn = &d["agency"]["assignments"];
     assert_eq!(ids_of(&conn["nodes"]), expected);
     assert_eq!(count(&conn["totalCount"]), expected.len() as i64);
