@@ -167,7 +167,12 @@ pub fn token(role: Role, agency: Option<&str>) -> String {
 /// that 2025 merger), so a test can perform it through the API.
 pub fn seeds_before_the_khdt_merger() -> PathBuf {
     seeds_with("agencies.yaml", |text| {
-        text.replace("    valid_to: 2025-02-28\n    successors: [so-tai-chinh]\n", "")
+        let before = text.replace("    valid_to: 2025-02-28\n    successors: [so-tai-chinh]\n", "");
+        assert_ne!(
+            before, text,
+            "seeds/agencies.yaml no longer records the merger in the lines this helper removes"
+        );
+        before
     })
 }
 
