@@ -1,11 +1,17 @@
 //! `TestApp::spawn()`: the real service on a random port over a fresh database: a temporary
 //! SQLite file by default, or, when `TEST_DATABASE_URL` is set, a new PostgreSQL database
 //! cloned from a migrated and seeded template (one template per test process).
+//!
+//! Requests go through a `Client` per caller: `app.admin()`, `app.monitor()`, `app.viewer()`,
+//! `app.analyst()`, `app.agency(code)`, or `app.with_token(t)` for a hand-made token, each
+//! with `gql` (the whole body), `data` (no errors allowed), `error_code` and `first_error`.
+//! `app.gql`/`data`/`error_code`/`first_error` are the administrator's. Below them: queries and
+//! checks several capabilities share.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use api::auth::Role;
 use api::config::Settings;
@@ -45,7 +51,7 @@ pub fn split_pg(url: &str) -> (String, String) {
 }
 
 /// A connection to the cluster's `postgres` database (to create, drop or kill sessions).
-pub async fn admin(url: &str) -> DatabaseConnection {
+pub async fn pg_cluster(url: &str) -> DatabaseConnection {
     let (base, _) = split_pg(url);
     Database::connect(format!("{base}/postgres"))
         .await
@@ -58,7 +64,7 @@ async fn pg_template(url: &str) -> String {
         .get_or_init(|| async {
             let (base, run_db) = split_pg(url);
             let name = unique(&format!("{run_db}_tmpl"));
-            let admin = admin(url).await;
+            let admin = pg_cluster(url).await;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
@@ -83,7 +89,7 @@ pub async fn empty_database() -> String {
         Some(url) => {
             let (base, run_db) = split_pg(&url);
             let name = unique(&run_db);
-            let admin = admin(&url).await;
+            let admin = pg_cluster(&url).await;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
@@ -129,7 +135,7 @@ pub async fn fresh_database() -> String {
             let template = pg_template(&url).await;
             let (base, run_db) = split_pg(&url);
             let name = unique(&run_db);
-            let admin = admin(&url).await;
+            let admin = pg_cluster(&url).await;
             admin
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
                 .await
@@ -157,10 +163,24 @@ pub fn token(role: Role, agency: Option<&str>) -> String {
     api::auth::jwt::sign(SECRET, &sub, role, agency, Duration::from_secs(3600), None, None).expect("sign")
 }
 
+/// The seeds as they were before Sở KH&ĐT was merged into Sở Tài chính (the seed records
+/// that 2025 merger), so a test can perform it through the API.
+pub fn seeds_before_the_khdt_merger() -> PathBuf {
+    seeds_with("agencies.yaml", |text| {
+        let before = text.replace("    valid_to: 2025-02-28\n    successors: [so-tai-chinh]\n", "");
+        assert_ne!(
+            before, text,
+            "seeds/agencies.yaml no longer records the merger in the lines this helper removes"
+        );
+        before
+    })
+}
+
 pub struct TestApp {
     pub address: String,
-    /// The admin token `gql`/`data`/`error_code` send.
-    pub admin: String,
+    /// The admin token `admin()` (and so `gql`/`data`/`error_code`) sends: one per instance,
+    /// so every admin request carries the same credential.
+    admin_token: String,
     pub client: reqwest::Client,
     pub statements: StatementCounter,
     pub db: DatabaseConnection,
@@ -221,7 +241,7 @@ impl TestApp {
         (
             TestApp {
                 address,
-                admin: token(Role::Admin, None),
+                admin_token: token(Role::Admin, None),
                 client: reqwest::Client::new(),
                 statements,
                 db,
@@ -239,38 +259,159 @@ impl TestApp {
         (api::Application::build(&settings).await.expect("build app"), ())
     }
 
-    /// POSTs a GraphQL operation as an admin and returns the whole response body.
-    pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        self.gql_as(&self.admin, query, variables).await
+    /// The address of `path` (`/graphql`, `/metrics`, …) on this instance.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
     }
 
-    /// POSTs a GraphQL operation with `token` and returns the whole response body.
-    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Value {
-        let res = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .bearer_auth(token)
+    /// A GET of `path` without a token, to finish and send.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    /// A POST to `path` without a token, to finish and send.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    /// The administrator (the instance's one admin token).
+    pub fn admin(&self) -> Client<'_> {
+        self.with_token(self.admin_token.clone())
+    }
+
+    /// The monitoring office (`test-monitor`).
+    pub fn monitor(&self) -> Client<'_> {
+        self.with_token(token(Role::Monitor, None))
+    }
+
+    /// The public portal (`test-viewer`).
+    pub fn viewer(&self) -> Client<'_> {
+        self.with_token(token(Role::Viewer, None))
+    }
+
+    /// The analyst: aggregates, no rows (`test-analyst`).
+    pub fn analyst(&self) -> Client<'_> {
+        self.with_token(token(Role::Analyst, None))
+    }
+
+    /// The agency `code` (`test-agency-<code>`).
+    pub fn agency(&self, code: &str) -> Client<'_> {
+        self.with_token(token(Role::Agency, Some(code)))
+    }
+
+    /// Whoever `token` says (a hand-made, expired or forged token, or one from `token()`).
+    pub fn with_token(&self, token: impl Into<String>) -> Client<'_> {
+        Client {
+            app: self,
+            token: token.into(),
+        }
+    }
+
+    /// Like `Client::gql`, as the administrator.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.admin().gql(query, variables).await
+    }
+
+    /// Like `Client::data`, as the administrator.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        self.admin().data(query, variables).await
+    }
+
+    /// Like `Client::error_code`, as the administrator.
+    pub async fn error_code(&self, query: &str, variables: Value) -> String {
+        self.admin().error_code(query, variables).await
+    }
+
+    /// Like `Client::first_error`, as the administrator.
+    pub async fn first_error(&self, query: &str, variables: Value) -> Value {
+        self.admin().first_error(query, variables).await
+    }
+
+    /// The text `/metrics` serves (no token needed).
+    pub async fn metrics(&self) -> String {
+        self.get("/metrics")
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    }
+}
+
+/// One caller of a `TestApp`: its token, and requests sent with it.
+pub struct Client<'a> {
+    app: &'a TestApp,
+    token: String,
+}
+
+impl<'a> Client<'a> {
+    /// The instance this client talks to.
+    pub fn app(&self) -> &'a TestApp {
+        self.app
+    }
+
+    /// The bearer token this client sends.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// A GET of `path` with this client's token, to finish and send.
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.app.get(path).bearer_auth(&self.token)
+    }
+
+    /// A POST to `path` with this client's token, to finish and send.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.app.post(path).bearer_auth(&self.token)
+    }
+
+    /// POSTs a GraphQL operation to `/graphql` and returns the raw response (for its status
+    /// and headers).
+    pub async fn send(&self, query: &str, variables: Value) -> reqwest::Response {
+        self.post("/graphql")
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
-            .expect("send");
+            .expect("send")
+    }
+
+    /// POSTs `body` to `/graphql` as it is, with these `content-type` and `accept` headers,
+    /// three times; returns (status, headers, body, the best elapsed time of the three).
+    pub async fn post_raw(
+        &self,
+        content_type: &str,
+        accept: &str,
+        body: Vec<u8>,
+    ) -> (u16, reqwest::header::HeaderMap, Value, Duration) {
+        let mut best = Duration::MAX;
+        let mut last = None;
+        for _ in 0..3 {
+            let req = self
+                .post("/graphql")
+                .header("content-type", content_type)
+                .header("accept", accept)
+                .body(body.clone());
+            let started = Instant::now();
+            let res = req.send().await.expect("send");
+            let status = res.status().as_u16();
+            let headers = res.headers().clone();
+            let text = res.text().await.expect("body");
+            best = best.min(started.elapsed());
+            last = Some((
+                status,
+                headers,
+                serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            ));
+        }
+        let (s, h, b) = last.expect("a response");
+        (s, h, b, best)
+    }
+
+    /// POSTs a GraphQL operation and returns the whole response body.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let res = self.send(query, variables).await;
         res.json().await.expect("json body")
-    }
-
-    /// Like `data`, with `token`.
-    pub async fn data_as(&self, token: &str, query: &str, variables: Value) -> Value {
-        let body = self.gql_as(token, query, variables).await;
-        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
-        body["data"].clone()
-    }
-
-    /// Like `error_code`, with `token`.
-    pub async fn error_code_as(&self, token: &str, query: &str, variables: Value) -> String {
-        let body = self.gql_as(token, query, variables).await;
-        body["errors"][0]["extensions"]["code"]
-            .as_str()
-            .unwrap_or_else(|| panic!("expected an error with a code: {body:#}"))
-            .to_owned()
     }
 
     /// Like `gql`, but fails the test on any GraphQL error and returns `data`.
@@ -288,13 +429,135 @@ impl TestApp {
             .unwrap_or_else(|| panic!("expected an error with a code: {body:#}"))
             .to_owned()
     }
+
+    /// The whole first error, asserting there is one (for checking `extensions.field` too).
+    pub async fn first_error(&self, query: &str, variables: Value) -> Value {
+        let body = self.gql(query, variables).await;
+        assert!(body["errors"][0].is_object(), "expected an error: {body:#}");
+        body["errors"][0].clone()
+    }
 }
 
-/// The ids of every task `tasks(filter, orderBy)` lists, `size` a page (forward, by cursor),
-/// and the `totalCount` of the first page.
+/// The JSON body of a request for `query` (for `Client::post_raw`).
+pub fn gql_body(query: &str) -> Vec<u8> {
+    json!({ "query": query }).to_string().into_bytes()
+}
+
+/// A string, or a panic naming what was there instead.
+pub fn text(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("expected a string: {v}"))
+        .to_owned()
+}
+
+/// A list, or a panic naming what was there instead.
+pub fn list(v: &Value) -> &Vec<Value> {
+    v.as_array().unwrap_or_else(|| panic!("expected a list: {v}"))
+}
+
+/// A number, or a panic naming what was there instead.
+pub fn count(v: &Value) -> i64 {
+    v.as_i64().unwrap_or_else(|| panic!("expected a number: {v}"))
+}
+
+/// The `id`s of a list of nodes.
+pub fn ids_of(nodes: &Value) -> std::collections::BTreeSet<String> {
+    list(nodes).iter().map(|n| text(&n["id"])).collect()
+}
+
+/// The first error of a response body: (code, message), asserting there is one.
+pub fn code_and_message(body: &Value) -> (String, String) {
+    let e = &body["errors"][0];
+    assert!(e.is_object(), "expected an error: {body:#}");
+    (text(&e["extensions"]["code"]), text(&e["message"]))
+}
+
+/// URL-safe base64 without padding (the encoding of global ids and of JWT parts).
+pub fn b64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b1 = chunk.get(1).copied().unwrap_or(0);
+        let b2 = chunk.get(2).copied().unwrap_or(0);
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(b1) << 8) | u32::from(b2);
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// The global id of row `n` of `kind`, as the API encodes it (made up here, so a test can
+/// name a row that does not exist).
+pub fn gid(kind: &str, n: i64) -> String {
+    b64url(format!("{kind}:{n}").as_bytes())
+}
+
+/// The audit log's length, as the administrator reads it.
+pub async fn audit_len(app: &TestApp) -> i64 {
+    let d = app.data("{ auditLog(first: 1) { totalCount } }", json!({})).await;
+    count(&d["auditLog"]["totalCount"])
+}
+
+/// Audit entries written through the API (the seed loader writes its own, actor `seed`).
+pub async fn api_audit_len(app: &TestApp) -> i64 {
+    let d = app
+        .data("{ auditLog(first: 100) { nodes { actor } } }", json!({}))
+        .await;
+    d["auditLog"]["nodes"]
+        .as_array()
+        .expect("log")
+        .iter()
+        .filter(|e| e["actor"] != "seed")
+        .count() as i64
+}
+
+/// `tasks` by page, with its cursors and `totalCount`.
+pub const TASK_IDS: &str = r#"
+query($first: Int, $after: String, $last: Int, $before: String, $filter: TaskFilter) {
+  tasks(first: $first, after: $after, last: $last, before: $before, filter: $filter) {
+    totalCount
+    edges { cursor node { id code } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"#;
+
+/// The `totalCount` of `tasks(filter)`, as the administrator.
+pub async fn task_total(app: &TestApp, filter: Value) -> i64 {
+    let d = app.data(TASK_IDS, json!({ "first": 1, "filter": filter })).await;
+    d["tasks"]["totalCount"].as_i64().expect("count")
+}
+
+/// Extends a task's deadline, answering its new due date.
+pub const EXTEND: &str =
+    r#"mutation($input: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $input) { task { dueOn } } }"#;
+
+const RECORD: &str = r#"mutation($input: RecordIndicatorValueInput!) {
+    recordIndicatorValue(input: $input) { indicatorValue { id } } }"#;
+
+/// The global id of the indicator `code`, read as the administrator.
+pub async fn indicator_id(app: &TestApp, code: &str) -> Value {
+    app.data(
+        "query($c: String!) { indicator(code: $c) { id } }",
+        json!({ "c": code }),
+    )
+    .await["indicator"]["id"]
+        .clone()
+}
+
+/// Records a value of indicator `id` as `who` (asserting it is accepted).
+pub async fn record(who: &Client<'_>, id: &Value, period: &str, value: &str, kind: &str) {
+    who.data(
+        RECORD,
+        json!({ "input": { "indicatorId": id, "period": period, "value": value, "kind": kind } }),
+    )
+    .await;
+}
+
+/// The ids of every task `tasks(filter, orderBy)` lists to `who`, `size` a page (forward, by
+/// cursor), and the `totalCount` of the first page.
 pub async fn task_ids_in_order(
-    app: &TestApp,
-    token: &str,
+    who: &Client<'_>,
     order: &Value,
     filter: &Value,
     size: i64,
@@ -306,12 +569,8 @@ pub async fn task_ids_in_order(
     let mut after: Option<String> = None;
     let mut count = None;
     loop {
-        let d = app
-            .data_as(
-                token,
-                q,
-                json!({ "o": order, "f": filter, "n": size, "a": after }),
-            )
+        let d = who
+            .data(q, json!({ "o": order, "f": filter, "n": size, "a": after }))
             .await;
         count.get_or_insert(d["tasks"]["totalCount"].as_i64().expect("count"));
         for n in d["tasks"]["nodes"].as_array().expect("nodes") {
@@ -330,47 +589,46 @@ pub fn by_due(desc: bool) -> Value {
 }
 
 /// Checks an agency's tasks by due date (`filter` names the agency) against what they must
-/// be: every task of `all` (the whole list in that order, for the same token) that the same
+/// be: every task of `all` (the whole list in that order, for the same client) that the same
 /// filter lists in document order, in `all`'s order, once each, with a matching
 /// `totalCount`. `thorough`: also paged by 3 alike, and the page before a cursor is the
 /// three tasks before it. Returns how many.
 pub async fn check_agency_due_order(
-    app: &TestApp,
-    token: &str,
+    who: &Client<'_>,
     filter: Value,
     desc: bool,
     all: &[String],
     thorough: bool,
 ) -> usize {
     let by_due = by_due(desc);
-    let (theirs, _) = task_ids_in_order(app, token, &json!({ "field": "DOCUMENT" }), &filter, 100).await;
+    let (theirs, _) = task_ids_in_order(who, &json!({ "field": "DOCUMENT" }), &filter, 100).await;
     let theirs: std::collections::HashSet<String> = theirs.into_iter().collect();
     let expected: Vec<String> = all.iter().filter(|id| theirs.contains(*id)).cloned().collect();
-    let (got, count) = task_ids_in_order(app, token, &by_due, &filter, 100).await;
+    let (got, count) = task_ids_in_order(who, &by_due, &filter, 100).await;
     assert_eq!(got, expected, "{filter} by {by_due}");
     assert_eq!(count, expected.len() as i64, "totalCount of {filter}");
     if !thorough {
         return expected.len();
     }
-    let (small, _) = task_ids_in_order(app, token, &by_due, &filter, 3).await;
+    let (small, _) = task_ids_in_order(who, &by_due, &filter, 3).await;
     assert_eq!(small, expected, "{filter} by {by_due}, 3 a page");
     if expected.len() > 4 {
         let q = r#"query($o: TaskOrder, $f: TaskFilter, $b: String) {
             at: tasks(first: 1, after: $b, orderBy: $o, filter: $f) { edges { cursor } }
             before: tasks(last: 3, before: $b, orderBy: $o, filter: $f) { nodes { id } } }"#;
         // The cursor of the fifth task, and the three before it.
-        let d = app
-            .data_as(token, q, json!({ "o": by_due, "f": filter, "b": Value::Null }))
+        let d = who
+            .data(q, json!({ "o": by_due, "f": filter, "b": Value::Null }))
             .await;
         let mut cursor = d["at"]["edges"][0]["cursor"].clone();
         for _ in 0..4 {
-            let d = app
-                .data_as(token, q, json!({ "o": by_due, "f": filter, "b": cursor }))
+            let d = who
+                .data(q, json!({ "o": by_due, "f": filter, "b": cursor }))
                 .await;
             cursor = d["at"]["edges"][0]["cursor"].clone();
         }
-        let d = app
-            .data_as(token, q, json!({ "o": by_due, "f": filter, "b": cursor }))
+        let d = who
+            .data(q, json!({ "o": by_due, "f": filter, "b": cursor }))
             .await;
         let before: Vec<&str> = d["before"]["nodes"]
             .as_array()

@@ -1,24 +1,25 @@
-//! The HTTP surface around GraphQL: health, readiness, GraphiQL, queries by GET.
+//! GraphQL over HTTP and the service around it: status codes and media types, GraphiQL and
+//! queries by GET (mutations refused), health, readiness, request ids, metrics, CORS and a
+//! graceful shutdown.
 
-use crate::helpers::TestApp;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, audit_len, count, gql_body};
 
 #[tokio::test]
 async fn health_readiness_graphiql_and_get_queries() {
     let app = TestApp::spawn().await;
-    let get = |path: &str, accept: &str| {
-        app.client
-            .get(format!("{}{path}", app.address))
-            .header("accept", accept)
-            .bearer_auth(&app.admin)
-            .send()
-    };
+    let admin = app.admin();
+    let get = |path: &str, accept: &str| admin.get(path).header("accept", accept).send();
     let health = get("/healthz", "*/*").await.expect("healthz");
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.expect("body"), "ok");
 
     let ready = get("/readyz", "*/*").await.expect("readyz");
     assert_eq!(ready.status(), 200);
-    let body: serde_json::Value = ready.json().await.expect("json");
+    let body: Value = ready.json().await.expect("json");
     assert_eq!(body["database"], "ok");
 
     let page = get("/graphql", "text/html").await.expect("graphiql");
@@ -37,7 +38,7 @@ async fn health_readiness_graphiql_and_get_queries() {
     )
     .await
     .expect("get query");
-    let body: serde_json::Value = res.json().await.expect("json");
+    let body: Value = res.json().await.expect("json");
     assert_eq!(body["data"]["directive"]["number"], "10/CT-UBND");
 
     // Every response carries a request id, for matching a client's report to the log.
@@ -45,6 +46,216 @@ async fn health_readiness_graphiql_and_get_queries() {
     assert!(res.headers().contains_key("x-request-id"));
 
     // An internal error never leaks detail: unknown fields are validation errors, not panics.
-    let body = app.gql("{ nope }", serde_json::json!({})).await;
+    let body = app.gql("{ nope }", json!({})).await;
     assert!(body["errors"][0]["message"].as_str().is_some());
+}
+
+#[tokio::test]
+async fn graphql_over_http_status_codes_and_media_types() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let grj = "application/graphql-response+json";
+    // A valid query: 200 in both media types, with the media type asked for.
+    for accept in [grj, "application/json", "*/*"] {
+        let (s, h, b, _) = admin
+            .post_raw("application/json", accept, gql_body("{ me { role } }"))
+            .await;
+        assert_eq!(s, 200, "{accept}");
+        assert_eq!(b["data"]["me"]["role"], "ADMIN");
+        let ct = h.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let want = if accept == grj { grj } else { "application/json" };
+        assert!(ct.starts_with(want), "{accept} -> {ct}");
+    }
+    // A document that fails validation: 400 with graphql-response+json, 200 with json.
+    let (s, _, b, _) = admin
+        .post_raw("application/json", grj, gql_body("{ nope }"))
+        .await;
+    assert_eq!(s, 400, "{b}");
+    assert!(b.get("data").is_none() || b["data"].is_null());
+    let (s, _, _, _) = admin
+        .post_raw("application/json", "application/json", gql_body("{ nope }"))
+        .await;
+    assert_eq!(s, 200);
+    // A syntax error likewise.
+    let (s, _, _, _) = admin.post_raw("application/json", grj, gql_body("{ me { ")).await;
+    assert_eq!(s, 400);
+    // An execution error (a missing row) is still 200: the request was fine.
+    let (s, _, b, _) = admin
+        .post_raw(
+            "application/json",
+            grj,
+            gql_body(r#"{ agency(code: "khong-co") { name } }"#),
+        )
+        .await;
+    assert_eq!(
+        (s, b["errors"][0]["extensions"]["code"].as_str()),
+        (200, Some("NOT_FOUND"))
+    );
+    // Not a GraphQL request at all: 400 in both media types.
+    for body in [
+        b"{not json".to_vec(),
+        b"{}".to_vec(),
+        br#"{"query": 5}"#.to_vec(),
+        br#"{"query": "{ me { role } }", "variables": [1]}"#.to_vec(),
+    ] {
+        let (s, _, b, _) = admin
+            .post_raw("application/json", "application/json", body.clone())
+            .await;
+        assert_eq!(s, 400, "{}", String::from_utf8_lossy(&body));
+        assert_eq!(b["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+    // A JSON body sent as text/plain (a cross-site form can do that) is not executed.
+    let (s, _, _, _) = admin
+        .post_raw("text/plain", "application/json", gql_body("{ me { role } }"))
+        .await;
+    assert_eq!(s, 415);
+    // Only JSON media types are produced.
+    let (s, _, _, _) = admin
+        .post_raw("application/json", "text/html", gql_body("{ me { role } }"))
+        .await;
+    assert_eq!(s, 406);
+}
+
+#[tokio::test]
+async fn mutations_are_refused_over_get() {
+    let app = TestApp::spawn().await;
+    let before = audit_len(&app).await;
+    let mutation = r#"mutation { createDirective(input: { code: "qua-get", number: "97/CT-UBND", kind: CHI_THI, title: "Qua GET" }) { directive { id } } }"#;
+    let res = app
+        .admin()
+        .get("/graphql")
+        .query(&[("query", mutation)])
+        .send()
+        .await
+        .expect("send");
+    let status = res.status().as_u16();
+    let body = res.text().await.expect("body");
+    assert!(
+        status == 405 || (status < 500 && body.contains("errors") && !body.contains("\"directive\"")),
+        "CONTRACT.md: mutations only by POST; a mutation by GET must not run: {status} {body}"
+    );
+    assert_eq!(
+        audit_len(&app).await,
+        before,
+        "nothing written by GET: {status} {body}"
+    );
+    let d = app
+        .data(
+            r#"{ directives(filter: { search: "qua get" }) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        count(&d["directives"]["totalCount"]),
+        0,
+        "no directive created by GET"
+    );
+
+    // The same query by GET is answered (the refusal is about mutations, not GET).
+    let res = app
+        .admin()
+        .get("/graphql")
+        .query(&[("query", "{ me { role } }")])
+        .send()
+        .await
+        .expect("send");
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["data"]["me"]["role"], "ADMIN", "{body:#}");
+}
+
+#[tokio::test]
+async fn metrics_count_operations_errors_and_the_pool() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    for _ in 0..3 {
+        admin
+            .gql("query Dashboard { taskStatistics { total } }", json!({}))
+            .await;
+    }
+    admin
+        .gql(
+            r#"query Missing { agency(code: "khong-co") { name } }"#,
+            json!({}),
+        )
+        .await;
+    let res = app.get("/metrics").send().await.expect("metrics");
+    assert_eq!(res.status().as_u16(), 200);
+    let text = res.text().await.expect("text");
+    for needle in [
+        r#"chidao_graphql_requests_total{operation="Dashboard",role="admin"} 3"#,
+        r#"chidao_graphql_errors_total{code="NOT_FOUND"} 1"#,
+        "chidao_graphql_request_duration_seconds_bucket",
+        r#"chidao_db_pool_connections{state="max"}"#,
+        "chidao_db_statements_total",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_portals() {
+    let app = TestApp::spawn_with(|s| s.cors_origins = vec!["https://dichvucong.laocai.gov.vn".into()]).await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type")
+            .send()
+    };
+    let ok = preflight("https://dichvucong.laocai.gov.vn")
+        .await
+        .expect("preflight");
+    assert_eq!(
+        ok.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some("https://dichvucong.laocai.gov.vn")
+    );
+    let other = preflight("https://evil.example").await.expect("preflight");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn shutdown_drains_requests_in_flight() {
+    // A wide batch window makes a nested query take about a second: long enough to shut
+    // down while it runs.
+    let (app, server) = TestApp::unstarted(|s| s.loader_delay_ms = 300).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+    let q = "{ tasks(first: 5) { nodes { directive { number } leads { name } assignments { latestReport { period } } } } }";
+    let in_flight = {
+        let client = app.client.clone();
+        let url = app.url("/graphql");
+        let token = app.admin().token().to_owned();
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({ "query": q }))
+                .send()
+                .await
+                .expect("send")
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = stop.send(());
+    let res = in_flight.await.expect("join");
+    assert_eq!(res.status().as_u16(), 200, "the request in flight completes");
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(
+        body["data"]["tasks"]["nodes"].as_array().map(Vec::len),
+        Some(5),
+        "{body}"
+    );
+    tokio::time::timeout(Duration::from_secs(10), serving)
+        .await
+        .expect("the server stops once drained")
+        .expect("join")
+        .expect("serve");
+    // After the drain nothing listens.
+    let after = app.get("/healthz").send().await;
+    assert!(after.is_err(), "new connections are refused after shutdown");
 }

@@ -1,42 +1,24 @@
-//! Indicators for BI tools: periodic values, achievement, on-track, series and the exports.
+//! Indicators: targets, periodic values, achievement and on-track, series, who records values
+//! (the monitor, the responsible agency), and which indicators an agency sees.
 
-use api::auth::Role;
+use std::collections::BTreeSet;
+
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, token};
-
-const RECORD: &str = r#"mutation($input: RecordIndicatorValueInput!) {
-    recordIndicatorValue(input: $input) { indicatorValue { id } } }"#;
-
-async fn indicator_id(app: &TestApp, code: &str) -> Value {
-    app.data(
-        "query($c: String!) { indicator(code: $c) { id } }",
-        json!({ "c": code }),
-    )
-    .await["indicator"]["id"]
-        .clone()
-}
-
-async fn record(app: &TestApp, who: &str, id: &Value, period: &str, value: &str, kind: &str) {
-    app.data_as(
-        who,
-        RECORD,
-        json!({ "input": { "indicatorId": id, "period": period, "value": value, "kind": kind } }),
-    )
-    .await;
-}
+use crate::helpers::{TestApp, code_and_message, count, gid, indicator_id, list, record, text};
+use crate::scope::{STC, YTE, holders};
 
 #[tokio::test]
 async fn budget_revenue_by_quarter_gives_achievement_and_on_track() {
     let app = TestApp::spawn().await;
-    let monitor = token(Role::Monitor, None);
+    let monitor = app.monitor();
     let revenue = indicator_id(&app, "2025.09").await; // 21.000 tỷ đồng, cumulative
     // Q1: an estimate, then the official figure that supersedes it.
-    record(&app, &monitor, &revenue, "2025Q1", "4800", "ESTIMATE").await;
-    record(&app, &monitor, &revenue, "2025Q1", "5000", "OFFICIAL").await;
-    record(&app, &monitor, &revenue, "2025Q2", "11000", "OFFICIAL").await;
-    record(&app, &monitor, &revenue, "2025Q3", "16000", "ESTIMATE").await;
-    record(&app, &monitor, &revenue, "2025Q4", "21500", "OFFICIAL").await;
+    record(&monitor, &revenue, "2025Q1", "4800", "ESTIMATE").await;
+    record(&monitor, &revenue, "2025Q1", "5000", "OFFICIAL").await;
+    record(&monitor, &revenue, "2025Q2", "11000", "OFFICIAL").await;
+    record(&monitor, &revenue, "2025Q3", "16000", "ESTIMATE").await;
+    record(&monitor, &revenue, "2025Q4", "21500", "OFFICIAL").await;
 
     let d = app
         .data(
@@ -119,15 +101,7 @@ async fn budget_revenue_by_quarter_gives_achievement_and_on_track() {
 async fn poverty_reduction_of_2_70_points_meets_its_2_68_target() {
     let app = TestApp::spawn().await;
     let poverty = indicator_id(&app, "2025.18").await;
-    record(
-        &app,
-        &token(Role::Monitor, None),
-        &poverty,
-        "2025",
-        "2.70",
-        "OFFICIAL",
-    )
-    .await;
+    record(&app.monitor(), &poverty, "2025", "2.70", "OFFICIAL").await;
     let d = app
         .data(
             r#"{ indicator(code: "2025.18") { direction target achievement onTrack
@@ -146,15 +120,7 @@ async fn poverty_reduction_of_2_70_points_meets_its_2_68_target() {
     let a = i["achievement"].as_f64().expect("achievement");
     assert!((a - 2.70 / 2.68).abs() < 1e-5, "{a}");
     // 2,60 falls short.
-    record(
-        &app,
-        &token(Role::Monitor, None),
-        &poverty,
-        "2025",
-        "2.60",
-        "OFFICIAL",
-    )
-    .await;
+    record(&app.monitor(), &poverty, "2025", "2.60", "OFFICIAL").await;
     let d = app
         .data(
             r#"{ indicator(code: "2025.18") { latestValue { value met } } }"#,
@@ -191,7 +157,7 @@ async fn the_economic_structure_shows_its_four_shares_and_their_sum_as_written()
     // A share has no better side: on-track is null, the deviation is what is reported.
     let share = i["children"][0]["code"].as_str().expect("code").to_owned();
     let id = indicator_id(&app, &share).await;
-    record(&app, &token(Role::Monitor, None), &id, "2025", "20", "ESTIMATE").await;
+    record(&app.monitor(), &id, "2025", "20", "ESTIMATE").await;
     let d = app
         .data(
             "query($c: String!) { indicator(code: $c) { target latestValue { onTrack deviation } } }",
@@ -202,165 +168,217 @@ async fn the_economic_structure_shows_its_four_shares_and_their_sum_as_written()
     assert!(d["indicator"]["latestValue"]["deviation"].is_string());
 }
 
-async fn export(app: &TestApp, token: &str, format: &str, query: &str) -> (u16, String, Vec<u8>) {
-    let res = app
-        .client
-        .get(format!("{}/export/indicators.{format}?{query}", app.address))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("send");
-    let status = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, ct, res.bytes().await.expect("body").to_vec())
-}
+#[tokio::test]
+async fn indicators_with_values_and_achievement() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let d = app
+        .data(
+            r#"{ indicators(filter: {topLevel: true}) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["indicators"]["totalCount"], 28);
 
-fn csv_rows(body: &[u8]) -> Vec<Vec<String>> {
-    let text = std::str::from_utf8(body).expect("utf-8");
-    let text = text.strip_prefix('\u{feff}').expect("byte-order mark");
-    text.lines()
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect()
+    let id_of = |code: &'static str| {
+        let db = app.db.clone();
+        async move {
+            entity::indicator::Entity::find()
+                .filter(entity::indicator::Column::Code.eq(code))
+                .one(&db)
+                .await
+                .expect("q")
+                .expect("indicator")
+                .id
+        }
+    };
+    let record = |indicator_id: i32, period: &'static str, value: &'static str| {
+        let db = app.db.clone();
+        async move {
+            entity::indicator_value::ActiveModel {
+                indicator_id: Set(indicator_id),
+                period: Set(period.into()),
+                value: Set(value.into()),
+                kind: Set(entity::enums::ValueKind::Official),
+                note: Set(None),
+                recorded_by: Set("test".into()),
+                recorded_at: Set(chrono::Utc::now()),
+                ..Default::default()
+            }
+            .insert(&db)
+            .await
+            .expect("insert value");
+        }
+    };
+    record(id_of("2025.09").await, "2025Q1", "5000").await;
+    record(id_of("2025.09").await, "2025", "21000").await;
+    record(id_of("2025.18").await, "2025", "2.70").await;
+    record(id_of("2025.25").await, "2025", "55.35").await;
+
+    let d = app
+        .data(
+            r#"{ revenue: indicator(code: "2025.09") { target targetText unit achievement latestValue { period value }
+                   values(from: "2025Q1", to: "2025Q4") { period value achievement } }
+                 poverty: indicator(code: "2025.18") { achievement latestValue { met } }
+                 structure: indicator(code: "2025.02") { target childrenTargetSum children { code target } }
+                 qualitative: indicator(code: "2025.28") { achievement }
+                 below: indicators(filter: {achievementBelow: 0.95}) { nodes { code } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["revenue"]["target"], "21000");
+    assert_eq!(d["revenue"]["targetText"], "21.000");
+    assert_eq!(d["revenue"]["unit"], "tỷ đồng");
+    assert_eq!(d["revenue"]["achievement"], 1.0);
+    assert_eq!(d["revenue"]["latestValue"]["period"], "2025");
+    assert_eq!(
+        d["revenue"]["values"],
+        json!([
+            {"period": "2025Q1", "value": "5000", "achievement": 0.238095},
+            {"period": "2025", "value": "21000", "achievement": 1.0}
+        ]),
+        "periods inside the range, oldest start first"
+    );
+    let poverty = d["poverty"]["achievement"].as_f64().expect("ratio");
+    assert!(poverty > 1.0 && poverty < 1.01, "2.70 of 2.68: {poverty}");
+    assert_eq!(d["poverty"]["latestValue"]["met"], true);
+    assert_eq!(d["structure"]["target"], Value::Null);
+    assert_eq!(d["structure"]["childrenTargetSum"], "99.96");
+    assert_eq!(d["structure"]["children"].as_array().map(Vec::len), Some(4));
+    assert_eq!(d["qualitative"]["achievement"], Value::Null);
+    assert_eq!(
+        d["below"]["nodes"],
+        json!([{"code": "2025.25"}]),
+        "55.35 of 61.5 is 0.9"
+    );
 }
 
 #[tokio::test]
-async fn the_export_opens_in_python_and_pandas_with_vietnamese_intact() {
+async fn indicator_values_by_the_monitor_or_the_responsible_agency() {
     let app = TestApp::spawn().await;
-    let monitor = token(Role::Monitor, None);
-    for (code, period, value) in [
-        ("2025.09", "2025Q1", "5000.5"),
-        ("2025.09", "2025Q2", "11000"),
-        ("2025.18", "2025", "2.70"),
-        ("2025.01", "2025", "8.6"),
-    ] {
-        let id = indicator_id(&app, code).await;
-        record(&app, &monitor, &id, period, value, "OFFICIAL").await;
+    let d = app
+        .data(
+            "{ indicators(first: 100) { nodes { id code qualitative responsibleAgency { code } } } }",
+            json!({}),
+        )
+        .await;
+    let all = d["indicators"]["nodes"].as_array().expect("indicators").clone();
+    let owned = all
+        .iter()
+        .find(|i| i["responsibleAgency"]["code"] == "so-tai-chinh" && i["qualitative"] == false)
+        .expect("an indicator of Sở Tài chính");
+    let other = all
+        .iter()
+        .find(|i| {
+            i["responsibleAgency"]["code"] != "so-tai-chinh"
+                && !i["responsibleAgency"].is_null()
+                && i["qualitative"] == false
+        })
+        .expect("an indicator of another agency");
+    let record = r#"mutation($input: RecordIndicatorValueInput!) { recordIndicatorValue(input: $input) {
+        indicatorValue { period value kind } indicator { latestValue { value } } } }"#;
+    let input = |id: &Value, period: &str| json!({ "input": { "indicatorId": id, "period": period, "value": "5230.5", "kind": "ESTIMATE" } });
+    let agency = app.agency("so-tai-chinh");
+    let d = agency.data(record, input(&owned["id"], "2025Q1")).await;
+    assert_eq!(d["recordIndicatorValue"]["indicatorValue"]["value"], "5230.5");
+    assert_eq!(
+        d["recordIndicatorValue"]["indicator"]["latestValue"]["value"],
+        "5230.5"
+    );
+    // Another agency's indicator does not exist for this token.
+    assert_eq!(
+        agency.error_code(record, input(&other["id"], "2025Q1")).await,
+        "NOT_FOUND"
+    );
+    // The monitor records anyone's; the period must be in the indicator's year.
+    let monitor = app.monitor();
+    monitor.data(record, input(&other["id"], "202503")).await;
+    let e = monitor.first_error(record, input(&other["id"], "2024Q4")).await;
+    assert_eq!(e["extensions"]["field"], "input.period");
+    if let Some(q) = all.iter().find(|i| i["qualitative"] == true) {
+        let e = monitor.first_error(record, input(&q["id"], "2025")).await;
+        assert_eq!(e["extensions"]["code"], "BAD_USER_INPUT");
     }
-    let (status, ct, csv) = export(&app, &app.admin, "csv", "year=2025").await;
-    assert_eq!(status, 200);
-    assert!(ct.starts_with("text/csv"), "{ct}");
-    let (status, ct, js) = export(&app, &app.admin, "json", "year=2025").await;
-    assert_eq!(status, 200);
-    assert!(ct.starts_with("application/json"), "{ct}");
-    let rows: Vec<Value> = serde_json::from_slice(&js).expect("JSON array");
-    assert_eq!(rows.len(), 4);
-    let revenue = rows.iter().find(|r| r["period"] == "2025Q1").expect("Q1 row");
-    assert_eq!(revenue["indicator_name"], "Thu ngân sách nhà nước trên địa bàn");
-    assert_eq!(revenue["value"], "5000.5");
-    assert_eq!(revenue["target"], "21000");
-    assert_eq!(revenue["unit"], "tỷ đồng");
-    assert_eq!(revenue["on_track"], false);
-    assert_eq!(revenue["responsible_agency_code"], "so-tai-chinh");
-
-    let dir = std::env::temp_dir().join(format!("chidao_export_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let (c, j) = (dir.join("indicators.csv"), dir.join("indicators.json"));
-    std::fs::write(&c, &csv).expect("write");
-    std::fs::write(&j, &js).expect("write");
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bi/check_export.py");
-    let out = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(&c)
-        .arg(&j)
-        .arg("4")
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "python check failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    assert_eq!(
+        app.analyst()
+            .error_code(record, input(&owned["id"], "2025"))
+            .await,
+        "FORBIDDEN"
     );
 }
 
 #[tokio::test]
-async fn export_filters_scope_and_errors() {
+async fn an_agency_sees_the_indicators_it_is_responsible_for() {
     let app = TestApp::spawn().await;
-    let monitor = token(Role::Monitor, None);
-    for (code, period) in [
-        ("2025.09", "2025Q1"),
-        ("2025.09", "202502"),
-        ("2025.18", "2025"),
-        ("2025.01", "2025S1"),
-    ] {
-        let id = indicator_id(&app, code).await;
-        record(&app, &monitor, &id, period, "1", "ESTIMATE").await;
-    }
-    let count = |body: &[u8]| csv_rows(body).len() - 1;
-    let (_, _, all) = export(&app, &app.admin, "csv", "").await;
-    assert_eq!(count(&all), 4);
-    assert_eq!(csv_rows(&all)[0][0], "indicator_code", "a header row");
-    for (q, n) in [
-        ("periodType=QUARTER", 1),
-        ("periodType=MONTH", 1),
-        ("periodType=HALF", 1),
-        ("periodType=YEAR", 1),
-        ("codes=2025.09", 2),
-        ("codes=2025.09,2025.18", 3),
-        ("agency=so-tai-chinh", 3),
-        ("agency=so-nong-nghiep-moi-truong", 1),
-        ("year=2024", 0),
-        ("updatedSince=2999-01-01T00:00:00Z", 0),
-        ("updatedSince=2000-01-01T00:00:00%2B07:00", 4),
-    ] {
-        let (status, _, body) = export(&app, &app.admin, "csv", q).await;
-        assert_eq!(status, 200, "{q}");
-        assert_eq!(count(&body), n, "{q}");
-    }
-    // An official figure supersedes the estimate: still one row for that period, now official.
-    let id = indicator_id(&app, "2025.18").await;
-    record(&app, &monitor, &id, "2025", "2.70", "OFFICIAL").await;
-    let (_, _, body) = export(&app, &app.admin, "json", "codes=2025.18").await;
-    let rows: Vec<Value> = serde_json::from_slice(&body).expect("json");
-    assert_eq!(rows.len(), 1);
-    assert_eq!(
-        (rows[0]["kind"].as_str(), rows[0]["value"].as_str()),
-        (Some("OFFICIAL"), Some("2.7"))
-    );
+    let q = "{ indicators(first: 100) { totalCount nodes { id code responsibleAgency { code } } } }";
+    let all = app.data(q, json!({})).await;
+    let all = list(&all["indicators"]["nodes"]).clone();
+    for agency in [STC, YTE] {
+        let holders = holders(&app, agency).await;
+        let expected: BTreeSet<String> = all
+            .iter()
+            .filter(|i| {
+                i["responsibleAgency"]["code"]
+                    .as_str()
+                    .is_some_and(|c| holders.contains(c))
+            })
+            .map(|i| text(&i["code"]))
+            .collect();
+        assert!(
+            !expected.is_empty() && expected.len() < all.len(),
+            "{agency}: {expected:?}"
+        );
+        let client = app.agency(agency);
+        let d = client.data(q, json!({})).await;
+        let got: BTreeSet<String> = list(&d["indicators"]["nodes"])
+            .iter()
+            .map(|i| text(&i["code"]))
+            .collect();
+        assert_eq!(got, expected, "{agency}");
+        assert_eq!(
+            count(&d["indicators"]["totalCount"]),
+            expected.len() as i64,
+            "{agency}"
+        );
 
-    // An agency's export holds only the indicators it is responsible for (GRDP and revenue
-    // for Sở Tài chính; not poverty reduction).
-    let (status, _, body) = export(&app, &token(Role::Agency, Some("so-tai-chinh")), "json", "").await;
-    assert_eq!(status, 200);
-    let rows: Vec<Value> = serde_json::from_slice(&body).expect("json");
-    assert_eq!(rows.len(), 3);
-    assert!(
-        rows.iter()
-            .all(|r| r["responsible_agency_code"] == "so-tai-chinh")
-    );
-    let (_, _, body) = export(&app, &token(Role::Agency, Some("so-y-te")), "json", "").await;
-    assert_eq!(
-        serde_json::from_slice::<Vec<Value>>(&body).expect("json").len(),
-        0
-    );
-    // The analyst and the portal read indicators.
-    for role in [Role::Analyst, Role::Viewer] {
-        let (status, _, body) = export(&app, &token(role, None), "csv", "").await;
-        assert_eq!((status, count(&body)), (200, 4), "{role:?}");
+        // One it is not responsible for, by code: NOT_FOUND like an unknown code.
+        let other = all
+            .iter()
+            .map(|i| text(&i["code"]))
+            .find(|c| !expected.contains(c))
+            .expect("another agency's indicator");
+        let q1 = "query($c: String!) { indicator(code: $c) { code } }";
+        let a = client.gql(q1, json!({ "c": other })).await;
+        let b = client.gql(q1, json!({ "c": "9999.99" })).await;
+        assert_eq!(
+            code_and_message(&a).0,
+            "NOT_FOUND",
+            "{agency} reads {other}: {a:#}"
+        );
+        assert_eq!(
+            code_and_message(&a),
+            code_and_message(&b),
+            "hidden and missing read the same"
+        );
+        // And by id, through `indicator(id)` and `node(id)`.
+        let other_id = all
+            .iter()
+            .find(|i| text(&i["code"]) == other)
+            .map(|i| text(&i["id"]))
+            .expect("id");
+        let missing = gid("Indicator", 999_999);
+        for q1 in [
+            "query($i: ID!) { indicator(id: $i) { code } }",
+            "query($i: ID!) { node(id: $i) { ... on Indicator { code } } }",
+        ] {
+            let a = client.gql(q1, json!({ "i": other_id })).await;
+            let b = client.gql(q1, json!({ "i": missing })).await;
+            assert_eq!(code_and_message(&a).0, "NOT_FOUND", "{agency} {q1}: {a:#}");
+            assert_eq!(
+                code_and_message(&a),
+                code_and_message(&b),
+                "{q1}: hidden and missing read the same"
+            );
+        }
     }
-
-    // Bad parameters: 400 naming the parameter; no token: 401.
-    for q in [
-        "periodType=WEEK",
-        "year=abc",
-        "updatedSince=yesterday",
-        "colour=red",
-    ] {
-        let (status, _, body) = export(&app, &app.admin, "csv", q).await;
-        assert_eq!(status, 400, "{q}");
-        let e: Value = serde_json::from_slice(&body).expect("json error");
-        assert_eq!(e["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{q}");
-    }
-    let res = app
-        .client
-        .get(format!("{}/export/indicators.csv", app.address))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(res.status().as_u16(), 401);
 }

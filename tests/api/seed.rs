@@ -1,4 +1,5 @@
-//! The seed files match the documents, load idempotently, and update rows by stable code.
+//! The seed files match the documents, load idempotently, update rows by stable code, and the
+//! synthetic load is deterministic.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +8,7 @@ use entity::{agency, assignment, directive, indicator, task, task_milestone};
 use sea_orm::ActiveEnum as _;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::helpers::{TestApp, count_rows, seeds_dir};
+use crate::helpers::{TestApp, seeds_dir, seeds_with};
 
 fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
@@ -304,17 +305,14 @@ async fn seeding_twice_changes_nothing() {
 #[tokio::test]
 async fn a_changed_file_updates_rows_by_stable_code() {
     let app = TestApp::spawn().await;
-    let dir = std::env::temp_dir().join(format!("chidao-seeds-{}-{}", std::process::id(), line!()));
-    copy_dir(&seeds_dir(), &dir);
-    let file = dir.join("directives/10-CT-UBND.yaml");
-    let text = std::fs::read_to_string(&file).expect("read");
     let before = task_by_code(&app, "II.5-2").await;
     // Replace the `title:` line that follows the task's code, whatever its quoting.
-    let start = text.find("code: II.5-2").expect("task in file");
-    let at = start + text[start..].find("\n    title:").expect("title line") + 5;
-    let end = at + text[at..].find('\n').expect("end of line");
-    let edited = format!("{}title: Tiêu đề đã sửa{}", &text[..at], &text[end..]);
-    std::fs::write(&file, edited).expect("write");
+    let dir = seeds_with("directives/10-CT-UBND.yaml", |text| {
+        let start = text.find("code: II.5-2").expect("task in file");
+        let at = start + text[start..].find("\n    title:").expect("title line") + 5;
+        let end = at + text[at..].find('\n').expect("end of line");
+        format!("{}title: Tiêu đề đã sửa{}", &text[..at], &text[end..])
+    });
 
     let set = api::seed::SeedSet::read(&dir).expect("read");
     let report = api::seed::load(&app.db, &set).await.expect("reseed");
@@ -324,19 +322,6 @@ async fn a_changed_file_updates_rows_by_stable_code() {
     assert_eq!(after.id, before.id, "same row");
     assert_eq!(after.title, "Tiêu đề đã sửa");
     std::fs::remove_dir_all(&dir).ok();
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).expect("copy");
-        }
-    }
 }
 
 /// `chidao seed --synthetic` at a tiny scale, on an empty database (SQLite) or beside the real
@@ -603,89 +588,4 @@ async fn synthetic_data_loads_deterministically_and_consistently() {
         .filter_map(|n| n["title"].as_str())
         .collect();
     assert!(titles.contains(&title), "{search}: {titles:?}");
-}
-
-/// Instances that start together on one new PostgreSQL database (replicas, the bench's two
-/// servers) both come up: migrating and seeding take turns under an advisory lock, every
-/// migration (the change triggers included) is applied once and the seeds are loaded once.
-/// (SQLite is the single-instance embedded default: there the second start finds the work
-/// done.)
-#[tokio::test]
-async fn instances_starting_together_set_up_once() {
-    use sea_orm::PaginatorTrait;
-
-    let url = crate::helpers::empty_database().await;
-    let (a, _) = api::db::connect(&url, 2).await.expect("connect a");
-    let (b, _) = api::db::connect(&url, 1).await.expect("connect b");
-    let seeds = seeds_dir();
-    let (ra, rb) = if crate::helpers::pg_url().is_some() {
-        tokio::join!(api::seed::prepare(&a, &seeds), api::seed::prepare(&b, &seeds))
-    } else {
-        (
-            api::seed::prepare(&a, &seeds).await,
-            api::seed::prepare(&b, &seeds).await,
-        )
-    };
-    let (ra, rb) = (
-        ra.expect("first instance sets up"),
-        rb.expect("second instance sets up"),
-    );
-    assert_eq!(
-        usize::from(ra.is_some()) + usize::from(rb.is_some()),
-        1,
-        "exactly one instance seeds"
-    );
-    assert_eq!(directive::Entity::find().count(&a).await.expect("count"), 2);
-    let count = |sql: &'static str| count_rows(&a, sql);
-    let applied = count("SELECT COUNT(*) AS n FROM seaql_migrations").await;
-    assert_eq!(
-        applied as usize,
-        <migration::Migrator as migration::MigratorTrait>::migrations().len()
-    );
-    if crate::helpers::pg_url().is_some() {
-        let triggers =
-            count("SELECT COUNT(*) AS n FROM pg_trigger WHERE tgname LIKE '%_notify_change'").await;
-        assert_eq!(triggers, 4);
-    }
-}
-
-#[tokio::test]
-async fn every_migration_can_be_undone_and_applied_again_on_seeded_data() {
-    // Migrations run forward in production, but an operator rolling back a release runs
-    // `down`: each must undo its own steps on a database holding data (migration 4 drops the
-    // column its triggers fill), and `up` must then restore the same behaviour.
-    use migration::{Migrator, MigratorTrait};
-    use sea_orm::{ConnectionTrait, PaginatorTrait};
-
-    let url = crate::helpers::empty_database().await;
-    let (db, _) = api::db::connect(&url, 1).await.expect("connect");
-    api::seed::prepare(&db, &seeds_dir()).await.expect("set up");
-    let all = Migrator::migrations().len() as u32;
-    for step in 1..all {
-        // Undo the newest `step` migrations (not the first: it creates the tables).
-        Migrator::down(&db, Some(step)).await.expect("down");
-        let pending = Migrator::get_pending_migrations(&db).await.expect("pending");
-        assert_eq!(pending.len() as u32, step);
-        Migrator::up(&db, None).await.expect("up again");
-    }
-    assert!(task::Entity::find().count(&db).await.expect("count") > 0);
-    // After migration 4 came back, its triggers fill the key of a new assignment.
-    let stale = count_rows(
-        &db,
-        "SELECT COUNT(*) AS n FROM assignments a JOIN tasks t ON t.id = a.task_id \
-         WHERE a.task_due_key <> COALESCE(t.due_on, '9999-12-31')",
-    )
-    .await;
-    assert_eq!(stale, 0, "keys match after up");
-    db.execute_unprepared(
-        "UPDATE tasks SET due_on = '2031-05-05' WHERE id = (SELECT MIN(task_id) FROM assignments)",
-    )
-    .await
-    .expect("update");
-    let moved = count_rows(
-        &db,
-        "SELECT COUNT(*) AS n FROM assignments WHERE task_due_key = '2031-05-05'",
-    )
-    .await;
-    assert!(moved > 0, "the due_on trigger is back");
 }

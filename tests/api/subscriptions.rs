@@ -11,7 +11,9 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::helpers::{SECRET, TestApp, fresh_database, pg_url, seeds_with, token};
+use crate::helpers::{
+    Client, EXTEND, SECRET, TestApp, fresh_database, pg_url, seeds_before_the_khdt_merger, token,
+};
 
 const EVENTS: &str = r#"subscription($f: TaskEventFilter) {
     taskEvents(filter: $f) { kind at task { id dueOn } report { id state } } }"#;
@@ -72,9 +74,10 @@ impl Socket {
         }
     }
 
-    /// A socket that must be acknowledged.
-    async fn connect(app: &TestApp, token: &str) -> Socket {
-        match Self::open(app, None, json!({ "Authorization": format!("Bearer {token}") })).await {
+    /// A socket of `who` (its token in `connection_init`) that must be acknowledged.
+    async fn connect(who: &Client<'_>) -> Socket {
+        let payload = json!({ "Authorization": format!("Bearer {}", who.token()) });
+        match Self::open(who.app(), None, payload).await {
             Opened::Ack(s) => *s,
             Opened::Closed(code, reason) => panic!("refused ({code}): {reason}"),
         }
@@ -174,8 +177,8 @@ impl Socket {
 /// assignment, and the codes of every agency on the task.
 async fn lead_task(app: &TestApp, agency: &str) -> (String, String, Vec<String>) {
     let d = app
-        .data_as(
-            &token(Role::Agency, Some(agency)),
+        .agency(agency)
+        .data(
             r#"query($a: String!) { tasks(first: 100, filter: { agencyCode: $a, role: LEAD }) {
                 nodes { id leads { code } assignments { id role agency { code } } } } }"#,
             json!({ "a": agency }),
@@ -244,8 +247,6 @@ async fn listening(app: &TestApp, n: usize) {
 
 const SUBMIT: &str = r#"mutation($input: SubmitProgressReportInput!) {
     submitProgressReport(input: $input) { progressReport { id } } }"#;
-const EXTEND: &str =
-    r#"mutation($input: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $input) { task { dueOn } } }"#;
 
 fn report(assignment: &str, period: &str, submit: bool) -> Value {
     json!({ "input": {
@@ -264,13 +265,13 @@ async fn each_subscriber_hears_what_its_scope_and_filter_let_it_see() {
     let (t, assignment, holders) = lead_task(&app, a).await;
     let (b, u) = task_elsewhere(&app, &holders).await;
     let b = b.as_str();
-    let agency_a = token(Role::Agency, Some(a));
+    let agency_a = app.agency(a);
 
-    let mut sa = Socket::connect(&app, &agency_a).await;
+    let mut sa = Socket::connect(&agency_a).await;
     sa.subscribe("a", EVENTS, json!({})).await;
-    let mut sb = Socket::connect(&app, &token(Role::Agency, Some(b))).await;
+    let mut sb = Socket::connect(&app.agency(b)).await;
     sb.subscribe("b", EVENTS, json!({})).await;
-    let mut sm = Socket::connect(&app, &token(Role::Monitor, None)).await;
+    let mut sm = Socket::connect(&app.monitor()).await;
     sm.subscribe("m", EVENTS, json!({ "f": { "kinds": ["REPORT_SUBMITTED"] } }))
         .await;
     // Also on the monitor's socket: every event (explicit nulls filter nothing).
@@ -283,11 +284,8 @@ async fn each_subscriber_hears_what_its_scope_and_filter_let_it_see() {
     listening(&app, 4).await;
 
     // 1. A's draft is nobody's event; A's submitted report is A's and the monitor's.
-    app.data_as(&agency_a, SUBMIT, report(&assignment, "2026Q3", false))
-        .await;
-    let d = app
-        .data_as(&agency_a, SUBMIT, report(&assignment, "2026Q4", true))
-        .await;
+    agency_a.data(SUBMIT, report(&assignment, "2026Q3", false)).await;
+    let d = agency_a.data(SUBMIT, report(&assignment, "2026Q4", true)).await;
     let r = d["submitProgressReport"]["progressReport"]["id"].clone();
     let e = sa.event("a").await;
     assert_eq!(
@@ -320,9 +318,7 @@ async fn each_subscriber_hears_what_its_scope_and_filter_let_it_see() {
 
     // 3. A report on T is not B's business, and the kinds filter holds: the monitor's next
     //    event on "m" is the next report, not the extensions.
-    let d = app
-        .data_as(&agency_a, SUBMIT, report(&assignment, "2026Q2", true))
-        .await;
+    let d = agency_a.data(SUBMIT, report(&assignment, "2026Q2", true)).await;
     let r2 = d["submitProgressReport"]["progressReport"]["id"].clone();
     app.data(EXTEND, extend(&u, "2027-05-31")).await;
     assert_eq!(sm.event("m").await["report"]["id"], r2);
@@ -439,7 +435,7 @@ async fn a_socket_needs_a_valid_token_and_runs_only_subscriptions() {
     s.subscribe("s21", EVENTS, json!({})).await;
     listening(&app, 20).await;
 
-    let mut analyst = Socket::connect(&app, &token(Role::Analyst, None)).await;
+    let mut analyst = Socket::connect(&app.analyst()).await;
     analyst.subscribe("x", EVENTS, json!({})).await;
     assert_eq!(analyst.error_code("x").await, "FORBIDDEN");
 
@@ -471,7 +467,7 @@ async fn a_subscription_ends_when_its_token_expires() {
     )
     .expect("sign");
     let started = std::time::Instant::now();
-    let mut s = Socket::connect(&app, &short).await;
+    let mut s = Socket::connect(&app.with_token(short)).await;
     s.subscribe("e", EVENTS, json!({})).await;
     assert_eq!(s.error_code("e").await, "UNAUTHENTICATED");
     assert!(
@@ -507,14 +503,9 @@ async fn a_subscription_ends_when_its_token_expires() {
 /// successor's, whose rows changed (it reconnects to hear of its inherited tasks).
 #[tokio::test]
 async fn a_merger_ends_the_subscriptions_it_changes() {
-    let seeds = seeds_with("agencies.yaml", |text| {
-        text.replace("    valid_to: 2025-02-28\n    successors: [so-tai-chinh]\n", "")
-    });
-    let app = TestApp::spawn_with_seeds_and(seeds, |s| s.ws_recheck_secs = 0).await;
-    let khdt = token(Role::Agency, Some("so-ke-hoach-dau-tu"));
-    let d = app
-        .data_as(&khdt, "{ tasks(first: 2) { nodes { id } } }", json!({}))
-        .await;
+    let app = TestApp::spawn_with_seeds_and(seeds_before_the_khdt_merger(), |s| s.ws_recheck_secs = 0).await;
+    let khdt = app.agency("so-ke-hoach-dau-tu");
+    let d = khdt.data("{ tasks(first: 2) { nodes { id } } }", json!({})).await;
     let ids: Vec<String> = d["tasks"]["nodes"]
         .as_array()
         .expect("tasks")
@@ -522,11 +513,11 @@ async fn a_merger_ends_the_subscriptions_it_changes() {
         .map(|t| t["id"].as_str().expect("id").to_owned())
         .collect();
     assert_eq!(ids.len(), 2, "Sở KH&ĐT holds tasks before the merger");
-    let mut old = Socket::connect(&app, &khdt).await;
+    let mut old = Socket::connect(&khdt).await;
     old.subscribe("k", EVENTS, json!({})).await;
-    let mut heir = Socket::connect(&app, &token(Role::Agency, Some("so-tai-chinh"))).await;
+    let mut heir = Socket::connect(&app.agency("so-tai-chinh")).await;
     heir.subscribe("t", EVENTS, json!({})).await;
-    let mut monitor = Socket::connect(&app, &token(Role::Monitor, None)).await;
+    let mut monitor = Socket::connect(&app.monitor()).await;
     monitor.subscribe("m", EVENTS, json!({})).await;
     listening(&app, 3).await;
 
@@ -574,9 +565,9 @@ async fn events_cross_instances_on_postgres() {
     let url = fresh_database().await;
     let one = TestApp::spawn_on(url.clone()).await;
     let two = TestApp::spawn_on(url).await;
-    let mut s = Socket::connect(&one, &token(Role::Monitor, None)).await;
+    let mut s = Socket::connect(&one.monitor()).await;
     s.subscribe("x", EVENTS, json!({})).await;
-    let mut own = Socket::connect(&two, &token(Role::Monitor, None)).await;
+    let mut own = Socket::connect(&two.monitor()).await;
     own.subscribe("y", EVENTS, json!({})).await;
     listening(&one, 1).await;
     listening(&two, 1).await;

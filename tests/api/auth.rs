@@ -1,0 +1,583 @@
+//! Who is let in and what each role may do: refused and forged tokens (401), agency tokens of
+//! unknown or dissolved agencies, `me`, the read matrix of every role, the analyst's
+//! aggregates-only view, and mutations refused by role.
+
+use api::auth::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, audit_len, b64url, code_and_message, count, gid, list, text, token};
+use crate::scope::{KHDT, STC, YTE, all_tasks, own_lead, visible_to};
+
+/// POSTs `{ me { role } }` with the raw `Authorization` header (none when `None`).
+async fn post_with_header(app: &TestApp, authorization: Option<&str>) -> (u16, Option<String>, Value) {
+    let mut req = app.post("/graphql").json(&json!({ "query": "{ me { role } }" }));
+    if let Some(h) = authorization {
+        req = req.header("Authorization", h);
+    }
+    let res = req.send().await.expect("send");
+    let status = res.status().as_u16();
+    let challenge = res
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, challenge, res.json().await.expect("json body"))
+}
+
+/// Asserts a 401 with exactly one UNAUTHENTICATED error, no data, and a message that does not
+/// echo the credential; returns the message.
+fn assert_refused(
+    label: &str,
+    (status, challenge, body): &(u16, Option<String>, Value),
+    secret: &str,
+) -> String {
+    assert_eq!(*status, 401, "{label}: status, body {body:#}");
+    assert!(
+        challenge.as_deref().is_some_and(|c| c.starts_with("Bearer")),
+        "{label}: WWW-Authenticate {challenge:?}"
+    );
+    assert!(
+        body.get("data").is_none(),
+        "{label}: no data on a refused token: {body:#}"
+    );
+    let errors = list(&body["errors"]);
+    assert_eq!(errors.len(), 1, "{label}: one error: {body:#}");
+    assert_eq!(
+        errors[0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{label}: {body:#}"
+    );
+    let message = text(&errors[0]["message"]);
+    assert!(!message.trim().is_empty(), "{label}: the message says why");
+    if !secret.is_empty() {
+        assert!(
+            !message.contains(secret),
+            "{label}: the message echoes the token: {message}"
+        );
+    }
+    message
+}
+
+#[tokio::test]
+async fn refused_credentials_get_401_unauthenticated_without_echoing_the_token() {
+    let app = TestApp::spawn().await;
+    let viewer = token(Role::Viewer, None);
+    let mut parts = viewer.split('.');
+    let (header, _, signature) = (
+        parts.next().expect("header"),
+        parts.next().expect("payload"),
+        parts.next().expect("signature"),
+    );
+    let exp = chrono::Utc::now().timestamp() + 3600;
+    let admin_claims = b64url(
+        json!({ "sub": "mallory", "role": "admin", "exp": exp })
+            .to_string()
+            .as_bytes(),
+    );
+    // A viewer's signature under an admin's claims.
+    let tampered = format!("{header}.{admin_claims}.{signature}");
+    // No signature at all.
+    let unsigned = format!(
+        "{}.{admin_claims}.",
+        b64url(json!({ "alg": "none", "typ": "JWT" }).to_string().as_bytes())
+    );
+    let other_key = api::auth::jwt::sign(
+        "another-secret-of-at-least-32-bytes!!",
+        "mallory",
+        Role::Admin,
+        None,
+        std::time::Duration::from_secs(3600),
+        None,
+        None,
+    )
+    .expect("sign");
+    let garbage = "not-a-jwt-at-all.xyz".to_owned();
+
+    // (label, Authorization header, the secret part that must not be echoed, a word of the reason)
+    let cases: Vec<(&str, Option<String>, String, &str)> = vec![
+        ("no header", None, String::new(), "Authorization"),
+        (
+            "basic scheme",
+            Some(format!("Basic {viewer}")),
+            viewer.clone(),
+            "Bearer",
+        ),
+        ("empty bearer", Some("Bearer ".into()), String::new(), "Bearer"),
+        (
+            "garbage",
+            Some(format!("Bearer {garbage}")),
+            garbage.clone(),
+            "JWT",
+        ),
+        (
+            "other key",
+            Some(format!("Bearer {other_key}")),
+            other_key.clone(),
+            "Chữ ký",
+        ),
+        (
+            "tampered claims",
+            Some(format!("Bearer {tampered}")),
+            tampered.clone(),
+            "Chữ ký",
+        ),
+        (
+            "alg none",
+            Some(format!("Bearer {unsigned}")),
+            unsigned.clone(),
+            "JWT",
+        ),
+    ];
+    for (label, header, secret, reason) in &cases {
+        let res = post_with_header(&app, header.as_deref()).await;
+        let message = assert_refused(label, &res, secret);
+        assert!(
+            message.contains(reason),
+            "{label}: message should say why ({reason}): {message}"
+        );
+    }
+
+    // GET (queries by GET) is guarded the same way.
+    let res = app
+        .client
+        .get(format!(
+            "{}/graphql?query=%7B%20me%20%7B%20role%20%7D%20%7D",
+            app.address
+        ))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status().as_u16(), 401);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+
+    // The control: the same request with the good token is answered.
+    let ok = post_with_header(&app, Some(&format!("Bearer {viewer}"))).await;
+    assert_eq!(ok.0, 200, "{:#}", ok.2);
+    assert_eq!(ok.2["data"]["me"]["role"], "VIEWER");
+}
+
+#[tokio::test]
+async fn agency_tokens_for_unknown_or_dissolved_agencies_are_refused() {
+    let app = TestApp::spawn().await;
+    let bearer = |t: &str| format!("Bearer {t}");
+
+    let unknown = token(Role::Agency, Some("so-khong-ton-tai"));
+    let res = post_with_header(&app, Some(&bearer(&unknown))).await;
+    let message = assert_refused("unknown agency", &res, &unknown);
+    assert!(message.contains("so-khong-ton-tai"), "names the code: {message}");
+
+    let dissolved = token(Role::Agency, Some(KHDT));
+    let res = post_with_header(&app, Some(&bearer(&dissolved))).await;
+    let message = assert_refused("dissolved agency", &res, &dissolved);
+    assert!(message.contains("Sở Tài chính"), "names the successor: {message}");
+    assert!(message.contains(STC), "gives the successor's code: {message}");
+
+    let without = token(Role::Agency, None);
+    let res = post_with_header(&app, Some(&bearer(&without))).await;
+    let message = assert_refused("agency token without agency", &res, &without);
+    assert!(message.contains("agency"), "{message}");
+
+    // The successor's token is accepted.
+    let ok = post_with_header(&app, Some(&bearer(&token(Role::Agency, Some(STC))))).await;
+    assert_eq!(ok.0, 200, "{:#}", ok.2);
+    assert_eq!(ok.2["data"]["me"]["role"], "AGENCY");
+}
+
+#[tokio::test]
+async fn me_reflects_the_token() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (Role::Admin, None, "ADMIN"),
+        (Role::Monitor, None, "MONITOR"),
+        (Role::Agency, Some(STC), "AGENCY"),
+        (Role::Agency, Some(YTE), "AGENCY"),
+        (Role::Viewer, None, "VIEWER"),
+        (Role::Analyst, None, "ANALYST"),
+    ];
+    for (role, agency, name) in cases {
+        let d = app
+            .with_token(token(role, agency))
+            .data("{ me { role subject agency { code } } }", json!({}))
+            .await;
+        let subject = format!(
+            "test-{}{}",
+            role.as_str(),
+            agency.map(|a| format!("-{a}")).unwrap_or_default()
+        );
+        let expected_agency = match agency {
+            Some(code) => json!({ "code": code }),
+            None => Value::Null,
+        };
+        assert_eq!(
+            d["me"],
+            json!({ "role": name, "subject": subject, "agency": expected_agency }),
+            "{name} {agency:?}"
+        );
+    }
+}
+
+/// What a role gets from a query.
+#[derive(Debug, Clone, Copy)]
+enum Exp {
+    /// Data, no errors.
+    Ok,
+    /// Data, no errors, and the same data as the administrator gets.
+    Same,
+    /// An error with this code.
+    Err(&'static str),
+}
+
+#[tokio::test]
+async fn read_matrix_by_role() {
+    use Exp::{Err, Ok, Same};
+    let app = TestApp::spawn().await;
+    let (tasks, visible) = visible_to(&app, STC).await;
+    let task = tasks
+        .iter()
+        .find(|t| visible.contains(&t.id))
+        .expect("a task of Sở Tài chính");
+    let indicator = app
+        .data(
+            r#"{ indicators(first: 100) { nodes { code responsibleAgency { code } } } }"#,
+            json!({}),
+        )
+        .await;
+    let indicator = list(&indicator["indicators"]["nodes"])
+        .iter()
+        .find(|i| i["responsibleAgency"]["code"] == STC)
+        .map(|i| text(&i["code"]))
+        .expect("an indicator of Sở Tài chính");
+    let vars = json!({ "t": task.id, "i": indicator });
+
+    // Columns: admin, monitor, agency (Sở Tài chính), viewer, analyst.
+    let matrix: Vec<(&str, &str, [Exp; 5])> = vec![
+        ("me", "{ me { role } }", [Ok, Ok, Ok, Ok, Ok]),
+        (
+            "agencies",
+            "{ agencies(first: 100) { totalCount nodes { code } } }",
+            [Ok, Same, Same, Same, Same],
+        ),
+        (
+            "directives",
+            "{ directives { totalCount nodes { number } } }",
+            [Ok, Same, Ok, Same, Same],
+        ),
+        (
+            "indicators",
+            "{ indicators(first: 100) { totalCount nodes { code } } }",
+            [Ok, Same, Ok, Same, Same],
+        ),
+        (
+            "indicator(code)",
+            "query($i: String!) { indicator(code: $i) { code target } }",
+            [Ok, Same, Same, Same, Same],
+        ),
+        (
+            "taskStatistics",
+            "{ taskStatistics(asOf: \"2025-06-30\") { total counts { inProgressOverdue completedOnTime } } }",
+            [Ok, Same, Ok, Same, Same],
+        ),
+        (
+            "tasks",
+            "{ tasks(first: 100) { totalCount nodes { id } } }",
+            [Ok, Same, Ok, Same, Err("FORBIDDEN")],
+        ),
+        (
+            "task(id)",
+            "query($t: ID!) { task(id: $t) { id code title assignments { role agency { code } } } }",
+            [Ok, Same, Same, Same, Err("FORBIDDEN")],
+        ),
+        (
+            "node(task)",
+            "query($t: ID!) { node(id: $t) { id ... on Task { code } } }",
+            [Ok, Same, Same, Same, Err("FORBIDDEN")],
+        ),
+        (
+            "progressReports",
+            "{ progressReports(first: 10) { totalCount } }",
+            [Ok, Same, Ok, Same, Err("FORBIDDEN")],
+        ),
+        (
+            "directive.tasks",
+            r#"{ directive(number: "10/CT-UBND") { number tasks(first: 100) { totalCount nodes { id } } } }"#,
+            [Ok, Same, Ok, Same, Err("FORBIDDEN")],
+        ),
+        (
+            "agency.assignments",
+            r#"{ agency(code: "so-tai-chinh") { assignments(first: 100) { totalCount nodes { id } } } }"#,
+            [Ok, Same, Same, Same, Err("FORBIDDEN")],
+        ),
+        (
+            "indicator.responsibleAgency.assignments",
+            "query($i: String!) { indicator(code: $i) { responsibleAgency { assignments { totalCount } } } }",
+            [Ok, Same, Same, Same, Err("FORBIDDEN")],
+        ),
+        (
+            "auditLog",
+            "{ auditLog(first: 5) { totalCount } }",
+            [
+                Ok,
+                Err("FORBIDDEN"),
+                Err("FORBIDDEN"),
+                Err("FORBIDDEN"),
+                Err("FORBIDDEN"),
+            ],
+        ),
+    ];
+    let clients = [
+        app.admin(),
+        app.monitor(),
+        app.agency(STC),
+        app.viewer(),
+        app.analyst(),
+    ];
+    let names = ["admin", "monitor", "agency", "viewer", "analyst"];
+    let mut failures = Vec::new();
+    for (label, query, expected) in &matrix {
+        let admin = clients[0].gql(query, vars.clone()).await;
+        for ((who, name), exp) in clients.iter().zip(names).zip(expected) {
+            let body = who.gql(query, vars.clone()).await;
+            let got_error = body.get("errors").map(|_| code_and_message(&body));
+            let ok = match (exp, &got_error) {
+                (Ok, None) => body["data"].is_object(),
+                (Same, None) => body["data"] == admin["data"],
+                (Err(code), Some((c, _))) => c == code,
+                _ => false,
+            };
+            if !ok {
+                failures.push(format!("{label} as {name}: expected {exp:?}, got {body}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cells differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+
+    // Rows the province-wide readers see are every row, not an empty page that merely
+    // matches: the administrator's counts are the whole seed.
+    let d = app.data("{ tasks { totalCount } }", json!({})).await;
+    assert_eq!(count(&d["tasks"]["totalCount"]), tasks.len() as i64);
+    assert!(
+        tasks.len() > visible.len(),
+        "Sở Tài chính sees fewer tasks than the administrator"
+    );
+}
+
+#[tokio::test]
+async fn analyst_counts_every_task_but_reads_no_rows() {
+    let app = TestApp::spawn().await;
+    let analyst = app.analyst();
+    let tasks = all_tasks(&app).await;
+    let stats = r#"{ taskStatistics(asOf: "2025-09-30", groupBy: [DIRECTIVE]) {
+        total counts { completedOnTime inProgressOnTime inProgressOverdue inProgressNoDeadline fallenDue }
+        groups { directive { number } total } } }"#;
+    let mine = analyst.data(stats, json!({})).await;
+    let admins = app.data(stats, json!({})).await;
+    assert_eq!(
+        count(&mine["taskStatistics"]["total"]),
+        tasks.len() as i64,
+        "counts over all tasks"
+    );
+    assert_eq!(mine, admins, "the analyst's aggregates are the administrator's");
+
+    let d = analyst
+        .data("{ indicators(first: 100) { totalCount } }", json!({}))
+        .await;
+    let all = app
+        .data("{ indicators(first: 100) { totalCount } }", json!({}))
+        .await;
+    assert!(count(&all["indicators"]["totalCount"]) > 0);
+    assert_eq!(d, all, "every indicator");
+
+    // Rows are refused, by whichever path.
+    let task = &tasks[0];
+    let (assignment, _, _) = task.assignments[0].clone();
+    let cases: Vec<(&str, Value, &str)> = vec![
+        ("{ tasks { totalCount } }", json!({}), "FORBIDDEN"),
+        (
+            "query($t: ID!) { task(id: $t) { id } }",
+            json!({ "t": task.id }),
+            "FORBIDDEN",
+        ),
+        (
+            "query($t: ID!) { node(id: $t) { id } }",
+            json!({ "t": task.id }),
+            "FORBIDDEN",
+        ),
+        (
+            "query($a: ID!) { node(id: $a) { id } }",
+            json!({ "a": assignment }),
+            "FORBIDDEN",
+        ),
+        ("{ progressReports { totalCount } }", json!({}), "FORBIDDEN"),
+        (
+            r#"{ directive(number: "10/CT-UBND") { tasks { totalCount } } }"#,
+            json!({}),
+            "FORBIDDEN",
+        ),
+        (
+            r#"{ directives { nodes { tasks(first: 1) { nodes { id } } } } }"#,
+            json!({}),
+            "FORBIDDEN",
+        ),
+        (
+            r#"{ agency(code: "so-y-te") { assignments { totalCount } } }"#,
+            json!({}),
+            "FORBIDDEN",
+        ),
+        (
+            r#"{ tasks(filter: { search: "ke hoach" }) { nodes { id } } }"#,
+            json!({}),
+            "FORBIDDEN",
+        ),
+    ];
+    for (q, vars, code) in cases {
+        let body = analyst.gql(q, vars).await;
+        assert_eq!(code_and_message(&body).0, code, "{q}: {body:#}");
+        // No row slipped into the data alongside the error.
+        let data = body["data"].to_string();
+        assert!(!data.contains(task.id.as_str()), "{q}: {data}");
+    }
+}
+
+#[tokio::test]
+async fn mutations_refused_by_role_write_nothing() {
+    let app = TestApp::spawn().await;
+    let (tasks, visible) = visible_to(&app, STC).await;
+    let (assignment, task_id) = own_lead(&tasks, &visible);
+    let directive = app
+        .data(r#"{ directive(number: "10/CT-UBND") { id } }"#, json!({}))
+        .await;
+    let directive = text(&directive["directive"]["id"]);
+    let indicator = app
+        .data(
+            r#"{ indicators(first: 100) { nodes { id qualitative year responsibleAgency { code } } } }"#,
+            json!({}),
+        )
+        .await;
+    let indicator = list(&indicator["indicators"]["nodes"])
+        .iter()
+        .find(|i| i["responsibleAgency"]["code"] == STC && i["qualitative"] == false && i["year"] == 2025)
+        .map(|i| text(&i["id"]))
+        .expect("a quantitative 2025 indicator of Sở Tài chính");
+    let report = gid("ProgressReport", 1);
+
+    let before = audit_len(&app).await;
+    let snapshot = r#"query($t: ID!) { directives { totalCount } task(id: $t) { title dueOn extensions { newDueOn } }
+        agency(code: "so-y-te") { validTo } indicators(first: 100) { nodes { values { period } } }
+        progressReports { totalCount } }"#;
+    let state = app.data(snapshot, json!({ "t": task_id })).await;
+
+    // (name, operation, input)
+    let mutations: Vec<(&str, &str, Value)> = vec![
+        (
+            "submitProgressReport",
+            "mutation($i: SubmitProgressReportInput!) { submitProgressReport(input: $i) { replayed } }",
+            json!({ "assignmentId": assignment, "period": "2025Q4", "percentComplete": 10, "summary": "x" }),
+        ),
+        (
+            "updateProgressReport",
+            "mutation($i: UpdateProgressReportInput!) { updateProgressReport(input: $i) { progressReport { id } } }",
+            json!({ "id": report, "version": 1, "summary": "x" }),
+        ),
+        (
+            "reviewProgressReport",
+            "mutation($i: ReviewProgressReportInput!) { reviewProgressReport(input: $i) { progressReport { id } } }",
+            json!({ "id": report, "decision": "ACCEPT" }),
+        ),
+        (
+            "extendTaskDeadline",
+            "mutation($i: ExtendTaskDeadlineInput!) { extendTaskDeadline(input: $i) { task { id } } }",
+            json!({ "taskId": task_id, "newDueOn": "2027-12-31", "reason": "Theo đề nghị của Sở" }),
+        ),
+        (
+            "createDirective",
+            "mutation($i: CreateDirectiveInput!) { createDirective(input: $i) { directive { id } } }",
+            json!({ "code": "sec-test-1", "number": "98/CT-UBND", "kind": "CHI_THI", "title": "Thử" }),
+        ),
+        (
+            "createTask",
+            "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id } } }",
+            json!({ "directiveId": directive, "code": "SEC.1", "section": "II.9", "title": "Thử",
+                    "fullText": "Thử", "leadAgencyCodes": [YTE] }),
+        ),
+        (
+            "updateTask",
+            "mutation($i: UpdateTaskInput!) { updateTask(input: $i) { task { id } } }",
+            json!({ "id": task_id, "title": "Đổi tên" }),
+        ),
+        (
+            "recordIndicatorValue",
+            "mutation($i: RecordIndicatorValueInput!) { recordIndicatorValue(input: $i) { indicator { id } } }",
+            json!({ "indicatorId": indicator, "period": "2025Q3", "value": "1", "kind": "ESTIMATE" }),
+        ),
+        (
+            "mergeAgencies",
+            "mutation($i: MergeAgenciesInput!) { mergeAgencies(input: $i) { movedAssignments } }",
+            json!({ "dissolvedAgencyCodes": [YTE], "successorCode": STC, "effectiveOn": "2026-01-01" }),
+        ),
+    ];
+    let every: Vec<&str> = mutations.iter().map(|(n, _, _)| *n).collect();
+    let refused = vec![
+        ("viewer", app.viewer(), every.clone()),
+        ("analyst", app.analyst(), every.clone()),
+        (
+            "agency",
+            app.agency(STC),
+            vec![
+                "reviewProgressReport",
+                "extendTaskDeadline",
+                "createDirective",
+                "createTask",
+                "updateTask",
+                "mergeAgencies",
+            ],
+        ),
+        (
+            "monitor",
+            app.monitor(),
+            vec![
+                "createDirective",
+                "createTask",
+                "updateTask",
+                "mergeAgencies",
+                "submitProgressReport",
+                "updateProgressReport",
+            ],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (who, client, names) in &refused {
+        for name in names {
+            let (_, op, input) = mutations.iter().find(|(n, _, _)| n == name).expect("mutation");
+            let body = client.gql(op, json!({ "i": input })).await;
+            let code = body["errors"][0]["extensions"]["code"].as_str().unwrap_or("none");
+            if code != "FORBIDDEN" || !body["data"].is_null() {
+                failures.push(format!("{who} {name}: {body}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "not refused:\n{}", failures.join("\n"));
+
+    assert_eq!(
+        audit_len(&app).await,
+        before,
+        "no audit entry from a refused mutation"
+    );
+    assert_eq!(
+        app.data(snapshot, json!({ "t": task_id })).await,
+        state,
+        "nothing changed"
+    );
+
+    // The control: an allowed mutation does leave its entry.
+    app.data(
+        "mutation($i: CreateDirectiveInput!) { createDirective(input: $i) { directive { id } } }",
+        json!({ "i": { "code": "sec-test-2", "number": "99/CT-UBND", "kind": "CHI_THI", "title": "Thử" } }),
+    )
+    .await;
+    assert_eq!(audit_len(&app).await, before + 1);
+}

@@ -1,0 +1,162 @@
+//! What is refused before any work is done: document depth, aliases, directives and cost, page
+//! sizes, batches and body size (quickly), requests over the rate limit, and values at the edges
+//! of their types.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, gql_body};
+
+#[tokio::test]
+async fn abuse_shapes_are_refused_before_execution_and_fast() {
+    let app = TestApp::spawn().await;
+    let depth = format!(
+        "{{ {}id{} }}",
+        "agency(code: \"so-y-te\") { parent { ".repeat(25),
+        " } }".repeat(25)
+    );
+    let aliases = format!(
+        "{{ {} }}",
+        (0..1000)
+            .map(|i| format!("a{i}: me {{ role }} "))
+            .collect::<String>()
+    );
+    let directives = format!("{{ me {} {{ role }} }}", "@include(if: true) ".repeat(500));
+    let batch = serde_json::to_vec(&vec![json!({ "query": "{ me { role } }" }); 100]).expect("json");
+    let huge = json!({ "query": format!("{{ me {{ role }} }} # {}", "x".repeat(1024 * 1024)) })
+        .to_string()
+        .into_bytes();
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("depth 50", gql_body(&depth), 400, "TOO_COMPLEX"),
+        ("1,000 aliases", gql_body(&aliases), 400, "TOO_COMPLEX"),
+        ("500 directives", gql_body(&directives), 400, "TOO_COMPLEX"),
+        (
+            "first: 100000",
+            gql_body("{ tasks(first: 100000) { nodes { id } } }"),
+            400,
+            "BAD_USER_INPUT",
+        ),
+        (
+            "cost",
+            gql_body(
+                "{ agencies(first: 100) { nodes { assignments(first: 100) { nodes { task { reports(first: 100) { nodes { period } } } } } } } }",
+            ),
+            400,
+            "TOO_COMPLEX",
+        ),
+        ("batch of 100", batch, 400, "BAD_USER_INPUT"),
+        ("1 MB body", huge, 413, ""),
+    ];
+    let admin = app.admin();
+    for (name, body, status, code) in cases {
+        let (s, _, b, took) = admin
+            .post_raw("application/json", "application/graphql-response+json", body)
+            .await;
+        assert_eq!(s, status, "{name}: {b}");
+        if !code.is_empty() {
+            assert_eq!(b["errors"][0]["extensions"]["code"], code, "{name}: {b}");
+            let msg = b["errors"][0]["message"].as_str().expect("message");
+            assert!(
+                msg.contains("max") || msg.contains("tối đa") || msg.contains("batching"),
+                "{name} names the limit: {msg}"
+            );
+        }
+        assert!(took < Duration::from_millis(50), "{name} refused in {took:?}");
+    }
+    // A mutation by GET: 405 and nothing written.
+    let res = admin
+        .get("/graphql")
+        .query(&[("query", r#"mutation { createDirective(input: { code: "x", kind: CHI_THI, title: "x" }) { directive { id } } }"#)])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status().as_u16(), 405);
+    assert_eq!(
+        res.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("POST")
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_per_subject_with_retry_after() {
+    let app = TestApp::spawn_with(|s| {
+        s.rate_per_minute = 60;
+        s.rate_burst = 3;
+    })
+    .await;
+    let viewer = app.viewer();
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let res = viewer.send("{ me { role } }", json!({})).await;
+        statuses.push(res.status().as_u16());
+        if res.status().as_u16() == 429 {
+            let retry: u64 = res
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .expect("Retry-After seconds");
+            assert!((1..=60).contains(&retry), "{retry}");
+            let b: Value = res.json().await.expect("json");
+            assert_eq!(b["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+        }
+    }
+    assert_eq!(&statuses[..3], &[200, 200, 200], "{statuses:?}");
+    assert_eq!(statuses[4], 429, "{statuses:?}");
+    // Another subject has its own bucket.
+    let d = app.analyst().data("{ me { role } }", json!({})).await;
+    assert_eq!(d["me"]["role"], "ANALYST");
+    // The refusals are counted.
+    let text = app.metrics().await;
+    assert!(text.contains("chidao_rate_limited_total 2"), "{text}");
+}
+
+#[tokio::test]
+async fn fuzz_findings_stay_fixed() {
+    let app = TestApp::spawn().await;
+    // A value at the edge of the decimal type is refused instead of stored (reading its
+    // deviation used to panic for everyone).
+    let id = app
+        .data(r#"{ indicator(code: "2025.03") { id } }"#, json!({}))
+        .await["indicator"]["id"]
+        .clone();
+    let e = app
+        .gql(
+            r#"mutation($id: ID!) { recordIndicatorValue(input: { indicatorId: $id, period: "2025Q2",
+                value: "-79228162514264337593543950335", kind: OFFICIAL }) { indicatorValue { period } } }"#,
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(e["errors"][0]["extensions"]["field"], "input.value", "{e}");
+    // A bad literal refuses the whole operation at validation: the first alias must not run.
+    let b = app
+        .gql(
+            r#"mutation { a: createDirective(input: { code: "fuzz-probe-1", kind: CHI_THI, title: "t" }) { directive { id } }
+                b: createDirective(input: { code: "fuzz-probe-2", kind: CHI_THI, title: "t", issuedOn: "2025-02-30" }) { directive { id } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{b}"
+    );
+    let d = app
+        .data(
+            r#"{ directives(filter: { search: "t" }) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    let n = app.data("{ directives { totalCount } }", json!({})).await["directives"]["totalCount"].clone();
+    assert_eq!(n, 2, "nothing created: {d}");
+    let b = app
+        .gql(
+            r#"{ tasks(first: 1, filter: { dueBefore: "2025-13-01" }) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        b["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{b}"
+    );
+}

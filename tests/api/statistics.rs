@@ -1,0 +1,225 @@
+//! `taskStatistics`: counts that agree with the lists, groups by directive, section and
+//! agency, and answers kept on PostgreSQL until a write commits.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{EXTEND, TestApp, pg_url, task_total};
+
+const STATS: &str = r#"
+query($f: TaskFilter, $asOf: Date) {
+  taskStatistics(filter: $f, asOf: $asOf) {
+    total overdueShare
+    counts { completedOnTime completedLate completedNoDeadline inProgressOnTime inProgressOverdue
+             inProgressNoDeadline fallenDue overdueOver30Days overdueOver60Days overdueOver120Days }
+    byStatus { status count }
+  }
+}"#;
+
+#[tokio::test]
+async fn statistics_agree_with_the_lists() {
+    let app = TestApp::spawn().await;
+    for filter in [
+        json!({}),
+        json!({"directiveNumber": "10/CT-UBND"}),
+        json!({"agencyCode": "so-tai-chinh", "role": "LEAD"}),
+        json!({"section": "II.1"}),
+        json!({"search": "bao cao"}),
+        json!({"requiresReport": true}),
+    ] {
+        for as_of in ["2025-01-10", "2025-04-01", "2026-11-23"] {
+            let s = app.data(STATS, json!({ "f": filter, "asOf": as_of })).await;
+            let stats = &s["taskStatistics"];
+            let list = app
+                .data(
+                    "query($f: TaskFilter, $a: Date) { tasks(first: 100, filter: $f, asOf: $a) { totalCount nodes { status } } }",
+                    json!({ "f": filter, "a": as_of }),
+                )
+                .await;
+            assert_eq!(stats["total"], list["tasks"]["totalCount"], "{filter} {as_of}");
+            // The SQL status and the Rust status of each row agree.
+            let mut tally: BTreeMap<String, i64> = BTreeMap::new();
+            for n in list["tasks"]["nodes"].as_array().expect("nodes") {
+                *tally
+                    .entry(n["status"].as_str().expect("s").to_owned())
+                    .or_default() += 1;
+            }
+            for bs in stats["byStatus"].as_array().expect("byStatus") {
+                let status = bs["status"].as_str().expect("status");
+                assert_eq!(
+                    bs["count"].as_i64().unwrap_or(0),
+                    tally.get(status).copied().unwrap_or(0),
+                    "{status} for {filter} as of {as_of}"
+                );
+                let filtered = task_total(&app, {
+                    let mut f = filter.clone();
+                    f["status"] = json!([status]);
+                    f
+                })
+                .await;
+                if as_of == "2026-11-23" {
+                    assert_eq!(
+                        filtered,
+                        bs["count"].as_i64().unwrap_or(0),
+                        "status filter {status}"
+                    );
+                }
+            }
+        }
+    }
+    let s = app.data(STATS, json!({ "asOf": "2025-06-01" })).await;
+    let c = &s["taskStatistics"]["counts"];
+    assert_eq!(
+        c["inProgressOverdue"], c["fallenDue"],
+        "nothing completed yet in the seed data"
+    );
+    assert_eq!(s["taskStatistics"]["overdueShare"], 1.0);
+    assert!(c["overdueOver120Days"].as_i64() <= c["overdueOver30Days"].as_i64());
+}
+
+#[tokio::test]
+async fn statistics_group_by_agency_directive_and_section() {
+    let app = TestApp::spawn().await;
+    let d = app
+        .data(
+            r#"{ taskStatistics(asOf: "2025-06-01", groupBy: [DIRECTIVE]) { total groups { directive { number } total } } }"#,
+            json!({}),
+        )
+        .await;
+    let groups = d["taskStatistics"]["groups"].as_array().expect("groups");
+    let sum: i64 = groups.iter().map(|g| g["total"].as_i64().unwrap_or(0)).sum();
+    assert_eq!(sum, d["taskStatistics"]["total"].as_i64().unwrap_or(-1));
+    let d = app
+        .data(
+            r#"{ taskStatistics(filter: {directiveNumber: "10/CT-UBND"}, groupBy: [SECTION]) { groups { section total } } }"#,
+            json!({}),
+        )
+        .await;
+    let ii11 = d["taskStatistics"]["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["section"] == "II.1.1")
+        .cloned()
+        .expect("II.1.1");
+    assert_eq!(ii11["total"], 16);
+    let d = app
+        .data(
+            r#"{ taskStatistics(filter: {role: LEAD, agencyCode: "so-y-te"}, groupBy: [AGENCY]) { total groups { agency { code } total } } }"#,
+            json!({}),
+        )
+        .await;
+    let groups = d["taskStatistics"]["groups"].as_array().expect("groups");
+    let yte = groups
+        .iter()
+        .find(|g| g["agency"]["code"] == "so-y-te")
+        .expect("so-y-te group");
+    assert_eq!(
+        yte["total"], d["taskStatistics"]["total"],
+        "every listed task has a Sở Y tế lead"
+    );
+    assert_eq!(
+        yte["total"],
+        task_total(&app, json!({"agencyCode": "so-y-te", "role": "LEAD"})).await
+    );
+}
+
+/// `taskStatistics` answers are kept on PostgreSQL until a write commits: through this
+/// instance (seen on the next request) or anywhere else (seen when PostgreSQL's notification
+/// arrives). SQLite computes every answer. A kept answer is never given to another caller.
+#[tokio::test]
+async fn statistics_are_reused_until_a_write_commits() {
+    use sea_orm::ConnectionTrait;
+
+    const Q: &str = r#"query($n: String!) { taskStatistics(filter: { directiveNumber: $n }, asOf: "2026-11-23") {
+        total counts { completedOnTime completedLate inProgressOnTime inProgressOverdue } } }"#;
+    let app = TestApp::spawn().await;
+    let vars = json!({ "n": "10/CT-UBND" });
+    let count = |d: &Value, c: &str| d["taskStatistics"]["counts"][c].as_i64().expect("count");
+
+    let first = app.data(Q, vars.clone()).await;
+    let before = app.statements.get();
+    assert_eq!(app.data(Q, vars.clone()).await, first);
+    let ran = app.statements.get() - before;
+    assert_eq!(
+        ran,
+        if pg_url().is_some() { 0 } else { 1 },
+        "kept on PostgreSQL only"
+    );
+
+    // Another caller with the same filter gets its own rows' counts, not the kept answer.
+    let agency = app.agency("so-tai-chinh");
+    let own = agency.data(Q, vars.clone()).await;
+    let listed = agency
+        .data(
+            "query($n: String!) { tasks(first: 1, filter: { directiveNumber: $n }) { totalCount } }",
+            vars.clone(),
+        )
+        .await;
+    assert_eq!(own["taskStatistics"]["total"], listed["tasks"]["totalCount"]);
+    let total = |d: &Value| d["taskStatistics"]["total"].as_i64().expect("total");
+    assert!(0 < total(&own) && total(&own) < total(&first), "{own} vs {first}");
+
+    let overdue = app
+        .data(
+            r#"{ tasks(first: 2, asOf: "2026-11-23",
+                 filter: { directiveNumber: "10/CT-UBND", status: [IN_PROGRESS_OVERDUE] }) {
+                 nodes { id code } } }"#,
+            json!({}),
+        )
+        .await;
+    let nodes = overdue["tasks"]["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes.len(), 2, "the seed has overdue tasks in 10/CT-UBND");
+
+    // Written elsewhere (another instance, an operator): seen once the notification arrives.
+    let code = nodes[0]["code"].as_str().expect("code");
+    assert!(
+        code.chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-()".contains(c))
+    );
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE tasks SET completed_on = '2025-01-05' WHERE code = '{code}' \
+             AND directive_id = (SELECT id FROM directives WHERE number = '10/CT-UBND')"
+        ))
+        .await
+        .expect("write beside the service");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let seen = loop {
+        let now = app.data(Q, vars.clone()).await;
+        if now != first {
+            break now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a write beside the service was not seen in 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        count(&seen, "inProgressOverdue"),
+        count(&first, "inProgressOverdue") - 1
+    );
+    assert_eq!(
+        count(&seen, "completedOnTime") + count(&seen, "completedLate"),
+        count(&first, "completedOnTime") + count(&first, "completedLate") + 1
+    );
+
+    // Written through the service: seen on the very next request.
+    app.monitor()
+        .data(
+            EXTEND,
+            json!({ "input": { "taskId": nodes[1]["id"], "newDueOn": "2027-01-31", "reason": "Công văn 45/UBND-TH cho lùi hạn" } }),
+        )
+        .await;
+    let after = app.data(Q, vars).await;
+    assert_eq!(
+        count(&after, "inProgressOverdue"),
+        count(&seen, "inProgressOverdue") - 1
+    );
+    assert_eq!(
+        count(&after, "inProgressOnTime"),
+        count(&seen, "inProgressOnTime") + 1
+    );
+}
