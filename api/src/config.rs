@@ -55,6 +55,13 @@ pub struct Settings {
     #[arg(long, env = "CHIDAO_MAX_DEPTH", default_value_t = 12)]
     pub max_depth: usize,
 
+    /// Maximum nesting depth inside introspection (`__schema`, `__type`), counted from the
+    /// operation's root. Introspection is measured apart from data, as graphql-armor does:
+    /// graphql-js's standard introspection query nests `ofType` nine levels (depth 15), and
+    /// its size depends on the schema, not on the data.
+    #[arg(long, env = "CHIDAO_MAX_INTROSPECTION_DEPTH", default_value_t = 20)]
+    pub max_introspection_depth: usize,
+
     /// Maximum aliased fields in a GraphQL document.
     #[arg(long, env = "CHIDAO_MAX_ALIASES", default_value_t = 20)]
     pub max_aliases: usize,
@@ -146,6 +153,8 @@ impl Settings {
         Limits {
             max_tokens: self.max_tokens,
             max_depth: self.max_depth,
+            max_introspection_depth: self.max_introspection_depth,
+            introspection: self.introspection,
             max_aliases: self.max_aliases,
             max_directives: self.max_directives,
             max_cost: self.max_cost,
@@ -178,6 +187,10 @@ pub struct Limits {
     pub max_tokens: usize,
     /// Nesting depth of fields.
     pub max_depth: usize,
+    /// Nesting depth inside introspection, from the operation's root.
+    pub max_introspection_depth: usize,
+    /// Whether introspection is answered at all (`CHIDAO_INTROSPECTION`).
+    pub introspection: bool,
     /// Aliased fields in the document.
     pub max_aliases: usize,
     /// Directive uses in the document.

@@ -97,13 +97,15 @@ impl Application {
         });
         // One cache of `taskStatistics` answers, shared by both schemas.
         let statistics = Arc::new(tasks::stats::StatisticsCache::new(reuse_for, &state.metrics));
+        let types = Arc::new(graphql::order::Types::of_sdl(&schema::sdl()));
         let parts = || schema::Parts {
             statistics: statistics.clone(),
             limits: settings.limits(),
+            types: types.clone(),
         };
         let graphql = schema::build(state.clone(), parts());
         let ws = schema::build_ws(state.clone(), parts(), http::SocketChecks);
-        let router = http::router(state.clone(), graphql.clone(), ws, settings);
+        let router = http::router(state.clone(), graphql.clone(), ws, settings, types);
         Ok(Application {
             listener,
             state,

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{TestApp, pg_cluster, pg_url, split_pg};
+use crate::helpers::{TestApp, pg_cluster, postgres_only, split_pg};
 
 #[tokio::test]
 async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() {
@@ -13,7 +13,8 @@ async fn a_dropped_database_connection_fails_fast_and_loses_no_accepted_write() 
     // replace dead connections, and a BEGIN or a read that meets one is retried, so at most
     // a request in flight may fail (INTERNAL, quickly); the full server restart is
     // tests/fault/pg_restart.sh.
-    let Some(url) = pg_url() else {
+    let Some(url) = postgres_only("a_dropped_database_connection_fails_fast_and_loses_no_accepted_write")
+    else {
         return;
     };
     let app = TestApp::spawn().await;
@@ -100,7 +101,7 @@ async fn reads_survive_killed_connections_and_the_read_pool_is_reported() {
     // PostgreSQL only. Queries read through a pool without sqlx's ping on release; a read
     // that meets a connection the server has dropped runs again on a fresh one, so a
     // restart or a killed backend costs no failed query.
-    let Some(url) = pg_url() else {
+    let Some(url) = postgres_only("reads_survive_killed_connections_and_the_read_pool_is_reported") else {
         return;
     };
     let app = TestApp::spawn().await;
@@ -139,7 +140,7 @@ async fn reads_survive_killed_connections_and_the_read_pool_is_reported() {
 async fn a_cancelled_read_closes_its_connection_instead_of_returning_it() {
     // PostgreSQL only: a read whose future is dropped mid-statement (a request timeout) must
     // not hand a connection with an unread answer to the next request.
-    let Some(url) = pg_url() else {
+    let Some(url) = postgres_only("a_cancelled_read_closes_its_connection_instead_of_returning_it") else {
         return;
     };
     use sea_orm::{ConnectionTrait, DbBackend, Statement};

@@ -259,3 +259,63 @@ async fn shutdown_drains_requests_in_flight() {
     let after = app.get("/healthz").send().await;
     assert!(after.is_err(), "new connections are refused after shutdown");
 }
+
+/// Response maps follow the selection order, every time: fields that wait for a statement
+/// (`totalCount`, nested lists) do not move behind those that do not, and repeating a request
+/// gives the same bytes (clients hash and diff responses).
+#[tokio::test]
+async fn response_keys_follow_the_selection_order_every_time() {
+    let app = TestApp::spawn().await;
+    let q = r#"query Q($id: ID!) {
+        tasks(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { id code
+            assignments { role agency { code } } directive { number } status } }
+        me { role subject }
+        n: node(id: $id) { ... on Agency { name code id } ... on Task { code id title } }
+        directives(first: 1) { nodes { tasks(first: 2) { totalCount nodes { code } } number } }
+    }"#;
+    let agency = app
+        .data(r#"{ agency(code: "so-y-te") { id } }"#, serde_json::json!({}))
+        .await["agency"]["id"]
+        .clone();
+    let body = serde_json::json!({ "query": q, "variables": { "id": agency } });
+    let mut seen = std::collections::BTreeSet::new();
+    let mut first = Vec::new();
+    for _ in 0..30 {
+        let res = app
+            .admin()
+            .post("/graphql")
+            .json(&body)
+            .send()
+            .await
+            .expect("send");
+        let bytes = res.bytes().await.expect("body").to_vec();
+        if first.is_empty() {
+            first = bytes.clone();
+        }
+        seen.insert(bytes);
+    }
+    assert_eq!(
+        seen.len(),
+        1,
+        "30 identical requests, {} different bodies",
+        seen.len()
+    );
+    let text = String::from_utf8(first).expect("utf-8");
+    let at = |k: &str| text.find(k).unwrap_or_else(|| panic!("{k} in {text}"));
+    assert!(
+        at("\"totalCount\"") < at("\"pageInfo\"") && at("\"pageInfo\"") < at("\"nodes\""),
+        "{text}"
+    );
+    assert!(
+        at("\"tasks\"") < at("\"me\"") && at("\"me\"") < at("\"n\"") && at("\"n\"") < at("\"directives\""),
+        "{text}"
+    );
+    assert!(at("\"role\":\"ADMIN\"") < at("\"subject\""), "{text}");
+    // The node is an agency: its own fragment's order, and no trace of the type the server asked.
+    let node = &text[at("\"n\"")..at("\"directives\"")];
+    assert!(
+        node.find("\"name\"") < node.find("\"code\"") && node.find("\"code\"") < node.find("\"id\""),
+        "{node}"
+    );
+    assert!(!text.contains("_chidao_typename"), "{text}");
+}

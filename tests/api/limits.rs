@@ -160,3 +160,33 @@ async fn fuzz_findings_stay_fixed() {
         "{b}"
     );
 }
+
+/// The standard introspection queries of graphql-js 16 and Python `gql` (graphql-core 3.3),
+/// every option on, are answered for any authenticated caller under the default limits;
+/// `CHIDAO_INTROSPECTION=false` still refuses them.
+#[tokio::test]
+async fn client_libraries_introspection_is_answered_unless_turned_off() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/introspection");
+    let queries: Vec<String> = [
+        "graphql-js-16.15.0-all-options.graphql",
+        "graphql-core-3.3.2-all-options.graphql",
+    ]
+    .iter()
+    .map(|f| std::fs::read_to_string(fixtures.join(f)).expect("fixture"))
+    .collect();
+    let app = TestApp::spawn().await;
+    for q in &queries {
+        for client in [app.viewer(), app.analyst(), app.agency("so-y-te")] {
+            let d = client.data(q, json!({})).await;
+            let types = d["__schema"]["types"].as_array().expect("types");
+            assert!(types.iter().any(|t| t["name"] == "Task"), "{}", client.token());
+            assert_eq!(d["__schema"]["queryType"]["name"], "Query");
+        }
+    }
+    let off = TestApp::spawn_with(|s| s.introspection = false).await;
+    for q in &queries {
+        let body = off.viewer().gql(q, json!({})).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+        assert!(body["data"].is_null(), "{body}");
+    }
+}

@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::helpers::{
-    Client, EXTEND, SECRET, TestApp, fresh_database, pg_url, seeds_before_the_khdt_merger, token,
+    Client, EXTEND, SECRET, TestApp, fresh_database, postgres_only, seeds_before_the_khdt_merger, token,
 };
 
 const EVENTS: &str = r#"subscription($f: TaskEventFilter) {
@@ -559,7 +559,7 @@ async fn a_merger_ends_the_subscriptions_it_changes() {
 /// NOTIFY at commit), once.
 #[tokio::test]
 async fn events_cross_instances_on_postgres() {
-    if pg_url().is_none() {
+    if postgres_only("events_cross_instances_on_postgres").is_none() {
         return;
     }
     let url = fresh_database().await;

@@ -2,6 +2,12 @@
 //! graphql-armor's defaults): tokens, depth, aliases, directives, cost and page size. Each
 //! check is linear in the document, so a hostile query is refused in well under a
 //! millisecond, and each refusal names the limit.
+//!
+//! Introspection (`__schema`, `__type`) is measured apart, as graphql-armor does: its depth
+//! against its own limit (`maxIntrospectionDepth`), since the standard introspection query of
+//! every client library nests deeper than any data query needs, and at most
+//! [`INTROSPECTION_ROOTS`] of it per document, since what it returns is bounded by the size of
+//! the schema, not of the data.
 
 use std::collections::HashSet;
 
@@ -81,20 +87,27 @@ pub fn check_tokens(query: &str, limits: &Limits) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Introspection fields (`__schema`, `__type`) a document may hold: a client asks for the
+/// whole schema once, or for a few types; aliasing the whole schema many times over would only
+/// multiply the same answer.
+pub const INTROSPECTION_ROOTS: usize = 4;
+
 struct Walk<'a> {
     doc: &'a ExecutableDocument,
     vars: &'a Variables,
     aliases: usize,
     directives: usize,
-    max_depth_seen: usize,
+    introspection_roots: usize,
 }
 
 impl Walk<'_> {
     /// Returns the cost of a selection set at `depth`, counting aliases and directives.
+    /// `introspection`: the set lies inside `__schema` or `__type`.
     fn selection_set(
         &mut self,
         set: &SelectionSet,
         depth: usize,
+        introspection: bool,
         seen: &mut HashSet<Name>,
         limits: &Limits,
     ) -> Result<u64, ApiError> {
@@ -104,12 +117,33 @@ impl Walk<'_> {
                 Selection::Field(f) => {
                     let f = &f.node;
                     self.directives += f.directives.len();
-                    if f.alias.is_some() {
+                    // The `__typename` that `order::mark` adds is the server's, not the client's.
+                    if f.alias.as_ref().is_some_and(|a| a.node != super::order::TYPENAME) {
                         self.aliases += 1;
                     }
+                    let root = !introspection && matches!(f.name.node.as_str(), "__schema" | "__type");
+                    let introspection = introspection || root;
+                    if root && !limits.introspection {
+                        return Err(ApiError::Forbidden(
+                            "Máy chủ này tắt introspection (CHIDAO_INTROSPECTION=false); lược đồ có trong schema/schema.graphql".into(),
+                        ));
+                    }
+                    if root {
+                        self.introspection_roots += 1;
+                        if self.introspection_roots > INTROSPECTION_ROOTS {
+                            return Err(too_complex(format!(
+                                "Quá nhiều trường introspection (__schema, __type): tối đa {INTROSPECTION_ROOTS} mỗi truy vấn"
+                            )));
+                        }
+                    }
                     let d = depth + 1;
-                    self.max_depth_seen = self.max_depth_seen.max(d);
-                    if self.max_depth_seen > limits.max_depth {
+                    if introspection && d > limits.max_introspection_depth {
+                        return Err(too_complex(format!(
+                            "Truy vấn introspection lồng quá sâu: tối đa {} cấp (maxIntrospectionDepth)",
+                            limits.max_introspection_depth
+                        )));
+                    }
+                    if !introspection && d > limits.max_depth {
                         return Err(too_complex(format!(
                             "Truy vấn lồng quá sâu: tối đa {} cấp (maxDepth)",
                             limits.max_depth
@@ -133,7 +167,8 @@ impl Walk<'_> {
                             }
                         }
                     }
-                    let children = self.selection_set(&f.selection_set.node, d, seen, limits)?;
+                    let children =
+                        self.selection_set(&f.selection_set.node, d, introspection, seen, limits)?;
                     let is_connection = page.is_some()
                         || f.selection_set.node.items.iter().any(|s| {
                             matches!(&s.node, Selection::Field(c) if matches!(c.node.name.node.as_str(), "nodes" | "edges"))
@@ -152,6 +187,7 @@ impl Walk<'_> {
                     cost = cost.saturating_add(self.selection_set(
                         &frag.node.selection_set.node,
                         depth,
+                        introspection,
                         seen,
                         limits,
                     )?);
@@ -168,6 +204,7 @@ impl Walk<'_> {
                         cost = cost.saturating_add(self.selection_set(
                             &def.node.selection_set.node,
                             depth,
+                            introspection,
                             seen,
                             limits,
                         )?);
@@ -223,7 +260,7 @@ pub fn check_document(
         vars,
         aliases: 0,
         directives: 0,
-        max_depth_seen: 0,
+        introspection_roots: 0,
     };
     let mut total: u64 = 0;
     for (name, op) in doc.operations.iter() {
@@ -236,8 +273,13 @@ pub fn check_document(
         }
         walk.directives += op.node.directives.len();
         let mut seen = HashSet::new();
-        total =
-            total.saturating_add(walk.selection_set(&op.node.selection_set.node, 0, &mut seen, limits)?);
+        total = total.saturating_add(walk.selection_set(
+            &op.node.selection_set.node,
+            0,
+            false,
+            &mut seen,
+            limits,
+        )?);
     }
     Ok(total)
 }
@@ -266,6 +308,40 @@ mod tests {
         assert_eq!(count_tokens("# comment\n{ ...F }", 100), 4);
         assert_eq!(count_tokens("{ a(b: \"\"\"x \"y\" z\"\"\") }", 100), 8);
         assert_eq!(count_tokens("{ a(n: -1.5e3) }", 100), 8);
+    }
+
+    /// The standard introspection queries of graphql-js 16 and graphql-core 3.3 (Python `gql`),
+    /// every option on, as those libraries print them (`tests/fixtures/introspection/`).
+    const CLIENT_INTROSPECTION: [&str; 2] = [
+        include_str!("../../../tests/fixtures/introspection/graphql-js-16.15.0-all-options.graphql"),
+        include_str!("../../../tests/fixtures/introspection/graphql-core-3.3.2-all-options.graphql"),
+    ];
+
+    #[test]
+    fn the_client_libraries_introspection_passes_and_stays_bounded() {
+        for q in CLIENT_INTROSPECTION {
+            assert_eq!(code(check(q)), "OK", "{q}");
+        }
+        // Introspection nests deeper than data may, but not without end.
+        let mut type_ref = "kind".to_owned();
+        for _ in 0..30 {
+            type_ref = format!("kind ofType {{ {type_ref} }}");
+        }
+        let deep = format!("{{ __schema {{ types {{ fields {{ type {{ {type_ref} }} }} }} }} }}");
+        let e = check(&deep).expect_err("refused");
+        assert!(e.message().contains("maxIntrospectionDepth"), "{}", e.message());
+        // The whole schema a few times over is enough for any tool.
+        let many = (0..=INTROSPECTION_ROOTS)
+            .map(|i| format!("s{i}: __schema {{ queryType {{ name }} }} "))
+            .collect::<String>();
+        assert_eq!(code(check(&format!("{{ {many} }}"))), "TOO_COMPLEX");
+        let few = (0..INTROSPECTION_ROOTS)
+            .map(|i| format!("t{i}: __type(name: \"Task\") {{ name }} "))
+            .collect::<String>();
+        assert_eq!(code(check(&format!("{{ {few} }}"))), "OK");
+        // Data keeps its own, smaller depth: a data field at introspection's depth is refused.
+        let data = format!("{{ {}x{} }}", "a { ".repeat(15), " }".repeat(15));
+        assert!(check(&data).expect_err("refused").message().contains("maxDepth"));
     }
 
     #[test]

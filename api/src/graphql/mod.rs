@@ -1,11 +1,13 @@
 //! The GraphQL building blocks every capability uses: Relay ids, cursors and connections
 //! (`relay`), per-request loaders (`loaders`), document limits (`limits`), the write helper
-//! (`write`: transaction, audit entry, events), input parsing (`input`), scalars, and the
-//! field guard that asks the one table of role rights.
+//! (`write`: transaction, audit entry, events), input parsing (`input`), response keys in
+//! selection order (`order`), scalars, and the field guard that asks the one table of role
+//! rights.
 
 pub mod input;
 pub mod limits;
 pub mod loaders;
+pub mod order;
 pub mod relay;
 pub mod scalars;
 pub mod write;

@@ -196,7 +196,9 @@ impl Documents {
         if let Some((doc, _)) = self.lock().docs.get(query) {
             return Ok((doc.clone(), true));
         }
-        Ok((Arc::new(async_graphql::parser::parse_query(query)?), false))
+        let mut doc = async_graphql::parser::parse_query(query)?;
+        crate::graphql::order::mark(&mut doc);
+        Ok((Arc::new(doc), false))
     }
 
     /// Keeps a parsed document that passed the limits, evicting the least recently used ones
@@ -223,15 +225,23 @@ impl Documents {
     }
 }
 
-/// Checks limits and builds the async-graphql request, with whether it is a mutation;
-/// `Err` is a refusal (nothing runs).
+/// A request ready to run: whether it is a mutation, and the parsed document (kept to put the
+/// response in selection order, `graphql::order`).
+struct Prepared {
+    request: async_graphql::Request,
+    mutation: bool,
+    document: Option<Arc<ExecutableDocument>>,
+    operation: Option<String>,
+}
+
+/// Checks limits and builds the async-graphql request; `Err` is a refusal (nothing runs).
 fn prepare(
     app: &App,
     p: Params,
     method: &Method,
     op: &mut String,
     parse_failed: &mut bool,
-) -> Result<(async_graphql::Request, bool), (StatusCode, ApiError)> {
+) -> Result<Prepared, (StatusCode, ApiError)> {
     let limits = &app.limits;
     crate::graphql::limits::check_tokens(&p.query, limits).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
     let vars = Variables::from_json(Value::Object(p.variables.unwrap_or_default()));
@@ -279,16 +289,21 @@ fn prepare(
     // A document that does not parse goes on to async-graphql, which reports where; one
     // that does is handed over parsed (async-graphql would otherwise parse it again).
     let mut req = async_graphql::Request::new(p.query).variables(vars);
-    if let Some(doc) = document {
-        req.set_parsed_query(ExecutableDocument::clone(&doc));
+    if let Some(doc) = &document {
+        req.set_parsed_query(ExecutableDocument::clone(doc));
     }
-    if let Some(name) = p.operation_name {
-        req = req.operation_name(name);
+    if let Some(name) = &p.operation_name {
+        req = req.operation_name(name.clone());
     }
     if !app.state.introspection {
         req = req.disable_introspection();
     }
-    Ok((req, mutation))
+    Ok(Prepared {
+        request: req,
+        mutation,
+        document,
+        operation: p.operation_name,
+    })
 }
 
 /// Whether the operation to run (the named one, or any when none is named) is of type `ty`.
@@ -460,7 +475,18 @@ async fn handle(
         let mut op = p.operation_name.clone().unwrap_or_default();
         let mut parse_failed = false;
         let res = match prepare(app, p, &method, &mut op, &mut parse_failed) {
-            Ok((req, mutation)) => run(app, &caller, req, mutation).await,
+            Ok(ready) => {
+                let mut res = run(app, &caller, ready.request, ready.mutation).await;
+                if let Some(doc) = &ready.document {
+                    crate::graphql::order::reorder(
+                        &mut res.data,
+                        doc,
+                        ready.operation.as_deref(),
+                        &app.types,
+                    );
+                }
+                res
+            }
             Err((status, e)) if !batch => {
                 app.state
                     .metrics

@@ -48,6 +48,8 @@ pub(crate) struct App {
     pub(crate) limits: Limits,
     /// Per-subject / per-IP rate limit; `None` when off.
     pub(crate) rate_limit: Option<Arc<RateLimit>>,
+    /// The schema's abstract types, for putting responses in selection order.
+    pub(crate) types: Arc<crate::graphql::order::Types>,
 }
 
 /// The router of the whole service, over the schemas `lib.rs` built.
@@ -56,6 +58,7 @@ pub fn router(
     schema: ChidaoSchema,
     ws_schema: ChidaoSchema,
     settings: &Settings,
+    types: Arc<crate::graphql::order::Types>,
 ) -> Router {
     let limits = settings.limits();
     let timeout = Duration::from_secs(settings.request_timeout_secs.max(1));
@@ -68,6 +71,7 @@ pub fn router(
         sockets: Arc::new(tokio::sync::Semaphore::new(ws::MAX_CONNECTIONS)),
         limits: limits.clone(),
         rate_limit: RateLimit::new(settings.rate_per_minute, settings.rate_burst).map(Arc::new),
+        types,
     };
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))

@@ -13,8 +13,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextSubscribe,
+};
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Data, Request, ServerResult};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::State as AxState;
@@ -151,17 +154,52 @@ async fn connect(
     Ok((data, expires))
 }
 
-/// Checks each operation sent over the socket: a subscription, within the document limits.
+/// Checks each operation sent over the socket: a subscription, within the document limits;
+/// and puts each event's keys in selection order (`graphql::order`), as `POST /graphql` does.
 pub struct SocketChecks;
 
 impl ExtensionFactory for SocketChecks {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(SocketChecks)
+        Arc::new(Subscribed::default())
     }
 }
 
+/// The document an operation runs and its name, once checked.
+type Checked = Arc<std::sync::Mutex<Option<(Arc<ExecutableDocument>, Option<String>)>>>;
+
+/// One operation on the socket.
+#[derive(Default)]
+struct Subscribed {
+    /// Set by `prepare_request`, which async-graphql runs when the stream `subscribe` wraps is
+    /// first polled: each event reads it then.
+    document: Checked,
+}
+
 #[async_trait::async_trait]
-impl Extension for SocketChecks {
+impl Extension for Subscribed {
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: futures::stream::BoxStream<'s, async_graphql::Response>,
+        next: NextSubscribe<'_>,
+    ) -> futures::stream::BoxStream<'s, async_graphql::Response> {
+        use futures::StreamExt;
+        let document = self.document.clone();
+        let types = ctx.data_unchecked::<Arc<crate::graphql::order::Types>>().clone();
+        next.run(ctx, stream)
+            .map(move |mut res| {
+                let checked = document
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone();
+                if let Some((doc, op)) = checked {
+                    crate::graphql::order::reorder(&mut res.data, &doc, op.as_deref(), &types);
+                }
+                res
+            })
+            .boxed()
+    }
+
     async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -173,7 +211,8 @@ impl Extension for SocketChecks {
         let refuse = |e: ApiError| async_graphql::Error::from(e).into_server_error(Default::default());
         crate::graphql::limits::check_tokens(&request.query, limits).map_err(refuse)?;
         // A document that does not parse is left to async-graphql, which says where.
-        if let Ok(doc) = async_graphql::parser::parse_query(&request.query) {
+        if let Ok(mut doc) = async_graphql::parser::parse_query(&request.query) {
+            crate::graphql::order::mark(&mut doc);
             let name = request.operation_name.as_deref();
             crate::graphql::limits::check_document(&doc, name, &request.variables, limits).map_err(refuse)?;
             if super::graphql::is_operation(&doc, name, OperationType::Query)
@@ -187,6 +226,11 @@ impl Extension for SocketChecks {
                 }));
             }
             // Handed over parsed, as `POST /graphql` does.
+            *self
+                .document
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some((Arc::new(doc.clone()), request.operation_name.clone()));
             request.set_parsed_query(doc);
         }
         next.run(ctx, request).await

@@ -104,75 +104,54 @@ impl ExportFilter {
 
 const RN: &str = "chidao_rn";
 
-/// The export's SQL: every value joined with its indicator and responsible agency, ranked
-/// within (indicator, period) so the one that stands (official over estimate, then the
-/// latest) comes first, filtered by the caller's scope.
+/// The export's SQL: every indicator the caller may see that the filter names, joined with the
+/// value that stands for each of its periods (official over estimate, then the latest:
+/// `super::standing_order`) and with its responsible agency. An indicator with no standing
+/// value in the range still comes once, for its year, carrying its target with the value
+/// empty, so a table of targets against results is never empty. With `updatedSince`, only
+/// rows whose standing value was recorded since then come (a refresh pulls what changed).
 fn statement(filter: &ExportFilter, scope: &Scope) -> SelectStatement {
     use indicator::Column as I;
     use indicator_value::Column as V;
-    let mut inner = Query::select();
-    inner
-        .columns([
-            (indicator_value::Entity, V::Period),
-            (indicator_value::Entity, V::Value),
-            (indicator_value::Entity, V::Kind),
-            (indicator_value::Entity, V::RecordedAt),
-        ])
-        .columns([
-            (indicator::Entity, I::Code),
-            (indicator::Entity, I::Name),
-            (indicator::Entity, I::Unit),
-            (indicator::Entity, I::Target),
-            (indicator::Entity, I::Comparator),
-            (indicator::Entity, I::Direction),
-            (indicator::Entity, I::Measure),
-            (indicator::Entity, I::Year),
-            (indicator::Entity, I::Qualitative),
-        ])
-        .expr_as(
-            Expr::col((agency::Entity, agency::Column::Code)),
-            Alias::new("agency_code"),
-        )
-        .expr_as(
-            Expr::col((agency::Entity, agency::Column::Name)),
-            Alias::new("agency_name"),
-        )
-        .from(indicator_value::Entity)
-        .inner_join(
-            indicator::Entity,
-            Expr::col((indicator::Entity, I::Id)).equals((indicator_value::Entity, V::IndicatorId)),
-        )
-        .left_join(
-            agency::Entity,
-            Expr::col((agency::Entity, agency::Column::Id))
-                .equals((indicator::Entity, I::ResponsibleAgencyId)),
-        )
-        .cond_where(indicator::Entity::visible(scope));
-    let mut window = WindowStatement::new();
-    {
-        use sea_orm::sea_query::OverStatement;
-        window.add_partition_by(Expr::col((indicator_value::Entity, V::IndicatorId)));
-        window.add_partition_by(Expr::col((indicator_value::Entity, V::Period)));
-    }
-    for (expr, order) in super::standing_order() {
-        window.order_by_expr(expr, order);
-    }
-    inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new(RN));
-
-    let mut cond = Condition::all();
+    let ind = |c: I| Expr::col((indicator::Entity, c));
+    // The indicators the export covers.
+    let mut covered = Condition::all().add(indicator::Entity::visible(scope));
     if let Some(y) = filter.year {
-        cond = cond.add(Expr::col((indicator::Entity, I::Year)).eq(y));
+        covered = covered.add(ind(I::Year).eq(y));
     }
     if let Some(a) = &filter.agency {
-        cond = cond.add(Expr::col((agency::Entity, agency::Column::Code)).eq(a.as_str()));
+        covered = covered.add(
+            ind(I::ResponsibleAgencyId).in_subquery(
+                Query::select()
+                    .column(agency::Column::Id)
+                    .from(agency::Entity)
+                    .and_where(Expr::col(agency::Column::Code).eq(a.as_str()))
+                    .to_owned(),
+            ),
+        );
     }
     if let Some(codes) = &filter.codes {
-        cond = cond.add(Expr::col((indicator::Entity, I::Code)).is_in(codes.iter().map(String::as_str)));
+        covered = covered.add(ind(I::Code).is_in(codes.iter().map(String::as_str)));
     }
+
+    // Their values in the range, ranked within (indicator, period).
+    let mut values = Query::select();
+    values
+        .columns([V::IndicatorId, V::Period, V::Value, V::Kind, V::RecordedAt])
+        .from(indicator_value::Entity)
+        .and_where(
+            Expr::col((indicator_value::Entity, V::IndicatorId)).in_subquery(
+                Query::select()
+                    .column(I::Id)
+                    .from(indicator::Entity)
+                    .cond_where(covered.clone())
+                    .to_owned(),
+            ),
+        );
     if let Some(t) = filter.period_type {
         // Period ids are canonical (`2025`, `2025S1`, `2025Q1`, `202501`): the shape tells the type.
         let p = || Expr::col((indicator_value::Entity, V::Period));
-        cond = cond.add(match t {
+        values.cond_where(match t {
             PeriodType::Year => Condition::all().add(p().like("____")),
             PeriodType::Quarter => Condition::all().add(p().like("%Q%")),
             PeriodType::Half => Condition::all().add(p().like("%S%")),
@@ -182,19 +161,65 @@ fn statement(filter: &ExportFilter, scope: &Scope) -> SelectStatement {
                 .add(p().not_like("%S%")),
         });
     }
-    inner.cond_where(cond);
-
-    let mut outer = Query::select();
-    outer
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("ranked"))
-        .and_where(Expr::col(Alias::new(RN)).eq(1));
-    if let Some(t) = filter.updated_since {
-        outer.and_where(Expr::col(Alias::new("recorded_at")).gte(t));
+    let mut window = WindowStatement::new();
+    {
+        use sea_orm::sea_query::OverStatement;
+        window.add_partition_by(Expr::col((indicator_value::Entity, V::IndicatorId)));
+        window.add_partition_by(Expr::col((indicator_value::Entity, V::Period)));
     }
-    outer
-        .order_by(Alias::new("code"), Order::Asc)
-        .order_by(Alias::new("period"), Order::Asc)
+    for (expr, order) in super::standing_order() {
+        window.order_by_expr(expr, order);
+    }
+    values.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new(RN));
+    let standing = Query::select()
+        .column(Asterisk)
+        .from_subquery(values, Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new(RN)).eq(1))
+        .to_owned();
+
+    let sv = Alias::new("sv");
+    let col = |c: V| Expr::col((sv.clone(), c));
+    let mut q = Query::select();
+    q.columns([
+        (indicator::Entity, I::Code),
+        (indicator::Entity, I::Name),
+        (indicator::Entity, I::Unit),
+        (indicator::Entity, I::Target),
+        (indicator::Entity, I::Comparator),
+        (indicator::Entity, I::Direction),
+        (indicator::Entity, I::Measure),
+        (indicator::Entity, I::Year),
+        (indicator::Entity, I::Qualitative),
+    ])
+    .expr_as(col(V::Period), Alias::new("period"))
+    .expr_as(col(V::Value), Alias::new("value"))
+    .expr_as(col(V::Kind), Alias::new("kind"))
+    .expr_as(col(V::RecordedAt), Alias::new("recorded_at"))
+    .expr_as(
+        Expr::col((agency::Entity, agency::Column::Code)),
+        Alias::new("agency_code"),
+    )
+    .expr_as(
+        Expr::col((agency::Entity, agency::Column::Name)),
+        Alias::new("agency_name"),
+    )
+    .from(indicator::Entity)
+    .left_join(
+        agency::Entity,
+        Expr::col((agency::Entity, agency::Column::Id)).equals((indicator::Entity, I::ResponsibleAgencyId)),
+    )
+    .join_subquery(
+        sea_orm::sea_query::JoinType::LeftJoin,
+        standing,
+        sv.clone(),
+        Expr::col((sv.clone(), V::IndicatorId)).equals((indicator::Entity, I::Id)),
+    )
+    .cond_where(covered);
+    if let Some(t) = filter.updated_since {
+        q.and_where(col(V::RecordedAt).gte(t));
+    }
+    q.order_by((indicator::Entity, I::Code), Order::Asc)
+        .order_by((sv, V::Period), Order::Asc)
         .to_owned()
 }
 
@@ -241,8 +266,9 @@ fn row(r: &sea_orm::QueryResult) -> Result<Row, sea_orm::DbErr> {
     let comparator: Option<Comparator> = r.try_get("", "comparator")?;
     let direction: Direction = r.try_get("", "direction")?;
     let measure: Measure = r.try_get("", "measure")?;
-    let kind: ValueKind = r.try_get("", "kind")?;
-    let recorded_at: DateTime<Utc> = r.try_get("", "recorded_at")?;
+    // Absent for an indicator with no standing value in the range (its target row).
+    let kind: Option<ValueKind> = r.try_get("", "kind")?;
+    let recorded_at: Option<DateTime<Utc>> = r.try_get("", "recorded_at")?;
     let m = indicator::Model {
         id: 0,
         code: get_s("code")?,
@@ -262,11 +288,12 @@ fn row(r: &sea_orm::QueryResult) -> Result<Row, sea_orm::DbErr> {
         description: None,
         source_text: None,
         ordinal: 0,
-        created_at: recorded_at,
-        updated_at: recorded_at,
+        created_at: DateTime::<Utc>::UNIX_EPOCH,
+        updated_at: DateTime::<Utc>::UNIX_EPOCH,
     };
-    let period_text = get_s("period")?;
-    let value_text = get_s("value")?;
+    let value_text = get_o("value")?.unwrap_or_default();
+    // A target row stands for the indicator's whole year.
+    let period_text = get_o("period")?.unwrap_or_else(|| m.year.to_string());
     let period = PeriodId::from_str(&period_text).ok();
     let value = Decimal::from_str(&value_text).ok();
     let target = m.target.as_deref().and_then(|t| Decimal::from_str(t).ok());
@@ -295,12 +322,14 @@ fn row(r: &sea_orm::QueryResult) -> Result<Row, sea_orm::DbErr> {
         period_start: start.map(|d| d.to_string()).unwrap_or_default(),
         period_end: end.map(|d| d.to_string()).unwrap_or_default(),
         value: value_text,
-        kind: kind.to_value_string(),
+        kind: kind.map(|k| k.to_value_string()).unwrap_or_default(),
         achievement,
         on_track,
         responsible_agency_code: get_o("agency_code")?,
         responsible_agency: get_o("agency_name")?,
-        recorded_at: recorded_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        recorded_at: recorded_at
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default(),
     })
 }
 
@@ -315,9 +344,10 @@ pub fn respond(db: DatabaseConnection, scope: Scope, filter: ExportFilter, forma
             let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
         }
     });
-    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    }));
+    // `poll_recv` answers `Ready(None)` again if polled after the end; a compression layer
+    // does poll once more (an `unfold` stream panicked there and cut every gzip export).
+    let mut rx = rx;
+    let body = Body::from_stream(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)));
     let (content_type, name) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "indicators.csv"),
         Format::Json => ("application/json", "indicators.json"),

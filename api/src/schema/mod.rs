@@ -57,6 +57,8 @@ pub type ChidaoSchema = Schema<Query, Mutation, TaskSubscription>;
 pub struct Parts {
     pub statistics: Arc<StatisticsCache>,
     pub limits: Limits,
+    /// The schema's abstract types, for putting responses in selection order.
+    pub types: Arc<crate::graphql::order::Types>,
 }
 
 /// Builds the schema. Per-request data (the caller and its loaders, [`request_data`]) is added
@@ -80,7 +82,7 @@ fn builder(
 ) -> async_graphql::SchemaBuilder<Query, Mutation, TaskSubscription> {
     let mut b = Schema::build(Query::default(), Mutation::default(), TaskSubscription)
         // Backstops behind the checks of `http::graphql` (which run first and name the limit).
-        .limit_depth(parts.limits.max_depth + 2)
+        .limit_depth(parts.limits.max_depth.max(parts.limits.max_introspection_depth) + 2)
         .limit_directives(parts.limits.max_directives)
         .limit_recursive_depth(64);
     if !state.dev {
@@ -90,7 +92,10 @@ fn builder(
     if !state.introspection {
         b = b.disable_introspection();
     }
-    b.data(state).data(parts.statistics).data(parts.limits)
+    b.data(state)
+        .data(parts.statistics)
+        .data(parts.limits)
+        .data(parts.types)
 }
 
 /// Adds one request's loaders, every one holding `scope`, to its data. `prime`: whether rows
