@@ -27,7 +27,8 @@ pub struct Settings {
     #[arg(long, env = "CHIDAO_LOADER_DELAY_MS", default_value_t = 0)]
     pub loader_delay_ms: u64,
 
-    /// HS256 key for tokens (at least 32 bytes). Prefer the environment to the flag.
+    /// HS256 key for tokens: at least 32 bytes and no placeholder (make one with `openssl rand
+    /// -base64 48`). Prefer the environment to the flag.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
 

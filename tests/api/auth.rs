@@ -1,6 +1,6 @@
 //! Who is let in and what each role may do: refused and forged tokens (401), agency tokens of
 //! unknown or dissolved agencies, `me`, the read matrix of every role, the analyst's
-//! aggregates-only view, and mutations refused by role.
+//! aggregates-only view, and mutations refused by role; the secrets `serve` refuses.
 
 use api::auth::Role;
 use serde_json::{Value, json};
@@ -580,4 +580,40 @@ async fn mutations_refused_by_role_write_nothing() {
     )
     .await;
     assert_eq!(audit_len(&app).await, before + 1);
+}
+
+// --- Secrets ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn serve_refuses_the_env_example_secret_and_other_placeholders() {
+    // The value `.env.example` ships, read from the file itself: copying the file must not
+    // give a deployment a signing key that is public.
+    let example =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".env.example"))
+            .expect(".env.example");
+    let shipped = example
+        .lines()
+        .find_map(|l| l.strip_prefix("JWT_SECRET="))
+        .expect(".env.example sets JWT_SECRET")
+        .trim()
+        .to_owned();
+    assert_eq!(shipped, api::auth::secret::ENV_EXAMPLE_SECRET);
+    for secret in [
+        shipped.as_str(),
+        "your-jwt-secret-goes-here-at-least-32-bytes",
+        "CHANGEME-CHANGEME-CHANGEME-CHANGEME",
+        "too-short",
+    ] {
+        let mut settings = api::config::Settings::for_tests("sqlite::memory:", secret);
+        settings.seeds = crate::helpers::seeds_dir();
+        let err = match api::Application::build(&settings).await {
+            Ok(_) => panic!("{secret}: accepted"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(err.contains("openssl rand -base64 48"), "{secret}: {err}");
+        assert!(
+            !err.contains(secret),
+            "{secret}: the message repeats the secret: {err}"
+        );
+    }
 }
