@@ -40,7 +40,8 @@ pick_chidao() {
     done
   fi
   [ -x "${CHIDAO_BIN:-}" ] || { echo "no chidao binary: cargo build --release (or set CHIDAO_BIN)" >&2; exit 1; }
-  export CHIDAO_BIN JWT_SECRET="${JWT_SECRET:-chidao-bench-only-secret-0123456789abcdef}"
+  # A random key per run: `serve` refuses placeholder-shaped secrets.
+  export CHIDAO_BIN JWT_SECRET="${JWT_SECRET:-$(od -An -N32 -tx1 /dev/urandom | tr -d " \n")}"
 }
 
 # ensure_synthetic DB SCALE [URL]: creates DB if missing and loads `chidao seed --synthetic --scale SCALE`

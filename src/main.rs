@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use api::config::Settings;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// mimalloc instead of glibc's malloc: a request allocates many small short-lived objects
 /// across two worker threads, where glibc's allocator took a sixth of the server's CPU
@@ -66,9 +66,26 @@ enum Command {
     },
 }
 
+impl Cli {
+    /// The command line, with every setting (`--bind`, `--database-url`, …) accepted before
+    /// the subcommand and after it alike: `chidao --bind X serve` and `chidao serve --bind X`.
+    fn command_line() -> clap::Command {
+        Cli::command().mut_args(|a| a.global(true))
+    }
+
+    fn parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut matches = Cli::command_line().try_get_matches_from(args)?;
+        Cli::from_arg_matches_mut(&mut matches)
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
     api::telemetry::init();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
@@ -129,13 +146,22 @@ async fn main() -> anyhow::Result<()> {
             subject,
         } => {
             let Some(secret) = cli.settings.jwt_secret.as_deref().filter(|s| !s.is_empty()) else {
-                anyhow::bail!("set JWT_SECRET: `chidao token` signs HS256 tokens with it");
+                anyhow::bail!(
+                    "set JWT_SECRET: `chidao token` signs HS256 tokens with it ({})",
+                    api::auth::secret::HOW_TO_GENERATE
+                );
             };
+            // The rule `serve` applies: a token signed with a key `serve` refuses is of no use,
+            // and a short or published key signs tokens anyone can forge.
+            api::auth::secret::check(secret)?;
             let Some(role) = api::auth::Role::parse(&role) else {
                 anyhow::bail!("unknown role '{role}': use admin, monitor, agency, viewer or analyst");
             };
-            if role == api::auth::Role::Agency && agency.is_none() {
-                anyhow::bail!("role agency needs --agency CODE");
+            match (role, agency.as_deref()) {
+                (api::auth::Role::Agency, None) => anyhow::bail!("role agency needs --agency CODE"),
+                (api::auth::Role::Agency, Some(code)) => existing_agency(&cli.settings, code).await?,
+                (_, Some(_)) => anyhow::bail!("--agency is for role agency only"),
+                (_, None) => {}
             }
             let subject = subject.unwrap_or_else(|| role.as_str().to_owned());
             let token = api::auth::jwt::sign(
@@ -151,4 +177,89 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Refuses an agency code that is not in the database of `DATABASE_URL`, or whose agency has
+/// ended (naming its successor), as `serve` would refuse the token. Reads only: no migration,
+/// no seed, and a SQLite file that does not exist is not created.
+async fn existing_agency(settings: &Settings, code: &str) -> anyhow::Result<()> {
+    let url = without_create(&settings.database_url);
+    let shown = settings.redacted_database_url();
+    let (db, _) = api::db::connect(&url, 1).await.with_context(|| {
+        format!(
+            "`chidao token --agency` checks the code in the database, and {shown} cannot be opened; \
+             set DATABASE_URL to the database `chidao serve` uses"
+        )
+    })?;
+    let found = api::auth::directory::active_by_code(&db, "--agency", code, api::clock::today()).await;
+    db.close().await.ok();
+    match found {
+        Ok(_) => Ok(()),
+        Err(api::error::ApiError::BadUserInput { message, .. }) => {
+            anyhow::bail!("--agency {code}: {message} (database {shown})")
+        }
+        Err(e) => anyhow::bail!(
+            "cannot read the agencies of {shown}: has `chidao serve` or `chidao migrate` run on it? ({e:?})"
+        ),
+    }
+}
+
+/// A SQLite URL that opens an existing file only (`mode=rwc` would create an empty one).
+fn without_create(url: &str) -> String {
+    if url.starts_with("sqlite:") {
+        url.replace("mode=rwc", "mode=rw")
+    } else {
+        url.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::parse_args(args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    #[test]
+    fn settings_are_accepted_before_and_after_the_subcommand() {
+        let after = parse(&["chidao", "serve", "--bind", "127.0.0.1:9001", "--dev"]);
+        assert!(matches!(after.command, Some(Command::Serve)));
+        assert_eq!(after.settings.bind.to_string(), "127.0.0.1:9001");
+        assert!(after.settings.dev);
+        let before = parse(&["chidao", "--bind", "127.0.0.1:9002", "serve"]);
+        assert!(matches!(before.command, Some(Command::Serve)));
+        assert_eq!(before.settings.bind.to_string(), "127.0.0.1:9002");
+        let token = parse(&[
+            "chidao",
+            "token",
+            "--role",
+            "admin",
+            "--database-url",
+            "sqlite::memory:",
+            "--jwt-issuer",
+            "x",
+        ]);
+        assert!(matches!(token.command, Some(Command::Token { .. })));
+        assert_eq!(token.settings.database_url, "sqlite::memory:");
+        assert_eq!(token.settings.jwt_issuer.as_deref(), Some("x"));
+        // No subcommand: serve (main's default), with the settings given.
+        let bare = parse(&["chidao", "--bind", "127.0.0.1:9003"]);
+        assert!(bare.command.is_none());
+        assert_eq!(bare.settings.bind.to_string(), "127.0.0.1:9003");
+        // A subcommand's own flags stay its own.
+        assert!(Cli::parse_args(["chidao", "--role", "admin", "token"]).is_err());
+    }
+
+    #[test]
+    fn sqlite_urls_open_existing_files_only() {
+        assert_eq!(
+            without_create("sqlite://chidao.db?mode=rwc"),
+            "sqlite://chidao.db?mode=rw"
+        );
+        assert_eq!(
+            without_create("postgres://u@h/db?mode=rwc"),
+            "postgres://u@h/db?mode=rwc"
+        );
+    }
 }

@@ -27,7 +27,8 @@ pub struct Settings {
     #[arg(long, env = "CHIDAO_LOADER_DELAY_MS", default_value_t = 0)]
     pub loader_delay_ms: u64,
 
-    /// HS256 key for tokens (at least 32 bytes). Prefer the environment to the flag.
+    /// HS256 key for tokens: at least 32 bytes and no placeholder (make one with `openssl rand
+    /// -base64 48`). Prefer the environment to the flag.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
 
@@ -38,6 +39,23 @@ pub struct Settings {
     /// JWKS file of the identity provider (keys chosen by `kid`), for RS256/ES256 tokens.
     #[arg(long, env = "JWT_JWKS_FILE")]
     pub jwt_jwks_file: Option<std::path::PathBuf>,
+
+    /// JWKS URL of the identity provider (https, or http on loopback), fetched and kept;
+    /// fetched again on its `Cache-Control: max-age` (1 min to 1 day, else 1 h) and when a
+    /// token names an unknown `kid`.
+    #[arg(long, env = "JWT_JWKS_URL")]
+    pub jwt_jwks_url: Option<String>,
+
+    /// OpenID issuer of the identity provider (e.g. https://sso.laocai.gov.vn/realms/laocai):
+    /// its keys are found by discovery (`/.well-known/openid-configuration`), and RS/ES tokens
+    /// must carry it as `iss` unless JWT_ISSUER says otherwise.
+    #[arg(long, env = "JWT_OIDC_ISSUER")]
+    pub jwt_oidc_issuer: Option<String>,
+
+    /// Least seconds between two fetches of the provider's keys caused by tokens with an
+    /// unknown `kid` (however many such tokens arrive).
+    #[arg(long, env = "JWT_JWKS_MIN_REFETCH_SECS", default_value_t = 30)]
+    pub jwt_jwks_min_refetch_secs: u64,
 
     /// Required `iss` claim, when set.
     #[arg(long, env = "JWT_ISSUER")]
@@ -169,6 +187,9 @@ impl Settings {
             secret: self.jwt_secret.clone().filter(|s| !s.is_empty()),
             public_key_file: self.jwt_public_key_file.clone(),
             jwks_file: self.jwt_jwks_file.clone(),
+            jwks_url: self.jwt_jwks_url.clone().filter(|s| !s.is_empty()),
+            oidc_issuer: self.jwt_oidc_issuer.clone().filter(|s| !s.is_empty()),
+            jwks_min_refetch: std::time::Duration::from_secs(self.jwt_jwks_min_refetch_secs),
             issuer: self.jwt_issuer.clone().filter(|s| !s.is_empty()),
             audience: self.jwt_audience.clone().filter(|s| !s.is_empty()),
         }

@@ -59,10 +59,12 @@ impl Application {
             Some(secret)
         } else {
             anyhow::bail!(
-                "no token key configured: set JWT_SECRET (HS256), JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE \
-                 (RS256/ES256), or pass --dev for local work"
+                "no token key configured: set JWT_SECRET (HS256), or the identity provider's keys \
+                 (RS256/ES256) with JWT_OIDC_ISSUER, JWT_JWKS_URL, JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE, \
+                 or pass --dev for local work"
             );
         };
+        // Settings first (a placeholder secret, a plain-http key URL), before any connection.
         let verifier = auth::jwt::Verifier::new(&keys)?;
         let (db, statements) = db::connect(&settings.database_url, settings.db_pool).await?;
         if let Some(report) = seed::prepare(&db, &settings.seeds).await? {
@@ -72,6 +74,7 @@ impl Application {
         let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
         let reads = db::reads::Reads::new(&settings.database_url, &db, settings.db_pool, statements.clone())?;
         let metrics = metrics::Metrics::default();
+        verifier.start(Some(metrics.key_fetch_counters())).await;
         let reuse_for = std::time::Duration::from_secs(settings.statistics_reuse_secs);
         let events = events::Events::new();
         // On PostgreSQL the listener also brings other instances' task events (subscriptions),

@@ -36,6 +36,11 @@ struct ReuseLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
     state: String,
 }
@@ -51,6 +56,7 @@ pub struct Metrics {
     read_pool: Family<PoolLabels, Gauge>,
     statements: Counter<u64, AtomicU64>,
     reuse: Family<ReuseLabels, Counter>,
+    key_fetches: Family<ResultLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -98,6 +104,12 @@ impl Default for Metrics {
             "Lookups of kept answers (taskStatistics) by result: hit (reused) or miss (computed)",
             reuse.clone(),
         );
+        let key_fetches = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "jwks_fetches",
+            "Fetches of the identity provider's keys (JWT_JWKS_URL, JWT_OIDC_ISSUER) by result: ok or error",
+            key_fetches.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -108,6 +120,7 @@ impl Default for Metrics {
             read_pool,
             statements,
             reuse,
+            key_fetches,
         }
     }
 }
@@ -124,6 +137,18 @@ impl Metrics {
                 .clone()
         };
         (get("hit"), get("miss"))
+    }
+
+    /// The (ok, error) counters of fetches of the identity provider's keys.
+    pub fn key_fetch_counters(&self) -> (Counter, Counter) {
+        let get = |result: &str| {
+            self.key_fetches
+                .get_or_create(&ResultLabels {
+                    result: result.to_owned(),
+                })
+                .clone()
+        };
+        (get("ok"), get("error"))
     }
 
     pub fn observe(&self, op: &str, role: Role, codes: &[&str], started: Instant) {

@@ -1,6 +1,7 @@
 //! Who is let in and what each role may do: refused and forged tokens (401), agency tokens of
 //! unknown or dissolved agencies, `me`, the read matrix of every role, the analyst's
-//! aggregates-only view, and mutations refused by role.
+//! aggregates-only view, and mutations refused by role; the identity provider's keys fetched by
+//! URL (a JWKS served by the test), and the secrets `serve` refuses.
 
 use api::auth::Role;
 use serde_json::{Value, json};
@@ -580,4 +581,178 @@ async fn mutations_refused_by_role_write_nothing() {
     )
     .await;
     assert_eq!(audit_len(&app).await, before + 1);
+}
+
+// --- Keys ------------------------------------------------------------------------------------
+
+fn jwt_fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/jwt")
+        .join(name)
+}
+
+/// Serves `tests/fixtures/jwt/jwks.json` (RS256 `rsa-1`, ES256 `ec-1`) at `/jwks` on a free
+/// port, as an identity provider would; returns its URL.
+async fn serve_fixture_jwks() -> String {
+    let body = std::fs::read_to_string(jwt_fixture("jwks.json")).expect("fixture");
+    let app = axum::Router::new().route("/jwks", axum::routing::get(move || async move { body }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/jwks", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// A token the identity provider would sign: RS256 with `rsa-1` or ES256 with `ec-1`.
+fn provider_token(alg: jsonwebtoken::Algorithm, kid: &str, role: &str, agency: Option<&str>) -> String {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    let pem = |f: &str| std::fs::read(jwt_fixture(f)).expect("fixture");
+    let key = match alg {
+        Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem("rsa-private.pem")),
+        _ => EncodingKey::from_ec_pem(&pem("ec-private.pem")),
+    }
+    .expect("private key");
+    let mut header = Header::new(alg);
+    header.kid = Some(kid.to_owned());
+    let mut claims = json!({
+        "sub": format!("sso-{role}"), "role": role,
+        "exp": chrono::Utc::now().timestamp() + 600,
+    });
+    if let Some(code) = agency {
+        claims["agency"] = json!(code);
+    }
+    jsonwebtoken::encode(&header, &claims, &key).expect("sign")
+}
+
+#[tokio::test]
+async fn identity_provider_tokens_verify_against_keys_fetched_by_url() {
+    use jsonwebtoken::Algorithm::{ES256, RS256};
+    let url = serve_fixture_jwks().await;
+    let app = TestApp::spawn_with(|s| s.jwt_jwks_url = Some(url)).await;
+    let me = "{ me { role subject agency { code } } }";
+
+    let agency = app
+        .with_token(provider_token(RS256, "rsa-1", "agency", Some(STC)))
+        .data(me, json!({}))
+        .await;
+    assert_eq!(
+        agency["me"],
+        json!({ "role": "AGENCY", "subject": "sso-agency", "agency": { "code": STC } })
+    );
+    let monitor = app
+        .with_token(provider_token(ES256, "ec-1", "monitor", None))
+        .data(me, json!({}))
+        .await;
+    assert_eq!(monitor["me"]["role"], "MONITOR");
+    // JWT_SECRET's own tokens still verify beside the provider's.
+    assert_eq!(app.viewer().data(me, json!({})).await["me"]["role"], "VIEWER");
+
+    let bearer = |t: &str| format!("Bearer {t}");
+    let unknown = provider_token(RS256, "rsa-1", "agency", Some("so-khong-ton-tai"));
+    let message = assert_refused(
+        "unknown agency",
+        &post_with_header(&app, Some(&bearer(&unknown))).await,
+        &unknown,
+    );
+    assert!(message.contains("so-khong-ton-tai"), "{message}");
+    // A kid the provider never published (the refetch it causes finds nothing new).
+    let stranger = provider_token(RS256, "rsa-2", "admin", None);
+    let message = assert_refused(
+        "unknown kid",
+        &post_with_header(&app, Some(&bearer(&stranger))).await,
+        &stranger,
+    );
+    assert!(message.contains("kid"), "{message}");
+
+    let ready: Value = app
+        .get("/readyz")
+        .send()
+        .await
+        .expect("readyz")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        ready,
+        json!({ "status": "ready", "database": "ok", "keys": "ok" })
+    );
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("chidao_jwks_fetches_total{result=\"ok\"}"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn with_the_provider_down_at_start_up_chidao_serves_but_refuses_its_tokens_and_is_not_ready() {
+    // A port nothing listens on: connections are refused at once.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let app = TestApp::spawn_with(|s| s.jwt_jwks_url = Some(format!("http://127.0.0.1:{closed}/jwks"))).await;
+
+    let t = provider_token(jsonwebtoken::Algorithm::RS256, "rsa-1", "admin", None);
+    let message = assert_refused(
+        "no keys yet",
+        &post_with_header(&app, Some(&format!("Bearer {t}"))).await,
+        &t,
+    );
+    assert!(
+        message.contains("JWKS") && message.contains("thử lại"),
+        "{message}"
+    );
+    // HS256 tokens do not depend on the provider.
+    assert_eq!(
+        app.viewer().data("{ me { role } }", json!({})).await["me"]["role"],
+        "VIEWER"
+    );
+
+    let res = app.get("/readyz").send().await.expect("readyz");
+    assert_eq!(res.status().as_u16(), 503);
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(
+        body,
+        json!({ "status": "unavailable", "database": "ok", "keys": "unavailable" })
+    );
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("chidao_jwks_fetches_total{result=\"error\"}"),
+        "{metrics}"
+    );
+}
+
+// --- Secrets ---------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn serve_refuses_the_env_example_secret_and_other_placeholders() {
+    // The value `.env.example` ships, read from the file itself: copying the file must not
+    // give a deployment a signing key that is public.
+    let example =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".env.example"))
+            .expect(".env.example");
+    let shipped = example
+        .lines()
+        .find_map(|l| l.strip_prefix("JWT_SECRET="))
+        .expect(".env.example sets JWT_SECRET")
+        .trim()
+        .to_owned();
+    assert_eq!(shipped, api::auth::secret::ENV_EXAMPLE_SECRET);
+    for secret in [
+        shipped.as_str(),
+        "your-jwt-secret-goes-here-at-least-32-bytes",
+        "CHANGEME-CHANGEME-CHANGEME-CHANGEME",
+        "too-short",
+    ] {
+        let mut settings = api::config::Settings::for_tests("sqlite::memory:", secret);
+        settings.seeds = crate::helpers::seeds_dir();
+        let err = match api::Application::build(&settings).await {
+            Ok(_) => panic!("{secret}: accepted"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(err.contains("openssl rand -base64 48"), "{secret}: {err}");
+        assert!(
+            !err.contains(secret),
+            "{secret}: the message repeats the secret: {err}"
+        );
+    }
 }

@@ -13,7 +13,7 @@ BIN=${CHIDAO_BIN:-target/debug/chidao}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 DB=chidao_mem_$$
 PORT=${PORT:-18471}
-SECRET=export-memory-secret-0123456789abcdef
+SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d " \n")   # random: serve refuses placeholder-shaped secrets
 [ -x "$BIN" ] || cargo build -q
 psql "$PG/postgres" -qc "CREATE DATABASE $DB" >/dev/null
 cleanup() { [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null; }

@@ -11,7 +11,7 @@ BIN=${CHIDAO_BIN:-target/debug/chidao}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 DB=chidao_fault_$$
 PORT=${PORT:-18472}
-SECRET=fault-test-secret-0123456789abcdefgh
+SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d " \n")   # random: serve refuses placeholder-shaped secrets
 CLUSTER=$(ls /etc/postgresql)
 psql "$PG/postgres" -qc "CREATE DATABASE $DB"
 cleanup() {

@@ -51,6 +51,7 @@ pub async fn authenticate(
         })?;
     let claims = verifier
         .verify(token)
+        .await
         .map_err(|e| ApiError::Unauthenticated(e.to_string()))?;
     let role = Role::parse(&claims.role).ok_or_else(|| {
         ApiError::Unauthenticated(format!(

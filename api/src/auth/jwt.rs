@@ -1,17 +1,25 @@
 //! Token verification and signing. HS256 with a shared secret (`JWT_SECRET`), and RS256 or
-//! ES256 with the province identity provider's public keys (a PEM file or a JWKS file).
+//! ES256 with the province identity provider's public keys: a PEM file, a JWKS file, or keys
+//! fetched by URL (`JWT_JWKS_URL`, or OpenID discovery from `JWT_OIDC_ISSUER`; `jwks`).
 //! Each algorithm is only ever checked against a key of its own family, so a token cannot
-//! choose its key by choosing `alg` (no HS256-with-the-public-key confusion).
+//! choose its key by choosing `alg` (no HS256-with-the-public-key confusion): an HS256 token
+//! against `JWT_SECRET` only, an RS/ES token against the provider's keys only.
+//!
+//! The issuer: `JWT_ISSUER`, when set, is required of every token. Otherwise `JWT_OIDC_ISSUER`
+//! is required of the provider's (RS/ES) tokens, as the discovery document names it; HS256
+//! tokens, which chidao signs itself (`chidao token`), are not the provider's.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use prometheus_client::metrics::counter::Counter;
 use serde::{Deserialize, Serialize};
 
 use super::Role;
+use super::jwks::{self, KeyState, ProviderKeys, Source};
 
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 pub const LEEWAY_SECS: u64 = 60;
@@ -57,35 +65,65 @@ pub enum TokenError {
     Algorithm(String),
     #[error("Không có khóa nào khớp với token (kid)")]
     UnknownKey,
+    #[error(
+        "Chưa tải được khóa công khai của hệ thống định danh (JWKS) nên chưa kiểm tra được token; \
+         vui lòng thử lại sau ít phút"
+    )]
+    KeysUnavailable,
     #[error("Token không đúng định dạng JWT")]
     Malformed,
     #[error("Trường trong token sai kiểu: cần `sub` và `role` là chuỗi, `exp` là số giây")]
     BadClaims,
 }
 
-/// Public keys of one family, with the key id each came with (JWKS).
-struct PublicKey {
-    kid: Option<String>,
-    key: DecodingKey,
-    algorithms: &'static [Algorithm],
+/// A public key, with the key id it came with (JWKS) and the algorithms it may verify.
+pub struct PublicKey {
+    pub kid: Option<String>,
+    pub key: DecodingKey,
+    pub algorithms: &'static [Algorithm],
 }
 
 /// Everything needed to check a token.
 pub struct Verifier {
     secret: Option<DecodingKey>,
+    /// From `JWT_PUBLIC_KEY_FILE` and `JWT_JWKS_FILE`.
     public: Vec<PublicKey>,
+    /// From `JWT_JWKS_URL` or `JWT_OIDC_ISSUER`.
+    provider: Option<Arc<ProviderKeys>>,
+    /// Required of HS256 tokens (`JWT_ISSUER`).
     issuer: Option<String>,
+    /// Required of RS/ES tokens (`JWT_ISSUER`, else `JWT_OIDC_ISSUER`).
+    provider_issuer: Option<String>,
     audience: Option<String>,
 }
 
 /// Where the keys come from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct KeyConfig {
     pub secret: Option<String>,
     pub public_key_file: Option<std::path::PathBuf>,
     pub jwks_file: Option<std::path::PathBuf>,
+    pub jwks_url: Option<String>,
+    pub oidc_issuer: Option<String>,
+    /// The least time between two fetches caused by tokens with an unknown `kid`.
+    pub jwks_min_refetch: Duration,
     pub issuer: Option<String>,
     pub audience: Option<String>,
+}
+
+impl Default for KeyConfig {
+    fn default() -> Self {
+        KeyConfig {
+            secret: None,
+            public_key_file: None,
+            jwks_file: None,
+            jwks_url: None,
+            oidc_issuer: None,
+            jwks_min_refetch: jwks::DEFAULT_MIN_REFETCH,
+            issuer: None,
+            audience: None,
+        }
+    }
 }
 
 impl KeyConfig {
@@ -93,6 +131,8 @@ impl KeyConfig {
         self.secret.as_deref().is_some_and(|s| !s.is_empty())
             || self.public_key_file.is_some()
             || self.jwks_file.is_some()
+            || self.jwks_url.is_some()
+            || self.oidc_issuer.is_some()
     }
 }
 
@@ -100,12 +140,13 @@ const RSA: &[Algorithm] = &[Algorithm::RS256, Algorithm::RS384, Algorithm::RS512
 const EC: &[Algorithm] = &[Algorithm::ES256, Algorithm::ES384];
 
 impl Verifier {
+    /// Checks the configuration and reads the key files; fetches nothing (see [`Verifier::start`]).
     pub fn new(cfg: &KeyConfig) -> anyhow::Result<Self> {
         let secret = match cfg.secret.as_deref() {
-            Some(s) if s.len() < 32 => {
-                anyhow::bail!("JWT_SECRET must be at least 32 bytes long (HS256)")
+            Some(s) => {
+                super::secret::check(s)?;
+                Some(DecodingKey::from_secret(s.as_bytes()))
             }
-            Some(s) => Some(DecodingKey::from_secret(s.as_bytes())),
             None => None,
         };
         let mut public = Vec::new();
@@ -115,59 +156,159 @@ impl Verifier {
         if let Some(path) = &cfg.jwks_file {
             public.extend(read_jwks(path)?);
         }
+        let source = match (&cfg.jwks_url, &cfg.oidc_issuer) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "JWT_JWKS_URL and JWT_OIDC_ISSUER are both set: set one. JWT_OIDC_ISSUER finds the \
+                 keys by discovery; to fetch them from another address, set JWT_JWKS_URL and JWT_ISSUER"
+            ),
+            (Some(url), None) => Some(Source::Jwks(jwks::check_url("JWT_JWKS_URL", url)?)),
+            (None, Some(issuer)) => {
+                let url = jwks::check_url("JWT_OIDC_ISSUER", issuer)?;
+                if url.query().is_some() || url.fragment().is_some() {
+                    anyhow::bail!(
+                        "JWT_OIDC_ISSUER '{issuer}' must have no query or fragment (OpenID issuers have none)"
+                    );
+                }
+                Some(Source::Discovery {
+                    issuer: issuer.clone(),
+                })
+            }
+            (None, None) => None,
+        };
+        let provider = match source {
+            Some(source) => Some(Arc::new(ProviderKeys::new(source, cfg.jwks_min_refetch)?)),
+            None => None,
+        };
         Ok(Verifier {
             secret,
             public,
+            provider,
             issuer: cfg.issuer.clone(),
+            provider_issuer: cfg.issuer.clone().or_else(|| cfg.oidc_issuer.clone()),
             audience: cfg.audience.clone(),
         })
     }
 
+    /// With keys by URL: the first fetch, then the refresher in the background. When the
+    /// provider cannot be reached, chidao starts all the same (its tokens are refused, and
+    /// `/readyz` is 503, until a fetch succeeds), so a provider that starts later or is down
+    /// for a moment does not keep chidao down with it. `fetches`: the (ok, error) counters.
+    pub async fn start(&self, fetches: Option<(Counter, Counter)>) {
+        let Some(provider) = &self.provider else { return };
+        if let Some((ok, error)) = fetches {
+            provider.count_fetches(ok, error);
+        }
+        let failures = match provider.refresh().await {
+            Ok(_) => 0,
+            Err(_) => 1,
+        };
+        provider.spawn_refresher(failures);
+    }
+
+    /// The keys fetched by URL, if configured.
+    pub fn provider_keys(&self) -> Option<&ProviderKeys> {
+        self.provider.as_deref()
+    }
+
+    /// The provider's keys' state, when keys come by URL.
+    pub fn key_state(&self) -> Option<KeyState> {
+        self.provider.as_ref().map(|p| p.state())
+    }
+
     /// Checks signature, `exp` (required), `nbf`, and `iss`/`aud` when configured.
-    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+    pub async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         let alg = header.alg;
-        let keys: Vec<&DecodingKey> = if alg == Algorithm::HS256 {
-            self.secret.iter().collect()
-        } else if RSA.contains(&alg) || EC.contains(&alg) {
-            let fitting: Vec<&PublicKey> = self
-                .public
-                .iter()
-                .filter(|k| k.algorithms.contains(&alg))
-                .collect();
-            if fitting.is_empty() {
-                return Err(TokenError::Algorithm(format!("{alg:?}")));
-            }
-            match &header.kid {
-                Some(kid) if fitting.iter().any(|k| k.kid.is_some()) => fitting
-                    .iter()
-                    .filter(|k| k.kid.as_deref() == Some(kid.as_str()))
-                    .map(|k| &k.key)
-                    .collect(),
-                _ => fitting.iter().map(|k| &k.key).collect(),
-            }
-        } else {
+        if alg == Algorithm::HS256 {
+            let Some(secret) = &self.secret else {
+                return Err(TokenError::Algorithm("HS256".into()));
+            };
+            return self.decode(token, alg, [secret], self.issuer.as_deref());
+        }
+        if !(RSA.contains(&alg) || EC.contains(&alg)) {
             return Err(TokenError::Algorithm(format!("{alg:?}")));
+        }
+        let kid = header.kid.as_deref();
+        let mut fetched = self.provider.as_ref().and_then(|p| p.keys());
+        // A `kid` no key has, or no key for this `alg`: the provider may have rotated its keys
+        // since the set was fetched.
+        let named = |set: Option<&jwks::KeySet>| {
+            kid.is_none_or(|kid| self.all_keys(set).any(|k| k.kid.as_deref() == Some(kid)))
         };
+        if let Some(provider) = &self.provider
+            && (!named(fetched.as_deref()) || self.candidates(alg, kid, fetched.as_deref()).next().is_none())
+            && let Some(newer) = provider
+                .refetch_for_unknown_key(fetched.as_ref().map(|s| s.generation))
+                .await
+        {
+            fetched = Some(newer);
+        }
+        let keys: Vec<&DecodingKey> = self.candidates(alg, kid, fetched.as_deref()).collect();
         if keys.is_empty() {
-            return Err(if alg == Algorithm::HS256 {
-                TokenError::Algorithm("HS256".into())
+            let of_alg = self
+                .all_keys(fetched.as_deref())
+                .any(|k| k.algorithms.contains(&alg));
+            return Err(if self.provider.is_some() && fetched.is_none() && !of_alg {
+                TokenError::KeysUnavailable
+            } else if !of_alg {
+                TokenError::Algorithm(format!("{alg:?}"))
             } else {
                 TokenError::UnknownKey
             });
         }
+        self.decode(token, alg, keys, self.provider_issuer.as_deref())
+    }
+
+    /// The file keys and the fetched ones.
+    fn all_keys<'a>(&'a self, fetched: Option<&'a jwks::KeySet>) -> impl Iterator<Item = &'a PublicKey> {
+        self.public
+            .iter()
+            .chain(fetched.into_iter().flat_map(|s| s.keys.iter()))
+    }
+
+    /// The keys that may have signed a token of `alg` naming `kid`: those of that algorithm
+    /// with that `kid`, or with none (a PEM key); every key of the algorithm for a token
+    /// without `kid`.
+    fn candidates<'a>(
+        &'a self,
+        alg: Algorithm,
+        kid: Option<&'a str>,
+        fetched: Option<&'a jwks::KeySet>,
+    ) -> impl Iterator<Item = &'a DecodingKey> {
+        self.all_keys(fetched)
+            .filter(move |k| k.algorithms.contains(&alg))
+            .filter(move |k| kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid)
+            .map(|k| &k.key)
+    }
+
+    fn decode<'a>(
+        &self,
+        token: &str,
+        alg: Algorithm,
+        keys: impl IntoIterator<Item = &'a DecodingKey>,
+        issuer: Option<&str>,
+    ) -> Result<Claims, TokenError> {
         let mut validation = Validation::new(alg);
         validation.leeway = LEEWAY_SECS;
         validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        match &self.issuer {
-            Some(iss) => validation.set_issuer(&[iss]),
+        // jsonwebtoken checks `iss` and `aud` only when the token has them: a configured issuer
+        // or audience must also make the claim required, or a token without it would pass.
+        let mut required = vec!["exp", "sub"];
+        match issuer {
+            Some(iss) => {
+                validation.set_issuer(&[iss]);
+                required.push("iss");
+            }
             None => validation.iss = None,
         }
         match &self.audience {
-            Some(aud) => validation.set_audience(&[aud]),
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
             None => validation.validate_aud = false,
         }
+        validation.set_required_spec_claims(&required);
         let mut last = TokenError::BadSignature;
         for key in keys {
             match jsonwebtoken::decode::<Claims>(token, key, &validation) {
@@ -212,29 +353,10 @@ fn read_pem(path: &Path) -> anyhow::Result<PublicKey> {
     anyhow::bail!("{} is neither an RSA nor an EC public key in PEM", path.display())
 }
 
+/// A JWKS file: the same keys as a JWKS fetched by URL would give (`jwks::parse_jwks`).
 fn read_jwks(path: &Path) -> anyhow::Result<Vec<PublicKey>> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    let set: JwkSet =
-        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not a JWKS: {e}", path.display()))?;
-    let mut out = Vec::new();
-    for jwk in &set.keys {
-        use jsonwebtoken::jwk::AlgorithmParameters as P;
-        let algorithms = match &jwk.algorithm {
-            P::RSA(_) => RSA,
-            P::EllipticCurve(_) => EC,
-            _ => continue,
-        };
-        out.push(PublicKey {
-            kid: jwk.common.key_id.clone(),
-            key: DecodingKey::from_jwk(jwk)?,
-            algorithms,
-        });
-    }
-    if out.is_empty() {
-        anyhow::bail!("{} holds no RSA or EC key", path.display());
-    }
-    Ok(out)
+    let text = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    jwks::parse_jwks(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// Signs an HS256 token (for `chidao token`, `--dev` and tests).
@@ -265,11 +387,17 @@ pub fn sign(
     )?)
 }
 
-/// A random 256-bit secret for `--dev`.
+/// A random 256-bit secret for `--dev`, one the secret rule accepts (a random value fails it
+/// about once in twenty million draws; then another is drawn rather than failing the start).
 pub fn random_secret() -> String {
     use base64::Engine;
-    let bytes: [u8; 32] = rand::random();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    loop {
+        let bytes: [u8; 32] = rand::random();
+        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        if super::secret::check(&secret).is_ok() {
+            return secret;
+        }
+    }
 }
 
 /// Parses `90s`, `15m`, `1h`, `7d` (a bare number is seconds).
@@ -300,7 +428,18 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
 
-    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+    const SECRET: &str = "k2WJ3mH8sdPq0vXb4yL6tZr9cN1fGu7eAo5i";
+
+    /// `verify` without a runtime: with no keys by URL it never waits on anything.
+    trait Check {
+        fn check(&self, token: &str) -> Result<Claims, TokenError>;
+    }
+
+    impl Check for Verifier {
+        fn check(&self, token: &str) -> Result<Claims, TokenError> {
+            futures::executor::block_on(self.verify(token))
+        }
+    }
 
     fn verifier() -> Verifier {
         Verifier::new(&KeyConfig {
@@ -322,7 +461,7 @@ mod tests {
             None,
         )
         .expect("sign");
-        let c = verifier().verify(&t).expect("verify");
+        let c = verifier().check(&t).expect("verify");
         assert_eq!((c.sub.as_str(), c.role.as_str()), ("u1", "agency"));
         assert_eq!(c.agency.as_deref(), Some("so-tai-chinh"));
     }
@@ -339,11 +478,8 @@ mod tests {
             None,
         )
         .expect("sign");
-        assert_eq!(verifier().verify(&other).err(), Some(TokenError::BadSignature));
-        assert_eq!(
-            verifier().verify("not.a.token").err(),
-            Some(TokenError::Malformed)
-        );
+        assert_eq!(verifier().check(&other).err(), Some(TokenError::BadSignature));
+        assert_eq!(verifier().check("not.a.token").err(), Some(TokenError::Malformed));
         let now = jsonwebtoken::get_current_timestamp();
         let expired = Claims {
             sub: "u".into(),
@@ -363,20 +499,20 @@ mod tests {
             )
             .expect("encode")
         };
-        assert_eq!(verifier().verify(&enc(&expired)).err(), Some(TokenError::Expired));
+        assert_eq!(verifier().check(&enc(&expired)).err(), Some(TokenError::Expired));
         // Within the leeway, a just-expired token still passes.
         let skewed = Claims {
             exp: now - 10,
             ..expired.clone()
         };
-        assert!(verifier().verify(&enc(&skewed)).is_ok());
+        assert!(verifier().check(&enc(&skewed)).is_ok());
         let early = Claims {
             exp: now + 3600,
             nbf: Some(now + 3600),
             ..expired.clone()
         };
         assert_eq!(
-            verifier().verify(&enc(&early)).err(),
+            verifier().check(&enc(&early)).err(),
             Some(TokenError::NotYetValid)
         );
         // No exp at all: refused.
@@ -387,7 +523,7 @@ mod tests {
         )
         .expect("encode");
         assert_eq!(
-            verifier().verify(&no_exp).err(),
+            verifier().check(&no_exp).err(),
             Some(TokenError::MissingClaim("exp".into()))
         );
     }
@@ -412,7 +548,7 @@ mod tests {
             Some("chidao"),
         )
         .expect("sign");
-        assert!(v.verify(&good).is_ok());
+        assert!(v.check(&good).is_ok());
         let bad_iss = sign(
             SECRET,
             "u",
@@ -423,7 +559,7 @@ mod tests {
             Some("chidao"),
         )
         .expect("sign");
-        assert_eq!(v.verify(&bad_iss).err(), Some(TokenError::WrongIssuer));
+        assert_eq!(v.check(&bad_iss).err(), Some(TokenError::WrongIssuer));
         let bad_aud = sign(
             SECRET,
             "u",
@@ -434,7 +570,27 @@ mod tests {
             Some("x"),
         )
         .expect("sign");
-        assert_eq!(v.verify(&bad_aud).err(), Some(TokenError::WrongAudience));
+        assert_eq!(v.check(&bad_aud).err(), Some(TokenError::WrongAudience));
+        // A configured issuer or audience is required, not only checked when present.
+        let no_iss = sign(SECRET, "u", Role::Viewer, None, ttl, None, Some("chidao")).expect("sign");
+        assert_eq!(
+            v.check(&no_iss).err(),
+            Some(TokenError::MissingClaim("iss".into()))
+        );
+        let no_aud = sign(
+            SECRET,
+            "u",
+            Role::Viewer,
+            None,
+            ttl,
+            Some("https://sso.laocai.gov.vn"),
+            None,
+        )
+        .expect("sign");
+        assert_eq!(
+            v.check(&no_aud).err(),
+            Some(TokenError::MissingClaim("aud".into()))
+        );
     }
 
     #[test]
@@ -457,9 +613,9 @@ mod tests {
             )
             .expect("encode")
         };
-        assert!(v.verify(&enc(serde_json::json!(["account", "chidao"]))).is_ok());
+        assert!(v.check(&enc(serde_json::json!(["account", "chidao"]))).is_ok());
         assert_eq!(
-            v.verify(&enc(serde_json::json!(["account"]))).err(),
+            v.check(&enc(serde_json::json!(["account"]))).err(),
             Some(TokenError::WrongAudience)
         );
         // A claim of the wrong type says so instead of blaming a missing claim.
@@ -470,7 +626,7 @@ mod tests {
             &EncodingKey::from_secret(SECRET.as_bytes()),
         )
         .expect("encode");
-        assert_eq!(v.verify(&bad).err(), Some(TokenError::BadClaims));
+        assert_eq!(v.check(&bad).err(), Some(TokenError::BadClaims));
     }
 
     #[test]
@@ -530,14 +686,14 @@ mod tests {
                 ..Default::default()
             })
             .expect("verifier");
-            let c = v.verify(&signed(alg, private, None)).expect("verifies");
+            let c = v.check(&signed(alg, private, None)).expect("verifies");
             assert_eq!(c.role, "monitor");
             // An HS256 token is refused when only a public key is configured, even one
             // "signed" with the public key's bytes (algorithm confusion).
             let pem = std::fs::read_to_string(fixture(public)).expect("pem");
             let forged =
                 sign(&pem, "x", Role::Admin, None, Duration::from_secs(60), None, None).expect("sign");
-            assert!(matches!(v.verify(&forged), Err(TokenError::Algorithm(_))));
+            assert!(matches!(v.check(&forged), Err(TokenError::Algorithm(_))));
         }
     }
 
@@ -549,15 +705,15 @@ mod tests {
         })
         .expect("verifier");
         assert!(
-            v.verify(&signed(Algorithm::RS256, "rsa-private.pem", Some("rsa-1")))
+            v.check(&signed(Algorithm::RS256, "rsa-private.pem", Some("rsa-1")))
                 .is_ok()
         );
         assert!(
-            v.verify(&signed(Algorithm::ES256, "ec-private.pem", Some("ec-1")))
+            v.check(&signed(Algorithm::ES256, "ec-private.pem", Some("ec-1")))
                 .is_ok()
         );
         assert_eq!(
-            v.verify(&signed(Algorithm::ES256, "ec-private.pem", Some("gone")))
+            v.check(&signed(Algorithm::ES256, "ec-private.pem", Some("gone")))
                 .err(),
             Some(TokenError::UnknownKey)
         );

@@ -1,11 +1,14 @@
-//! Who is asking (`Principal`, from a token: `jwt`, `caller`), what their role may do (the one
-//! table, [`Role::may`]), and which rows they may see (`scope`: the scoped finder, the only
-//! way to read a scoped table).
+//! Who is asking (`Principal`, from a token: `jwt`, with the identity provider's keys from
+//! `jwks` and the secret rule of `secret`; `caller`), what their role may do (the one table,
+//! [`Role::may`]), and which rows they may see (`scope`: the scoped finder, the only way to
+//! read a scoped table).
 
 pub mod caller;
 pub mod directory;
+pub mod jwks;
 pub mod jwt;
 pub mod scope;
+pub mod secret;
 
 pub use caller::Caller;
 pub use scope::{Public, Rows, Scope, Scoped};

@@ -171,15 +171,28 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(AxState(app): AxState<App>) -> Response {
-    match app.state.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => Json(serde_json::json!({"status": "ready", "database": "ok"})).into_response(),
+    let database = match app.state.db.execute_unprepared("SELECT 1").await {
+        Ok(_) => true,
         Err(e) => {
             tracing::warn!(error = %e, "readiness: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"status": "unavailable", "database": "unreachable"})),
-            )
-                .into_response()
+            false
         }
+    };
+    // Keys by URL: not ready before the first fetch (every provider token would be refused),
+    // ready on the last good set while the provider is down ("stale").
+    let keys = app.state.verifier.key_state();
+    let ready = database && keys != Some(crate::auth::jwks::KeyState::Missing);
+    let mut body = serde_json::json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "database": if database { "ok" } else { "unreachable" },
+    });
+    if let Some(keys) = keys {
+        body["keys"] = keys.as_str().into();
     }
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }
