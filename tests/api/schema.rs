@@ -31,7 +31,13 @@ fn code(body: &Value) -> &str {
 async fn roles_and_rows_hold_without_http() {
     let (_t, app) = TestApp::unstarted(|_| {}).await;
     let admin = bearer(Role::Admin, None);
-    let all = run(&app, &admin, "{ tasks(first: 1) { totalCount nodes { id } } }", json!({})).await;
+    let all = run(
+        &app,
+        &admin,
+        "{ tasks(first: 1) { totalCount nodes { id } } }",
+        json!({}),
+    )
+    .await;
     let task = all["data"]["tasks"]["nodes"][0]["id"].clone();
     let total = all["data"]["tasks"]["totalCount"].as_i64().expect("count");
     let analyst = bearer(Role::Analyst, None);
@@ -42,10 +48,17 @@ async fn roles_and_rows_hold_without_http() {
     ] {
         let body = run(&app, &analyst, q, json!({ "t": task })).await;
         assert_eq!(code(&body), "FORBIDDEN", "{q}: {body}");
-        assert!(!body["data"].to_string().contains(task.as_str().unwrap_or("-")), "{q}: {body}");
+        assert!(
+            !body["data"].to_string().contains(task.as_str().unwrap_or("-")),
+            "{q}: {body}"
+        );
     }
     let stats = run(&app, &analyst, "{ taskStatistics { total } }", json!({})).await;
-    assert_eq!(stats["data"]["taskStatistics"]["total"].as_i64(), Some(total), "{stats}");
+    assert_eq!(
+        stats["data"]["taskStatistics"]["total"].as_i64(),
+        Some(total),
+        "{stats}"
+    );
 
     let own = run(
         &app,
@@ -57,7 +70,10 @@ async fn roles_and_rows_hold_without_http() {
     let mine = own["data"]["tasks"]["totalCount"].as_i64().expect("count");
     assert!(0 < mine && mine < total, "{mine} of {total}");
     for t in own["data"]["tasks"]["nodes"].as_array().expect("nodes") {
-        assert!(t.to_string().contains("\"so-y-te\""), "a task Sở Y tế holds no assignment on: {t}");
+        assert!(
+            t.to_string().contains("\"so-y-te\""),
+            "a task Sở Y tế holds no assignment on: {t}"
+        );
     }
 
     // A field guard asks the same table: the audit log is the administrator's alone.
@@ -65,7 +81,10 @@ async fn roles_and_rows_hold_without_http() {
     let monitor = run(&app, &bearer(Role::Monitor, None), log, json!({})).await;
     assert_eq!(code(&monitor), "FORBIDDEN", "{monitor}");
     let admin_log = run(&app, &admin, log, json!({})).await;
-    assert!(admin_log["data"]["auditLog"]["totalCount"].as_i64() > Some(0), "{admin_log}");
+    assert!(
+        admin_log["data"]["auditLog"]["totalCount"].as_i64() > Some(0),
+        "{admin_log}"
+    );
 }
 
 /// A token the service refuses over HTTP is refused in process too, with the same code.
