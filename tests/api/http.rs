@@ -1,5 +1,5 @@
-//! GraphQL over HTTP and the service around it: status codes and media types, GraphiQL and
-//! queries by GET (mutations refused), health, readiness, request ids, metrics, CORS and a
+//! GraphQL over HTTP and the service around it: status codes and media types, GraphiQL (its
+//! page and the assets chidao serves for it), queries by GET (mutations refused), health, readiness, request ids, metrics, CORS and a
 //! graceful shutdown.
 
 use std::time::Duration;
@@ -22,15 +22,11 @@ async fn health_readiness_graphiql_and_get_queries() {
     let body: Value = ready.json().await.expect("json");
     assert_eq!(body["database"], "ok");
 
+    // A browser gets GraphiQL (its assets: `graphiql_is_served_by_chidao_itself`).
     let page = get("/graphql", "text/html").await.expect("graphiql");
     assert_eq!(page.status(), 200);
-    assert!(
-        page.text()
-            .await
-            .expect("html")
-            .to_lowercase()
-            .contains("graphiql")
-    );
+    assert!(page.headers().contains_key("content-security-policy"));
+    assert!(page.text().await.expect("html").contains("GraphiQL"));
 
     let res = get(
         "/graphql?query=%7B%20directive(number%3A%20%2210%2FCT-UBND%22)%20%7B%20number%20%7D%20%7D",
@@ -48,6 +44,146 @@ async fn health_readiness_graphiql_and_get_queries() {
     // An internal error never leaks detail: unknown fields are validation errors, not panics.
     let body = app.gql("{ nope }", json!({})).await;
     assert!(body["errors"][0]["message"].as_str().is_some());
+}
+
+/// The URLs of `/graphiql/assets/…` that the page's `src` and `href` attributes name.
+fn asset_urls(page: &str) -> Vec<String> {
+    let mut urls = Vec::new();
+    for attr in [" src=\"", " href=\""] {
+        for (at, _) in page.match_indices(attr) {
+            let rest = &page[at + attr.len()..];
+            let url = &rest[..rest.find('"').expect("closing quote")];
+            urls.push(url.to_owned());
+        }
+    }
+    urls
+}
+
+#[tokio::test]
+async fn graphiql_is_served_by_chidao_itself() {
+    let app = TestApp::spawn().await;
+    // The page needs no token: the token is pasted into it.
+    let page = app
+        .get("/graphql")
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), 200);
+    let header = |res: &reqwest::Response, name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(header(&page, "content-type"), "text/html; charset=utf-8");
+    assert_eq!(header(&page, "cache-control"), "no-cache");
+    assert_eq!(header(&page, "x-content-type-options"), "nosniff");
+    let csp = header(&page, "content-security-policy");
+    for part in [
+        "default-src 'none'",
+        "script-src 'self';",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+    ] {
+        assert!(csp.contains(part), "{part} missing from {csp}");
+    }
+    assert!(!csp.contains("unsafe"), "no unsafe-inline or unsafe-eval: {csp}");
+    let html = page.text().await.expect("html");
+    // Inline styles only with this response's nonce, which the page hands to its script.
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("a style nonce");
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{html}");
+    assert_eq!(
+        html.matches(nonce).count(),
+        1,
+        "the nonce is only on the script element"
+    );
+    let again = app
+        .get("/graphql")
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("page");
+    assert!(
+        !header(&again, "content-security-policy").contains(nonce),
+        "a nonce per response"
+    );
+
+    // Where the token goes, in Vietnamese and in English.
+    assert!(
+        html.contains("dán token vào tab <strong>Headers</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("paste it into the <strong>Headers</strong> tab"),
+        "{html}"
+    );
+    assert!(html.contains("chidao token --role") && html.contains("cargo run"));
+    // Nothing from anywhere else, and no inline script.
+    assert!(!html.contains("https://") && !html.contains("http://"), "{html}");
+    assert!(!html.contains("<script>") && !html.contains("<style"), "{html}");
+
+    let urls = asset_urls(&html);
+    assert_eq!(urls.len(), 8, "{urls:?}");
+    let mut scripts = String::new();
+    for url in &urls {
+        assert!(url.starts_with("/graphiql/assets/"), "{url}");
+        let res = app.get(url).send().await.expect("asset");
+        assert_eq!(res.status(), 200, "{url}");
+        let want = match url.rsplit('.').next() {
+            Some("js") => "text/javascript; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            Some("svg") => "image/svg+xml",
+            other => panic!("unexpected asset type {other:?}"),
+        };
+        assert_eq!(header(&res, "content-type"), want, "{url}");
+        assert_eq!(
+            header(&res, "cache-control"),
+            "public, max-age=31536000, immutable",
+            "{url}"
+        );
+        assert_eq!(header(&res, "x-content-type-options"), "nosniff", "{url}");
+        let body = res.text().await.expect("body");
+        assert!(body.len() > 100, "{url}: {} bytes", body.len());
+        if url.ends_with(".js") {
+            scripts.push_str(&body);
+        }
+    }
+    for global in ["React", "ReactDOM", "graphqlWs", "GraphiQL", "/graphql/ws"] {
+        assert!(scripts.contains(global), "{global} is in none of the scripts");
+    }
+
+    // Unknown names are 404, the unhashed name and a stale hash too: a URL is one content.
+    let app_js = urls.iter().find(|u| u.contains("/app.")).expect("app.js");
+    let stale = format!("{}0.js", app_js.trim_end_matches(".js"));
+    for url in [
+        "/graphiql/assets/nope.js",
+        "/graphiql/assets/app.js",
+        stale.as_str(),
+        "/graphiql/assets/..%2F..%2FCargo.toml",
+        "/graphiql/assets/index.umd.js.map",
+    ] {
+        let res = app.get(url).send().await.expect("asset");
+        assert_eq!(res.status(), 404, "{url}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{url}");
+    }
+
+    // A client that does not ask for HTML still gets GraphQL over HTTP at the same URL.
+    let res = app
+        .get("/graphql")
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 400);
 }
 
 #[tokio::test]

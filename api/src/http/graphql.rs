@@ -15,13 +15,12 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{ServerError, Variables};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State as AxState};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 use serde_json::{Value, json};
 
@@ -638,7 +637,8 @@ pub(crate) async fn get(
     };
     let has_query = pairs.iter().any(|(k, _)| k == "query");
     if accept.contains("text/html") && !has_query {
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        // Served by chidao itself, assets and all: the intranet has no Internet.
+        return super::graphiql::page();
     }
     let Some(mode) = negotiate(&headers) else {
         return errors(

@@ -1,9 +1,10 @@
 //! The HTTP service: the router and its middleware, `/graphql` (`graphql`), `/graphql/ws`
-//! (`ws`), the exports (`exports`), `/metrics`, rate limits, health and readiness, and the one
+//! (`ws`), GraphiQL's page and assets (`graphiql`), the exports (`exports`), `/metrics`, rate limits, health and readiness, and the one
 //! JSON error body of every HTTP error. Depends on the schema and the capabilities, never the
 //! reverse.
 
 mod exports;
+mod graphiql;
 mod graphql;
 mod metrics;
 mod rate_limit;
@@ -76,6 +77,7 @@ pub fn router(
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::handler))
+        .route("/graphiql/assets/{name}", get(graphiql::asset))
         .route("/export/indicators.csv", get(exports::csv))
         .route("/export/indicators.json", get(exports::json))
         .route("/metrics", get(metrics))
