@@ -677,3 +677,39 @@ async fn reporting_on_someone_elses_assignment_does_not_leak() {
     let d = stc.data(record, value(pick(STC))).await;
     assert_eq!(d["recordIndicatorValue"]["indicatorValue"]["period"], "2025Q3");
 }
+
+/// The README's example works as written for the agency token `cargo run` prints (Sở Tài
+/// chính): find an open lead assignment of its own, then report on it.
+#[tokio::test]
+async fn the_readmes_report_example_works_for_the_dev_agency_token() {
+    let readme = include_str!("../../README.md");
+    let blocks: Vec<&str> = readme
+        .split("```graphql\n")
+        .skip(1)
+        .filter_map(|b| b.split("\n```").next())
+        .collect();
+    let find = blocks
+        .iter()
+        .find(|b| b.starts_with("query MyOpenLead"))
+        .expect("the README's first step");
+    let report = blocks
+        .iter()
+        .find(|b| b.starts_with("mutation Report"))
+        .expect("the README's second step");
+    let app = TestApp::spawn().await;
+    let stc = app.agency("so-tai-chinh");
+    let d = stc.data(find, json!({})).await;
+    let id = d["me"]["agency"]["assignments"]["nodes"][0]["id"].clone();
+    assert!(id.is_string(), "an open lead assignment of Sở Tài chính: {d}");
+    let r = stc.data(report, json!({ "assignment": id })).await;
+    assert_eq!(
+        r["submitProgressReport"]["progressReport"]["state"], "SUBMITTED",
+        "{r}"
+    );
+    assert_eq!(r["submitProgressReport"]["replayed"], false);
+    let again = stc.data(report, json!({ "assignment": id })).await;
+    assert_eq!(
+        again["submitProgressReport"]["replayed"], true,
+        "the idempotency key: {again}"
+    );
+}

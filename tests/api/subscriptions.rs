@@ -373,7 +373,11 @@ async fn each_subscriber_hears_what_its_scope_and_filter_let_it_see() {
 async fn a_socket_needs_a_valid_token_and_runs_only_subscriptions() {
     let app = TestApp::spawn().await;
     match Socket::open(&app, None, json!({})).await {
-        Opened::Closed(_, reason) => assert!(reason.contains("Cần đăng nhập"), "{reason}"),
+        Opened::Closed(code, reason) => {
+            // graphql-transport-ws: a refused connection_init closes with 4403 Forbidden.
+            assert_eq!(code, 4403, "{reason}");
+            assert!(reason.contains("Cần đăng nhập"), "{reason}");
+        }
         Opened::Ack(_) => panic!("a socket without a token was accepted"),
     }
     let forged = api::auth::jwt::sign(
@@ -387,7 +391,7 @@ async fn a_socket_needs_a_valid_token_and_runs_only_subscriptions() {
     )
     .expect("sign");
     match Socket::open(&app, None, json!({ "token": forged })).await {
-        Opened::Closed(..) => {}
+        Opened::Closed(code, _) => assert_eq!(code, 4403),
         Opened::Ack(_) => panic!("a forged token was accepted"),
     }
     // A token in the payload is the one checked, even beside a valid header.

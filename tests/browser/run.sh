@@ -81,18 +81,9 @@ trap 'exit 143' TERM
 # A fresh key of 48 random bytes, as hex, for this run only.
 SECRET="$(od -An -N48 -tx1 /dev/urandom | tr -d ' \n')"
 
-# The default limits, as a deployment has them: Docs must load under them. A stopgap while the
-# introspection limits have not landed: graphql-js's standard introspection query, which
-# GraphiQL's Docs sends, nests 15 deep, over the default maxDepth (12) of a chidao that does not
-# yet measure introspection apart (no --max-introspection-depth). Only for such a binary is
-# maxDepth raised, and the run says so; once that option is in, this branch is dead and can go.
-LIMITS_ENV=()
+# The default limits, as a deployment has them: Docs must load under them (introspection is
+# measured apart from data: CHIDAO_MAX_INTROSPECTION_DEPTH).
 LIMITS="the default limits"
-HELP="$("$BIN" --help 2>/dev/null || true)"   # read whole: grep -q may close a pipe early
-if [[ "$HELP" != *--max-introspection-depth* ]]; then
-    LIMITS_ENV=(CHIDAO_MAX_DEPTH=15)
-    LIMITS="CHIDAO_MAX_DEPTH=15, NOT the default limits (this chidao has no --max-introspection-depth)"
-fi
 say "limits: $LIMITS"
 LOG="$TMP/server.log"
 : >"$LOG"   # exists before the server's shell opens it: the loop below reads it at once
@@ -103,7 +94,6 @@ LOG="$TMP/server.log"
         CHIDAO_BIND=127.0.0.1:0 \
         CHIDAO_SEEDS="$ROOT/seeds" \
         JWT_SECRET="$SECRET" \
-        ${LIMITS_ENV[@]+"${LIMITS_ENV[@]}"} \
         RUST_LOG="warn,chidao=info" \
         CHIDAO_LOG_FORMAT=text \
         NO_COLOR=1 \

@@ -19,7 +19,6 @@ use async_graphql::extensions::{
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Data, Request, ServerResult};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::State as AxState;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -41,10 +40,21 @@ const CLOSE_REASON_BYTES: usize = 123;
 /// `GET /graphql/ws`: upgrades to a GraphQL WebSocket.
 pub(crate) async fn handler(
     AxState(app): AxState<App>,
-    protocol: GraphQLProtocol,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // The first protocol the client offers that async-graphql speaks (as its own extractor picks).
+    let Some(protocol) = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|offered| {
+            offered
+                .split(',')
+                .find_map(|p| p.trim().parse::<async_graphql::http::WebSocketProtocols>().ok())
+        })
+    else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
     let Ok(permit) = app.sockets.clone().try_acquire_owned() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -61,18 +71,20 @@ pub(crate) async fn handler(
             // The socket may stay INIT_TIMEOUT until `connection_init` succeeds, then until a
             // moment after its token expires (its subscriptions have ended by then).
             let (ready, expiry) = tokio::sync::oneshot::channel();
-            let serve = GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let (data, expires) = connect(&state, &headers, payload).await.map_err(|e| {
-                        // Sent as the close frame's reason, which holds 123 bytes.
-                        let mut e = async_graphql::Error::from(e);
-                        e.message = close_reason(&e.message);
-                        e
-                    })?;
-                    let _ = ready.send(expires + Duration::from_secs(2));
-                    Ok(data)
-                })
-                .serve();
+            let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = refused.clone();
+            let on_init = move |payload| async move {
+                let (data, expires) = connect(&state, &headers, payload).await.map_err(|e| {
+                    flag.store(true, std::sync::atomic::Ordering::Release);
+                    // Sent as the close frame's reason, which holds 123 bytes.
+                    let mut e = async_graphql::Error::from(e);
+                    e.message = close_reason(&e.message);
+                    e
+                })?;
+                let _ = ready.send(expires + Duration::from_secs(2));
+                Ok(data)
+            };
+            let serve = serve(socket, schema, protocol, on_init, refused);
             let closing = async move {
                 match tokio::time::timeout(INIT_TIMEOUT, expiry).await {
                     Ok(Ok(at)) => tokio::time::sleep_until(at).await,
@@ -88,6 +100,57 @@ pub(crate) async fn handler(
             drop(permit);
         })
         .into_response()
+}
+
+/// Runs the graphql-ws protocol over the socket (async-graphql's `WebSocket`), closing with the
+/// codes graphql-transport-ws gives: 4403 Forbidden when `connection_init` is refused, 4400 for
+/// a message that is not the protocol's. async-graphql's own loop (`GraphQLWebSocket::serve`)
+/// closes both with 1002, which a client library cannot tell from a broken connection.
+async fn serve<F, R>(
+    socket: axum::extract::ws::WebSocket,
+    schema: crate::schema::ChidaoSchema,
+    protocol: async_graphql::http::WebSocketProtocols,
+    on_init: F,
+    refused: Arc<std::sync::atomic::AtomicBool>,
+) where
+    F: FnOnce(serde_json::Value) -> R + Send + 'static,
+    R: std::future::Future<Output = async_graphql::Result<Data>> + Send + 'static,
+{
+    use async_graphql::http::{WebSocketProtocols, WsMessage};
+    use axum::extract::ws::{CloseFrame, Message};
+    use futures::{SinkExt, StreamExt};
+    let (mut sink, stream) = socket.split();
+    let input = stream
+        .take_while(|m| futures::future::ready(m.is_ok()))
+        .filter_map(|m| {
+            futures::future::ready(match m {
+                Ok(Message::Text(t)) => Some(t.as_bytes().to_vec()),
+                Ok(Message::Binary(b)) => Some(b.to_vec()),
+                _ => None,
+            })
+        });
+    let transport_ws = protocol == WebSocketProtocols::GraphQLWS;
+    let messages = async_graphql::http::WebSocket::new(schema, input, protocol).on_connection_init(on_init);
+    futures::pin_mut!(messages);
+    while let Some(m) = messages.next().await {
+        let out = match m {
+            WsMessage::Text(t) => Message::Text(t.into()),
+            WsMessage::Close(code, reason) => {
+                let code = match code {
+                    1002 if transport_ws && refused.load(std::sync::atomic::Ordering::Acquire) => 4403,
+                    1002 if transport_ws => 4400,
+                    other => other,
+                };
+                Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                }))
+            }
+        };
+        if sink.send(out).await.is_err() {
+            break;
+        }
+    }
 }
 
 /// `message`, cut at a character boundary to fit a close frame's reason.

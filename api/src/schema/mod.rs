@@ -117,9 +117,11 @@ pub fn request_data(data: &mut Data, state: &State, scope: &Scope, prime: bool) 
     data.insert::<NestedCountLoader>(NestedCounts::new(env.reads.clone(), env.delay));
 }
 
-/// The SDL other systems build against (`schema/schema.graphql` is its committed copy).
+/// The SDL other systems build against (`schema/schema.graphql` is its committed copy). It says
+/// `@specifiedBy` where introspection does, so a client schema built from the live service
+/// prints the same (`tests/clients/run.sh`).
 pub fn sdl() -> String {
     Schema::build(Query::default(), Mutation::default(), TaskSubscription)
         .finish()
-        .sdl()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
