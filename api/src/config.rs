@@ -89,8 +89,23 @@ pub struct Settings {
     pub max_directives: usize,
 
     /// Maximum estimated cost (each field 1; a connection multiplies its children by `first`).
-    #[arg(long, env = "CHIDAO_MAX_COST", default_value_t = 100_000)]
+    #[arg(long, env = "CHIDAO_MAX_COST", default_value_t = 50_000)]
     pub max_cost: u64,
+
+    /// Estimated cost that may run at once over all requests and subscription events (each
+    /// holds its estimate until its answer is written; the rest wait their turn): what bounds
+    /// the server's memory under many heavy requests at once.
+    #[arg(long, env = "CHIDAO_MAX_COST_IN_FLIGHT", default_value_t = 60_000)]
+    pub max_cost_in_flight: u64,
+
+    /// Maximum rows one request's loaders may read (the executed response's nodes): a backstop
+    /// behind the estimated cost, for data larger than the estimate assumes.
+    #[arg(long, env = "CHIDAO_MAX_NODES", default_value_t = 50_000)]
+    pub max_nodes: u64,
+
+    /// Maximum bytes of one GraphQL response (exports stream and are not counted).
+    #[arg(long, env = "CHIDAO_MAX_RESPONSE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_response_bytes: usize,
 
     /// Maximum operations in a batched request; 0 turns batching off.
     #[arg(long, env = "CHIDAO_MAX_BATCH", default_value_t = 0)]
@@ -177,6 +192,8 @@ impl Settings {
             max_directives: self.max_directives,
             max_cost: self.max_cost,
             max_batch: self.max_batch,
+            max_nodes: self.max_nodes,
+            max_response_bytes: self.max_response_bytes,
             max_body_bytes: self.max_body_bytes,
         }
     }
@@ -219,6 +236,10 @@ pub struct Limits {
     /// Estimated cost: each field costs 1 and a connection multiplies its children by its
     /// page size (`first`/`last`, or 20).
     pub max_cost: u64,
+    /// Rows one request's loaders may read.
+    pub max_nodes: u64,
+    /// Bytes of one response.
+    pub max_response_bytes: usize,
     /// Operations in one batched request (0: batching off).
     pub max_batch: usize,
     /// Request body bytes.
@@ -245,7 +266,7 @@ mod tests {
         let d = Settings::defaults();
         assert_eq!(d.database_url, "sqlite://chidao.db?mode=rwc");
         assert_eq!(d.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!((d.max_depth, d.max_cost, d.max_tokens), (12, 100_000, 2000));
+        assert_eq!((d.max_depth, d.max_cost, d.max_tokens), (12, 50_000, 2000));
         assert!(d.introspection);
         assert!(!d.dev);
         assert_eq!(d.rate_per_minute, 600);

@@ -42,6 +42,8 @@ pub struct Application {
     listener: TcpListener,
     state: Arc<State>,
     schema: schema::ChidaoSchema,
+    /// The node budget of one request (`CHIDAO_MAX_NODES`), for `execute`.
+    max_nodes: u64,
     router: axum::Router,
     /// The key made for `--dev` when none was configured.
     dev_secret: Option<String>,
@@ -84,6 +86,10 @@ impl Application {
         } else {
             changes::Changes::off()
         };
+        let sizes = Arc::new(db::sizes::ListSizes::default());
+        let aside = db::connect_aside(&settings.database_url).await?;
+        sizes.refresh(&aside).await?;
+        sizes.keep_current(aside);
         let state = Arc::new(State {
             db,
             reads,
@@ -97,6 +103,8 @@ impl Application {
             changes,
             events,
             socket_recheck: std::time::Duration::from_secs(settings.ws_recheck_secs),
+            in_flight: state::InFlight::new(settings.max_cost_in_flight, settings.max_cost),
+            sizes,
         });
         // One cache of `taskStatistics` answers, shared by both schemas.
         let statistics = Arc::new(tasks::stats::StatisticsCache::new(reuse_for, &state.metrics));
@@ -113,6 +121,7 @@ impl Application {
             listener,
             state,
             schema: graphql,
+            max_nodes: settings.max_nodes,
             router,
             dev_secret,
         })
@@ -182,7 +191,13 @@ impl Application {
                 .any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
         });
         let mut request = request;
-        schema::request_data(&mut request.data, &self.state, &caller.scope, !mutation);
+        schema::request_data(
+            &mut request.data,
+            &self.state,
+            &caller.scope,
+            !mutation,
+            self.max_nodes,
+        );
         Ok(self.schema.execute(request.data(caller)).await)
     }
 

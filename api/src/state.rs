@@ -38,6 +38,36 @@ pub struct State {
     pub events: crate::events::Events,
     /// How often a subscription checks its token again (`CHIDAO_WS_RECHECK_SECS`).
     pub socket_recheck: Duration,
+    /// The estimated cost running at once (`CHIDAO_MAX_COST_IN_FLIGHT`): a request or a
+    /// subscription event takes its estimate's worth of permits while it runs.
+    pub in_flight: InFlight,
+    /// How long the data's plain lists are, for the cost estimate (`db::sizes`).
+    pub sizes: Arc<crate::db::sizes::ListSizes>,
+}
+
+/// Admission by estimated cost: the server's memory under load follows the size of the answers
+/// being built, which the estimated cost bounds, so the sum of the estimates running at once
+/// is kept under a ceiling; beyond it requests wait (FIFO) rather than all build at once.
+pub struct InFlight {
+    permits: Arc<tokio::sync::Semaphore>,
+    most: u64,
+}
+
+impl InFlight {
+    /// A ceiling of `total` cost units, never below one request's `max_cost`.
+    pub fn new(total: u64, max_cost: u64) -> Self {
+        let most = total.max(max_cost).clamp(1, u64::from(u32::MAX));
+        InFlight {
+            permits: Arc::new(tokio::sync::Semaphore::new(most as usize)),
+            most,
+        }
+    }
+
+    /// Waits until `cost` fits, and holds it until the permit is dropped.
+    pub async fn admit(&self, cost: u64) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let n = cost.clamp(1, self.most) as u32;
+        self.permits.clone().acquire_many_owned(n).await.ok()
+    }
 }
 
 impl State {

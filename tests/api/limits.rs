@@ -129,7 +129,8 @@ async fn fuzz_findings_stay_fixed() {
         )
         .await;
     assert_eq!(e["errors"][0]["extensions"]["field"], "input.value", "{e}");
-    // A bad literal refuses the whole operation at validation: the first alias must not run.
+    // A bad literal refuses the whole operation before it runs (the input layer, naming the
+    // argument): the first alias must not run.
     let b = app
         .gql(
             r#"mutation { a: createDirective(input: { code: "fuzz-probe-1", kind: CHI_THI, title: "t" }) { directive { id } }
@@ -137,10 +138,8 @@ async fn fuzz_findings_stay_fixed() {
             json!({}),
         )
         .await;
-    assert_eq!(
-        b["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
-        "{b}"
-    );
+    assert_eq!(b["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{b}");
+    assert_eq!(b["errors"][0]["extensions"]["field"], "input.issuedOn", "{b}");
     let d = app
         .data(
             r#"{ directives(filter: { search: "t" }) { totalCount } }"#,
@@ -155,10 +154,8 @@ async fn fuzz_findings_stay_fixed() {
             json!({}),
         )
         .await;
-    assert_eq!(
-        b["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
-        "{b}"
-    );
+    assert_eq!(b["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{b}");
+    assert_eq!(b["errors"][0]["extensions"]["field"], "filter.dueBefore", "{b}");
 }
 
 /// The standard introspection queries of graphql-js 16 and Python `gql` (graphql-core 3.3),
@@ -189,4 +186,76 @@ async fn client_libraries_introspection_is_answered_unless_turned_off() {
         assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
         assert!(body["data"].is_null(), "{body}");
     }
+}
+
+/// Finding 1: plain lists multiply their children's cost as connections do, so nesting them
+/// cannot escape the cost limit; `series` is bounded by its points; and what the estimate lets
+/// through is bounded again when it runs (the node budget) and when it is sent (the response
+/// size), each refused whole with TOO_COMPLEX naming the limit.
+#[tokio::test]
+async fn plain_lists_count_and_what_runs_is_bounded_twice() {
+    let app = TestApp::spawn().await;
+    let viewer = app.viewer();
+    let nested = "{tasks(first:100){nodes{assignments{task{assignments{task{assignments{task{id}}}}}}}}}";
+    let body = viewer.gql(nested, json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "TOO_COMPLEX", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("maxCost")),
+        "{body}"
+    );
+    assert!(body["data"].is_null(), "nothing ran: {body}");
+
+    let series = r#"{ indicators(first: 100) { nodes { series(periodType: MONTH, from: "202501", to: "212412") { period } } } }"#;
+    let body = viewer.gql(series, json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+    let aliased = format!(
+        "{{ {} }}",
+        (0..20)
+            .map(|i| format!("a{i}: indicators(first: 100) {{ nodes {{ series(periodType: MONTH) {{ period value {{ value }} }} }} }} "))
+            .collect::<String>()
+    );
+    let body = viewer.gql(&aliased, json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "TOO_COMPLEX", "{body}");
+
+    // The node budget: a request the estimate accepts, over a budget made small for the test.
+    let small = TestApp::spawn_with(|s| s.max_nodes = 40).await;
+    let q = "{ tasks(first: 30) { nodes { code assignments { agency { code } } } } }";
+    let body = small.viewer().gql(q, json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "TOO_COMPLEX", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("maxNodes")),
+        "{body}"
+    );
+    assert!(body["data"].is_null(), "refused whole: {body}");
+    let fits = small
+        .viewer()
+        .data("{ tasks(first: 3) { nodes { code } } }", json!({}))
+        .await;
+    assert_eq!(fits["tasks"]["nodes"].as_array().map(Vec::len), Some(3));
+
+    // The response size.
+    let tight = TestApp::spawn_with(|s| s.max_response_bytes = 2_000).await;
+    let body = tight
+        .viewer()
+        .gql(
+            "{ tasks(first: 50) { nodes { code title fullText } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "TOO_COMPLEX", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("maxResponseBytes")),
+        "{body}"
+    );
+    let ok = tight.viewer().data("{ me { role } }", json!({})).await;
+    assert_eq!(ok["me"]["role"], "VIEWER");
 }

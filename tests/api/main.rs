@@ -25,6 +25,7 @@ mod deadlines;
 mod directives;
 mod exports;
 mod indicators;
+mod inputs;
 mod reports;
 mod statistics;
 mod tasks;

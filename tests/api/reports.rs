@@ -713,3 +713,62 @@ async fn the_readmes_report_example_works_for_the_dev_agency_token() {
         "the idempotency key: {again}"
     );
 }
+
+/// Finding 7: the same idempotency key with other content, `submit` included, is CONFLICT (a
+/// retry that would submit a draft kept under that key must not return the old draft as a
+/// replay); and no report reaches a completed assignment through any mutation.
+#[tokio::test]
+async fn a_replay_never_hides_a_change_and_a_completed_assignment_takes_no_report() {
+    let app = TestApp::spawn().await;
+    let (assignment, _) = assignment_of(&app, STC, "LEAD").await;
+    let agency = app.agency(STC);
+    let draft = report_input(
+        &assignment,
+        json!({ "idempotencyKey": "k-submit", "submit": false }),
+    );
+    let first = agency.data(SUBMIT, draft.clone()).await;
+    assert_eq!(first["submitProgressReport"]["progressReport"]["state"], "DRAFT");
+    let submitted = report_input(
+        &assignment,
+        json!({ "idempotencyKey": "k-submit", "submit": true }),
+    );
+    assert_eq!(agency.error_code(SUBMIT, submitted).await, "CONFLICT");
+    let other_notes = report_input(
+        &assignment,
+        json!({ "idempotencyKey": "k-submit", "submit": false, "obstacles": "Khác" }),
+    );
+    assert_eq!(agency.error_code(SUBMIT, other_notes).await, "CONFLICT");
+    // The same request again is still a replay.
+    let again = agency.data(SUBMIT, draft).await;
+    assert_eq!(again["submitProgressReport"]["replayed"], true);
+
+    // A done report accepted completes the assignment; after that nothing more is taken.
+    let done = agency
+        .data(
+            SUBMIT,
+            report_input(&assignment, json!({ "percentComplete": 100, "done": true })),
+        )
+        .await;
+    let id = done["submitProgressReport"]["progressReport"]["id"].clone();
+    let reviewed = app
+        .monitor()
+        .data(REVIEW, json!({ "input": { "id": id, "decision": "ACCEPT" } }))
+        .await;
+    assert!(reviewed["reviewProgressReport"]["assignment"]["completedOn"].is_string());
+    assert_eq!(
+        agency
+            .error_code(SUBMIT, report_input(&assignment, json!({})))
+            .await,
+        "CONFLICT"
+    );
+    // The draft kept from before cannot be sent now either.
+    let draft_id = first["submitProgressReport"]["progressReport"]["id"].clone();
+    let version = first["submitProgressReport"]["progressReport"]["version"].clone();
+    let e = agency
+        .first_error(
+            UPDATE,
+            json!({ "input": { "id": draft_id, "version": version, "submit": true } }),
+        )
+        .await;
+    assert_eq!(e["extensions"]["code"], "CONFLICT", "{e}");
+}

@@ -426,6 +426,15 @@ async fn a_socket_needs_a_valid_token_and_runs_only_subscriptions() {
     assert_eq!(s.error_code("m").await, "BAD_USER_INPUT");
     s.subscribe("none", EVENTS, json!({ "f": { "kinds": [] } })).await;
     assert_eq!(s.error_code("none").await, "BAD_USER_INPUT");
+    // Finding 2: each event is bounded as a request is: nested plain lists multiply the cost,
+    // so four levels of `assignments { task { … } }` are refused before anything is sent.
+    s.subscribe(
+        "deep",
+        "subscription { taskEvents { task { assignments { task { assignments { task { assignments { task { assignments { task { id } } } } } } } } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(s.error_code("deep").await, "TOO_COMPLEX");
 
     // At most 20 subscriptions a socket; a finished one gives its place back.
     for i in 0..20 {

@@ -216,6 +216,12 @@ STRINGS["text"] = [
     "<script>alert(1)</script>", "'; DROP TABLE task; --", "   ", "",
 ]
 STRINGS["odd"] = ["1", "0", "-1", "1e309", "NaN", "%", "_", "\\", "'", '"', "\u0000", "null", " "]
+# What the input layer refuses or cleans (issue #19): NUL and other control characters inside
+# text, only invisible characters, decomposed Vietnamese, Windows line ends.
+STRINGS["hostile"] = [
+    "so-y-te\u0000", "a\u0000b", "\u001b[31mđỏ", "\u0007\u0008", "\u200b\ufeff\u2060", "\u00ad ",
+    "Quy\u0301 I/2025", "dòng 1\r\ndòng 2", "\u202eđảo chiều", "\u0085",
+]
 
 print(
     "fuzz hooks: harvested "
@@ -257,7 +263,9 @@ schemathesis.graphql.scalar(
 near = st.dates(min_value=dt.date(2024, 1, 1), max_value=dt.date(2027, 12, 31)).map(str)
 anywhere = st.dates().map(lambda d: f"{d.year:04d}-{d.month:02d}-{d.day:02d}")
 bad_dates = st.sampled_from(
-    ["2025-02-30", "2025-13-01", "2025-1-1", "20250101", "", "+275760-09-13", "-0001-01-01"]
+    ["2025-02-30", "2025-13-01", "2025-1-1", "20250101", "", "+275760-09-13", "-0001-01-01",
+     # Outside 1900–2100 (issue #19): refused before any write.
+     "-262143-01-01", "0001-01-01", "9999-12-31", "1899-12-31", "2101-01-01", "2025-01-01\u0000"]
 )
 schemathesis.graphql.scalar("Date", st.one_of(near, near, anywhere, bad_dates).map(nodes.String))
 
@@ -283,7 +291,7 @@ decimals_text = st.one_of(
     st.sampled_from([
         "0", "-0", "8.5", "21000", "1e10", "0.0000000000000000000000000001",
         "-0.0000000000000000000000000001", "0.00000000000000000000000000001", "1,5", "NaN",
-        "Infinity", " 12 ", "",
+        "Infinity", " 12 ", "", "1_000", "1\u00000",
     ]),
 )
 schemathesis.graphql.scalar(

@@ -131,7 +131,11 @@ async fn merge(ctx: &Context<'_>, input: MergeAgenciesInput) -> ApiResult<MergeA
         .await?;
         let before = a.clone();
         let mut am = a.into_active_model();
-        am.valid_to = Set(effective_on.pred_opt());
+        // In range by the Date input rule (1900 to 2100), so a day before always exists.
+        let last_day = effective_on
+            .pred_opt()
+            .ok_or_else(|| ApiError::bad_input("input.effectiveOn", "Ngày hiệu lực không hợp lệ"))?;
+        am.valid_to = Set(Some(last_day));
         am.updated_at = Set(Utc::now());
         let after = am.update(&w.txn).await?;
         let n = transfer_open_assignments(&w.txn, after.id, successor.id, effective_on).await?;

@@ -4,6 +4,7 @@
 
 pub mod positional;
 pub mod reads;
+pub mod sizes;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,6 +53,19 @@ pub async fn connect(url: &str, pool: u32) -> Result<(DatabaseConnection, Statem
     let recorder = counter.clone();
     db.set_metric_callback(move |info| recorder.record(info.statement, info.elapsed, info.failed));
     Ok((db, counter))
+}
+
+/// One connection of its own, outside the pools and the statement counter: for background
+/// work (measuring list sizes) that must not count in a request's statements.
+pub async fn connect_aside(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(1)
+        .min_connections(0)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .idle_timeout(Duration::from_secs(60))
+        .sqlx_logging(false);
+    Database::connect(opts).await
 }
 
 /// The PostgreSQL advisory lock that instances starting together take around set-up.

@@ -79,6 +79,79 @@ impl SearchKeys {
     }
 }
 
+/// Longest text any input may carry (a task's full text is the longest the API stores).
+pub const MAX_INPUT_CHARS: usize = 20_000;
+
+/// Why an input text is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputTextError {
+    /// A control character other than newline and tab (NUL, ESC…), at this character index.
+    Control { at: usize, code: u32 },
+    /// Longer than [`MAX_INPUT_CHARS`].
+    TooLong { chars: usize },
+}
+
+impl std::fmt::Display for InputTextError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputTextError::Control { at, code } => write!(
+                f,
+                "Văn bản chứa ký tự điều khiển U+{code:04X} ở vị trí {at}; chỉ cho phép xuống dòng và tab"
+            ),
+            InputTextError::TooLong { chars } => {
+                write!(f, "Văn bản dài {chars} ký tự, tối đa {MAX_INPUT_CHARS}")
+            }
+        }
+    }
+}
+
+/// The one rule for text that comes in: line ends as `\n` (a `\r\n` or lone `\r` from a
+/// Windows form becomes `\n`), Unicode NFC (text pasted from PDFs comes decomposed), no other
+/// control character (NUL, which PostgreSQL refuses and SQLite stores, ESC…), at most
+/// [`MAX_INPUT_CHARS`]. Returns the text to keep.
+pub fn clean_input(s: &str) -> Result<String, InputTextError> {
+    let unified = if s.contains('\r') {
+        s.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        s.to_owned()
+    };
+    let text: String = if unicode_normalization::is_nfc(&unified) {
+        unified
+    } else {
+        unified.nfc().collect()
+    };
+    let mut chars = 0;
+    for (at, c) in text.chars().enumerate() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            return Err(InputTextError::Control {
+                at,
+                code: u32::from(c),
+            });
+        }
+        chars = at + 1;
+    }
+    if chars > MAX_INPUT_CHARS {
+        return Err(InputTextError::TooLong { chars });
+    }
+    Ok(text)
+}
+
+/// Characters that show nothing: white space, and the zero-width and formatting characters that
+/// editors and PDFs leave in text (zero-width space and joiners, word joiner, byte-order mark,
+/// soft hyphen, bidirectional marks). A text made only of them is empty.
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{202A}'..='\u{202E}'
+        )
+}
+
+/// `s` without invisible characters at either end.
+pub fn trim_invisible(s: &str) -> &str {
+    s.trim_matches(is_invisible)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +224,46 @@ mod tests {
             SearchKeys::agency("Sở Kế hoạch và Đầu tư", Some("Sở KH&ĐT")),
             "so ke hoach va dau tu so kh&dt"
         );
+    }
+
+    #[test]
+    fn input_text_is_normalised_and_controls_refused() {
+        assert_eq!(clean_input("a\r\nb\rc").as_deref(), Ok("a\nb\nc"));
+        assert_eq!(
+            clean_input("Qu\u{0079}\u{0301}").as_deref(),
+            Ok("Qu\u{00fd}"),
+            "NFC"
+        );
+        assert_eq!(clean_input("tab\there").as_deref(), Ok("tab\there"));
+        assert_eq!(
+            clean_input("a\u{0}b"),
+            Err(InputTextError::Control { at: 1, code: 0 })
+        );
+        assert_eq!(
+            clean_input("\u{1b}[31m"),
+            Err(InputTextError::Control { at: 0, code: 0x1b })
+        );
+        assert!(clean_input("\u{85}").is_err(), "C1 controls too");
+        let long = "x".repeat(MAX_INPUT_CHARS + 1);
+        assert_eq!(
+            clean_input(&long),
+            Err(InputTextError::TooLong {
+                chars: MAX_INPUT_CHARS + 1
+            })
+        );
+        assert!(clean_input(&"ệ".repeat(MAX_INPUT_CHARS)).is_ok());
+        assert!(
+            clean_input("a\u{0}b")
+                .expect_err("refused")
+                .to_string()
+                .contains("U+0000")
+        );
+    }
+
+    #[test]
+    fn invisible_text_trims_to_nothing() {
+        assert_eq!(trim_invisible("\u{200B}\u{FEFF} \u{2060}\u{00AD}"), "");
+        assert_eq!(trim_invisible("\u{200B} Đã xong \u{200D}"), "Đã xong");
+        assert!(!is_invisible('a') && is_invisible('\u{200C}'));
     }
 }

@@ -4,11 +4,15 @@
 
 use crate::domain::code::{AgencyCode, Code};
 use crate::domain::period::PeriodId;
+use crate::domain::text::{clean_input, trim_invisible};
 use crate::error::{ApiError, ApiResult};
 
-/// Text an official typed: trimmed, not empty, at most `max` characters.
+/// Text an official typed: by the input rule (`domain::text::clean_input`: NFC, no control
+/// character), trimmed of white space and invisible characters, not empty, at most `max`
+/// characters.
 pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
-    let t = value.trim();
+    let clean = clean_input(value).map_err(|e| ApiError::bad_input(field, e.to_string()))?;
+    let t = trim_invisible(&clean);
     if t.is_empty() {
         return Err(ApiError::bad_input(
             field,
@@ -24,9 +28,9 @@ pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     Ok(t.to_owned())
 }
 
-/// Like [`text`] for an optional input; blank becomes `None`.
+/// Like [`text`] for an optional input; blank (or only invisible characters) becomes `None`.
 pub fn opt_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<Option<String>> {
-    match value.map(str::trim).filter(|t| !t.is_empty()) {
+    match value.map(trim_invisible).filter(|t| !t.is_empty()) {
         Some(t) => text(field, t, max).map(Some),
         None => Ok(None),
     }
@@ -101,6 +105,26 @@ mod tests {
             Some("input.summary")
         );
         assert_eq!(opt_text("input.note", Some("  "), 5).ok(), Some(None));
+        // Only invisible characters is nothing; a control character is refused.
+        assert_eq!(
+            text("input.summary", "\u{200B}\u{FEFF}", 5)
+                .err()
+                .and_then(field_of)
+                .as_deref(),
+            Some("input.summary")
+        );
+        assert_eq!(opt_text("input.note", Some("\u{200B}"), 5).ok(), Some(None));
+        assert_eq!(
+            text("input.summary", "a\u{0}b", 5)
+                .err()
+                .and_then(field_of)
+                .as_deref(),
+            Some("input.summary")
+        );
+        assert_eq!(
+            text("input.summary", "Qu\u{0079}\u{0301}", 5).ok().as_deref(),
+            Some("Qu\u{00fd}")
+        );
         assert_eq!(
             period("input.period", " 2025Q1 ")
                 .map(|p| p.to_string())

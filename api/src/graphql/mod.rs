@@ -10,6 +10,8 @@ pub mod loaders;
 pub mod order;
 pub mod relay;
 pub mod scalars;
+pub mod types;
+pub mod values;
 pub mod write;
 
 use crate::auth::{Caller, Permission};

@@ -14,60 +14,16 @@
 //! adds `__typename` under a reserved alias ([`TYPENAME`]) so the concrete type is known, and
 //! [`reorder`] removes it again.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use async_graphql::parser::types::{
-    ExecutableDocument, Field, Selection, SelectionSet, TypeSystemDefinition,
-};
+use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::parser::{Pos, Positioned};
 use async_graphql::{Name, Value};
 
 /// The alias under which [`mark`] selects `__typename`; a client must not use it.
 pub const TYPENAME: &str = "_chidao_typename";
 
-/// Which concrete types each abstract type (interface, union) of the schema stands for.
-#[derive(Debug, Default)]
-pub struct Types {
-    possible: HashMap<String, HashSet<String>>,
-}
-
-impl Types {
-    /// Reads the abstract types of a schema from its SDL.
-    pub fn of_sdl(sdl: &str) -> Types {
-        use async_graphql::parser::types::TypeKind;
-        let mut possible: HashMap<String, HashSet<String>> = HashMap::new();
-        let Ok(doc) = async_graphql::parser::parse_schema(sdl) else {
-            return Types::default();
-        };
-        for def in &doc.definitions {
-            let TypeSystemDefinition::Type(t) = def else {
-                continue;
-            };
-            let name = t.node.name.node.to_string();
-            match &t.node.kind {
-                TypeKind::Object(o) => {
-                    for i in &o.implements {
-                        possible
-                            .entry(i.node.to_string())
-                            .or_default()
-                            .insert(name.clone());
-                    }
-                }
-                TypeKind::Union(u) => {
-                    let members = possible.entry(name).or_default();
-                    members.extend(u.members.iter().map(|m| m.node.to_string()));
-                }
-                _ => {}
-            }
-        }
-        Types { possible }
-    }
-
-    /// Whether a fragment on `condition` applies to an object of type `concrete`.
-    fn applies(&self, condition: &str, concrete: &str) -> bool {
-        condition == concrete || self.possible.get(condition).is_some_and(|c| c.contains(concrete))
-    }
-}
+pub use super::types::SchemaTypes as Types;
 
 /// The type conditions of the fragments directly in a selection set (spreads followed, nested
 /// inline fragments included).

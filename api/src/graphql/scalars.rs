@@ -7,14 +7,43 @@ use chrono::NaiveDate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date(pub NaiveDate);
 
-/// A calendar date, ISO 8601 `YYYY-MM-DD` (e.g. `2025-01-31`).
+/// The earliest date any input may name.
+pub const MIN_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+/// The latest date any input may name.
+pub const MAX_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2100, 12, 31) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+
+/// A date input: `YYYY-MM-DD`, between [`MIN_DATE`] and [`MAX_DATE`] (the years a directive,
+/// a deadline or a merger can have; `-262143-01-01` or `9999-12-31` are mistakes).
+pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .filter(|_| s.len() == 10)
+        .ok_or_else(|| {
+            format!(
+                "Ngày không hợp lệ '{}': cần dạng YYYY-MM-DD",
+                s.chars().take(40).collect::<String>()
+            )
+        })?;
+    if d < MIN_DATE || d > MAX_DATE {
+        return Err(format!(
+            "Ngày {s} nằm ngoài khoảng cho phép (01/01/1900 đến 31/12/2100)"
+        ));
+    }
+    Ok(d)
+}
+
+/// A calendar date, ISO 8601 `YYYY-MM-DD` (e.g. `2025-01-31`), from 1900-01-01 to 2100-12-31.
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Date).map_err(|_| {
-                InputValueError::custom(format!("Ngày không hợp lệ '{s}': cần dạng YYYY-MM-DD"))
-            }),
+            Value::String(s) => parse_date(s).map(Date).map_err(InputValueError::custom),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -22,7 +51,7 @@ impl ScalarType for Date {
     fn is_valid(value: &Value) -> bool {
         // Checked at validation, so a bad literal refuses the whole operation before any
         // field (or mutation) runs.
-        matches!(value, Value::String(s) if NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
+        matches!(value, Value::String(s) if parse_date(s).is_ok())
     }
 
     fn to_value(&self) -> Value {
@@ -51,22 +80,71 @@ impl ScalarType for Decimal {
             Value::Number(n) => n.to_string(),
             _ => return Err(InputValueError::expected_type(value)),
         };
-        text.parse::<rust_decimal::Decimal>().map(Decimal).map_err(|_| {
+        parse_decimal(&text).map(Decimal).ok_or_else(|| {
             InputValueError::custom(format!(
-                "Số thập phân không hợp lệ '{text}': dùng dấu chấm, ví dụ 8.5"
+                "Số thập phân không hợp lệ '{}': dùng dấu chấm, ví dụ 8.5",
+                text.chars().take(40).collect::<String>()
             ))
         })
     }
 
     fn is_valid(value: &Value) -> bool {
         match value {
-            Value::String(s) => s.trim().parse::<rust_decimal::Decimal>().is_ok(),
-            Value::Number(n) => n.to_string().parse::<rust_decimal::Decimal>().is_ok(),
+            Value::String(s) => parse_decimal(s.trim()).is_some(),
+            Value::Number(n) => parse_decimal(&n.to_string()).is_some(),
             _ => false,
         }
     }
 
     fn to_value(&self) -> Value {
         Value::String(self.0.normalize().to_string())
+    }
+}
+
+/// A decimal as a machine writes it: digits, one `.`, a sign, an exponent; not rust_decimal's
+/// looser forms (`1_000` would read as 1000, a mistake for a thousands separator).
+pub fn parse_decimal(s: &str) -> Option<rust_decimal::Decimal> {
+    if s.is_empty()
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'))
+    {
+        return None;
+    }
+    s.parse::<rust_decimal::Decimal>()
+        .ok()
+        .or_else(|| rust_decimal::Decimal::from_scientific(s).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_lie_between_1900_and_2100() {
+        assert!(parse_date("2025-01-31").is_ok());
+        assert!(parse_date("1900-01-01").is_ok() && parse_date("2100-12-31").is_ok());
+        for bad in [
+            "1899-12-31",
+            "2101-01-01",
+            "0001-01-01",
+            "9999-12-31",
+            "-262143-01-01",
+            "2025-1-31",
+            "2025-02-30",
+            "",
+        ] {
+            assert!(parse_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_plainly() {
+        assert_eq!(parse_decimal("8.5"), Some(rust_decimal::Decimal::new(85, 1)));
+        assert_eq!(parse_decimal("-3"), Some(rust_decimal::Decimal::from(-3)));
+        assert!(parse_decimal("1e3").is_some());
+        for bad in ["1_000", "1,5", " 1", "", "abc", "1.2.3"] {
+            assert_eq!(parse_decimal(bad), None, "{bad}");
+        }
     }
 }

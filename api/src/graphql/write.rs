@@ -23,6 +23,7 @@ pub(crate) struct Write<'a> {
     _lock: Option<tokio::sync::MutexGuard<'a, ()>>,
     changes: &'a crate::changes::Changes,
     events: &'a crate::events::Events,
+    sizes: &'a crate::db::sizes::ListSizes,
     /// Events of this transaction, sent to subscribers once it has committed.
     pending: std::sync::Mutex<Vec<crate::events::Event>>,
 }
@@ -52,6 +53,7 @@ impl Write<'_> {
             _lock: lock,
             changes: &state.changes,
             events: &state.events,
+            sizes: &state.sizes,
             pending: std::sync::Mutex::new(Vec::new()),
         })
     }
@@ -90,6 +92,7 @@ impl Write<'_> {
     pub async fn commit(self) -> ApiResult<()> {
         let committed = self.txn.commit().await;
         self.changes.bump();
+        self.sizes.touch();
         committed?;
         let pending = self
             .pending

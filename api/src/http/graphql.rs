@@ -229,6 +229,8 @@ impl Documents {
 struct Prepared {
     request: async_graphql::Request,
     mutation: bool,
+    /// The estimated cost (`graphql::limits`), admitted against `State::in_flight`.
+    cost: u64,
     document: Option<Arc<ExecutableDocument>>,
     operation: Option<String>,
 }
@@ -243,11 +245,12 @@ fn prepare(
 ) -> Result<Prepared, (StatusCode, ApiError)> {
     let limits = &app.limits;
     crate::graphql::limits::check_tokens(&p.query, limits).map_err(|e| (StatusCode::BAD_REQUEST, e))?;
-    let vars = Variables::from_json(Value::Object(p.variables.unwrap_or_default()));
+    let mut vars = Variables::from_json(Value::Object(p.variables.unwrap_or_default()));
     let parsed = app.documents.parse(&p.query);
     *parse_failed = parsed.is_err();
     let mut mutation = false;
     let mut document = None;
+    let mut cost = 1;
     if let Ok((doc, cached)) = parsed {
         if op.is_empty()
             && let async_graphql::parser::types::DocumentOperations::Multiple(ops) = &doc.operations
@@ -257,7 +260,15 @@ fn prepare(
             // The name a log or dashboard shows, for a single named operation.
             *op = name.to_string();
         }
-        crate::graphql::limits::check_document(&doc, p.operation_name.as_deref(), &vars, limits)
+        cost = crate::graphql::limits::check_document(
+            &doc,
+            p.operation_name.as_deref(),
+            &vars,
+            limits,
+            &app.state.sizes,
+        )
+        .map_err(|e| (StatusCode::BAD_REQUEST, e))?;
+        crate::graphql::values::check(&doc, p.operation_name.as_deref(), &mut vars, &app.types)
             .map_err(|e| (StatusCode::BAD_REQUEST, e))?;
         if !cached {
             app.documents.keep(&p.query, &doc);
@@ -300,6 +311,7 @@ fn prepare(
     Ok(Prepared {
         request: req,
         mutation,
+        cost,
         document,
         operation: p.operation_name,
     })
@@ -330,6 +342,18 @@ fn label_server_errors(errors: &mut [ServerError], fallback: Option<&str>, reque
                 }
             }
             Some(_) => {}
+            // An error raised while executing (it has a path) that no code of ours labelled:
+            // something converted straight from a library's error, whose text (a database's,
+            // say) is not for the client. It is INTERNAL, and the log has the text.
+            None if !e.path.is_empty() => {
+                tracing::error!(error = %e.message, path = ?e.path, "unlabelled error while executing");
+                e.message = crate::error::ApiError::internal(std::io::Error::other("unlabelled")).message();
+                let ext = e.extensions.get_or_insert_with(Default::default);
+                ext.set("code", "INTERNAL");
+                if let Some(id) = request_id {
+                    ext.set("requestId", id);
+                }
+            }
             None => ext.set("code", fallback.unwrap_or("GRAPHQL_VALIDATION_FAILED")),
         }
     }
@@ -359,10 +383,30 @@ async fn run(
 ) -> async_graphql::Response {
     // A mutation changes rows that a query's loaders would otherwise keep for the rest of
     // the request: it gets loaders that keep nothing beyond one batch.
-    crate::schema::request_data(&mut req.data, &app.state, &caller.scope, !mutation);
+    let budget = crate::schema::request_data(
+        &mut req.data,
+        &app.state,
+        &caller.scope,
+        !mutation,
+        app.limits.max_nodes,
+    );
     let request_id = caller.request_id.clone();
     let req = req.data(caller.clone());
-    catching(app.schema.execute(req), request_id.as_deref()).await
+    let res = catching(app.schema.execute(req), request_id.as_deref()).await;
+    if budget.exceeded() {
+        // Refused whole, as a document over the estimated cost is: part of an answer cut by
+        // the budget would look complete to a careless client. (A mutation's writes have
+        // committed by then; its payload is small, so this is a query's fate.)
+        return refusal(crate::graphql::loaders::over_budget());
+    }
+    res
+}
+
+/// A response of one refusal and no data.
+fn refusal(e: ApiError) -> async_graphql::Response {
+    async_graphql::Response::from_errors(vec![
+        async_graphql::Error::from(e).into_server_error(Default::default()),
+    ])
 }
 
 /// Awaits an execution, turning a panic into an INTERNAL error that carries the request id
@@ -469,12 +513,15 @@ async fn handle(
         return res;
     }
     let mut out = Vec::with_capacity(prepared.len());
+    let mut admitted = None;
     let mut request_error = false;
     for p in prepared {
         let mut op = p.operation_name.clone().unwrap_or_default();
         let mut parse_failed = false;
         let res = match prepare(app, p, &method, &mut op, &mut parse_failed) {
             Ok(ready) => {
+                // Held until this operation's answer is written (below).
+                admitted = app.state.in_flight.admit(ready.cost).await;
                 let mut res = run(app, &caller, ready.request, ready.mutation).await;
                 if let Some(doc) = &ready.document {
                     crate::graphql::order::reorder(
@@ -551,9 +598,22 @@ async fn handle(
         } else {
             serde_json::to_vec(&res)
         };
+        // The response-size cap (`maxResponseBytes`): the node budget bounds the rows read, this
+        // what goes out.
+        let json = match json {
+            Ok(bytes) if bytes.len() > app.limits.max_response_bytes => {
+                serde_json::to_vec(&refusal(ApiError::TooComplex(format!(
+                    "Kết quả quá lớn: {} byte, tối đa {} (maxResponseBytes); hãy chia nhỏ truy vấn",
+                    bytes.len(),
+                    app.limits.max_response_bytes
+                ))))
+            }
+            other => other,
+        };
         out.push(
             json.unwrap_or_else(|_| br#"{"errors":[{"message":"L\u1ed7i h\u1ec7 th\u1ed1ng"}]}"#.to_vec()),
         );
+        drop(admitted.take());
     }
     let body = if batch {
         let mut all = Vec::with_capacity(out.iter().map(|b| b.len() + 1).sum::<usize>() + 1);

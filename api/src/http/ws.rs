@@ -64,6 +64,7 @@ pub(crate) async fn handler(
             .into_response();
     };
     let state = app.state.clone();
+    let max_nodes = app.limits.max_nodes;
     let schema = app.ws_schema.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
@@ -74,7 +75,7 @@ pub(crate) async fn handler(
             let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let flag = refused.clone();
             let on_init = move |payload| async move {
-                let (data, expires) = connect(&state, &headers, payload).await.map_err(|e| {
+                let (data, expires) = connect(&state, max_nodes, &headers, payload).await.map_err(|e| {
                     flag.store(true, std::sync::atomic::Ordering::Release);
                     // Sent as the close frame's reason, which holds 123 bytes.
                     let mut e = async_graphql::Error::from(e);
@@ -169,6 +170,7 @@ fn close_reason(message: &str) -> String {
 /// expires.
 async fn connect(
     state: &State,
+    max_nodes: u64,
     upgrade: &HeaderMap,
     payload: serde_json::Value,
 ) -> Result<(Data, tokio::time::Instant), ApiError> {
@@ -207,7 +209,7 @@ async fn connect(
     // A token's own lifetime beyond a day is not waited out: the socket closes after a day.
     let expires = tokio::time::Instant::now() + Duration::from_secs(left.min(24 * 3600));
     let mut data = Data::default();
-    crate::schema::request_data(&mut data, state, &caller.scope, false);
+    crate::schema::request_data(&mut data, state, &caller.scope, false, max_nodes);
     data.insert(caller);
     data.insert(Socket {
         expires,
@@ -277,7 +279,18 @@ impl Extension for Subscribed {
         if let Ok(mut doc) = async_graphql::parser::parse_query(&request.query) {
             crate::graphql::order::mark(&mut doc);
             let name = request.operation_name.as_deref();
-            crate::graphql::limits::check_document(&doc, name, &request.variables, limits).map_err(refuse)?;
+            let cost = crate::graphql::limits::check_document(
+                &doc,
+                name,
+                &request.variables,
+                limits,
+                &ctx.data_unchecked::<Arc<State>>().sizes,
+            )
+            .map_err(refuse)?;
+            // Each event of the subscription is admitted at this cost (`State::in_flight`).
+            request.data.insert(crate::tasks::subscription::EventCost(cost));
+            let types = ctx.data_unchecked::<Arc<crate::graphql::order::Types>>();
+            crate::graphql::values::check(&doc, name, &mut request.variables, types).map_err(refuse)?;
             if super::graphql::is_operation(&doc, name, OperationType::Query)
                 || super::graphql::is_operation(&doc, name, OperationType::Mutation)
             {

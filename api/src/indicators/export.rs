@@ -49,6 +49,14 @@ impl ExportFilter {
     pub fn parse(q: &HashMap<String, String>) -> ApiResult<Self> {
         let mut f = ExportFilter::default();
         for (k, v) in q {
+            // The one input rule (no NUL or other control character), as for GraphQL inputs.
+            let field = if k.len() <= 40 && k.chars().all(|c| c.is_ascii_alphanumeric()) {
+                k.as_str()
+            } else {
+                "query"
+            };
+            let v =
+                crate::domain::text::clean_input(v).map_err(|e| ApiError::bad_input(field, e.to_string()))?;
             let v = v.trim();
             match k.as_str() {
                 "year" => {
@@ -62,7 +70,7 @@ impl ExportFilter {
                         ApiError::bad_input("periodType", "`periodType` là MONTH, QUARTER, HALF hoặc YEAR")
                     })?)
                 }
-                "agency" => f.agency = Some(v.to_owned()),
+                "agency" => f.agency = Some(crate::graphql::input::agency_code("agency", v)?.to_string()),
                 "codes" => {
                     let codes: Vec<String> = v
                         .split(',')
@@ -70,6 +78,20 @@ impl ExportFilter {
                         .filter(|c| !c.is_empty())
                         .map(str::to_owned)
                         .collect();
+                    if let Some(bad) = codes.iter().find(|c| {
+                        c.len() > 40
+                            || !c
+                                .chars()
+                                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | '_'))
+                    }) {
+                        return Err(ApiError::bad_input(
+                            "codes",
+                            format!(
+                                "Mã chỉ tiêu '{}' không hợp lệ (ví dụ: 2025.09)",
+                                bad.chars().take(40).collect::<String>()
+                            ),
+                        ));
+                    }
                     if codes.len() > 1000 {
                         return Err(ApiError::bad_input("codes", "Tối đa 1000 mã chỉ tiêu"));
                     }

@@ -385,6 +385,14 @@ impl Indicator {
         };
         let (first, last) = (bound(&from, "from", year_start)?, bound(&to, "to", year_end)?);
         let periods = PeriodId::range(first, last).map_err(|e| ApiError::bad_input("to", e.to_string()))?;
+        let most = crate::graphql::limits::MAX_SERIES_POINTS;
+        if periods.len() as u64 > most {
+            return Err(ApiError::bad_input(
+                "to",
+                format!("Chuỗi số liệu tối đa {most} kỳ (yêu cầu {})", periods.len()),
+            )
+            .into());
+        }
         let all = self.values_all(ctx).await?;
         Ok(periods
             .into_iter()

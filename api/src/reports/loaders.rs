@@ -30,10 +30,11 @@ impl ReportLoaders {
                 LatestReport {
                     db: env.reads.clone(),
                     scope: env.scope.clone(),
+                    budget: env.budget.clone(),
                 },
                 env.delay,
             ),
-            report_pages: Paged::new(env.reads.clone(), env.delay),
+            report_pages: Paged::new(env),
         }
     }
 
@@ -46,6 +47,7 @@ impl ReportLoaders {
 pub struct LatestReport {
     db: Reads,
     scope: Scope,
+    budget: std::sync::Arc<crate::graphql::loaders::Budget>,
 }
 
 impl Loader<i32> for LatestReport {
@@ -67,6 +69,7 @@ impl Loader<i32> for LatestReport {
             .find::<progress_report::Entity>()
             .filter(C::Id.in_subquery(latest));
         let rows: Vec<progress_report::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
+        self.budget.charge(rows.len())?;
         Ok(rows.into_iter().map(|m| (m.assignment_id, m)).collect())
     }
 }

@@ -333,11 +333,17 @@ fn replay(
     existing: progress_report::Model,
     asked: &progress_report::ActiveModel,
 ) -> ApiResult<SubmitProgressReportPayload> {
+    // Everything the client sent must match, `submit` included: a retry that would submit
+    // what was kept as a draft (or the reverse) is another request, not the same one again.
+    let submitted = |state: &ReportState| *state != ReportState::Draft;
     let same = asked.assignment_id.as_ref() == &existing.assignment_id
         && asked.period.as_ref() == &existing.period
         && asked.percent_complete.as_ref() == &existing.percent_complete
         && asked.done.as_ref() == &existing.done
-        && asked.summary.as_ref() == &existing.summary;
+        && asked.summary.as_ref() == &existing.summary
+        && asked.obstacles.as_ref() == &existing.obstacles
+        && asked.proposals.as_ref() == &existing.proposals
+        && submitted(asked.state.as_ref()) == submitted(&existing.state);
     if !same {
         return Err(ApiError::Conflict(
             "`idempotencyKey` này đã dùng cho một báo cáo khác; hãy tạo khóa mới cho báo cáo mới".into(),
@@ -375,6 +381,11 @@ async fn update(
         )));
     }
     let a = visible_assignment(&w.txn, &caller.scope, before.assignment_id).await?;
+    if a.completed_on.is_some() {
+        return Err(ApiError::Conflict(
+            "Phân công này đã hoàn thành; không nhận thêm báo cáo".into(),
+        ));
+    }
     let mut m = before.clone().into_active_model();
     if let Some(p) = &input.period {
         m.period = Set(period("input.period", p)?.to_string());

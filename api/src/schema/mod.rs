@@ -15,7 +15,7 @@ use crate::audit::AuditQuery;
 use crate::auth::Scope;
 use crate::directives::{DirectiveLoaders, DirectiveQuery, mutations::DirectiveMutation};
 use crate::graphql::limits::Limits;
-use crate::graphql::loaders::Env;
+use crate::graphql::loaders::{Budget, Env};
 use crate::graphql::relay::{NestedCountLoader, NestedCounts};
 use crate::indicators::{IndicatorLoaders, IndicatorQuery, mutations::IndicatorMutation};
 use crate::reports::{ReportLoaders, ReportQuery, mutations::ReportMutation};
@@ -100,13 +100,22 @@ fn builder(
 
 /// Adds one request's loaders, every one holding `scope`, to its data. `prime`: whether rows
 /// fetched alongside others are kept for the request (queries; not mutations or subscriptions).
-pub fn request_data(data: &mut Data, state: &State, scope: &Scope, prime: bool) {
+/// `max_nodes`: the rows its loaders may read (`CHIDAO_MAX_NODES`).
+pub fn request_data(
+    data: &mut Data,
+    state: &State,
+    scope: &Scope,
+    prime: bool,
+    max_nodes: u64,
+) -> Arc<Budget> {
     let env = Env {
         reads: state.reads.clone(),
         scope: scope.clone(),
         delay: state.loader_delay,
         prime,
+        budget: Budget::new(max_nodes),
     };
+    data.insert(env.budget.clone());
     let agencies = AgencyLoaders::new(&env);
     let directives = DirectiveLoaders::new(&env);
     data.insert(TaskLoaders::new(&env, &agencies, &directives));
@@ -115,6 +124,7 @@ pub fn request_data(data: &mut Data, state: &State, scope: &Scope, prime: bool) 
     data.insert(ReportLoaders::new(&env));
     data.insert(IndicatorLoaders::new(&env));
     data.insert::<NestedCountLoader>(NestedCounts::new(env.reads.clone(), env.delay));
+    env.budget
 }
 
 /// The SDL other systems build against (`schema/schema.graphql` is its committed copy). It says

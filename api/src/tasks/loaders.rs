@@ -16,7 +16,7 @@ use crate::auth::{Scope, Scoped};
 use crate::db::positional::{Positional, select_columns};
 use crate::db::reads::Reads;
 use crate::directives::DirectiveLoaders;
-use crate::graphql::loaders::{Batcher, ById, ByParent, Env, LoadError};
+use crate::graphql::loaders::{Batcher, Budget, ById, ByParent, Env, LoadError};
 use crate::graphql::relay::{PageKey, Paged};
 
 /// Every task and assignment loader of a request.
@@ -43,6 +43,7 @@ impl TaskLoaders {
                     db: env.reads.clone(),
                     scope: env.scope.clone(),
                     agencies: agencies.agency.clone(),
+                    budget: env.budget.clone(),
                 },
                 env.delay,
             )
@@ -54,6 +55,7 @@ impl TaskLoaders {
                     db: env.reads.clone(),
                     scope: env.scope.clone(),
                     directives: directives.directive.clone(),
+                    budget: env.budget.clone(),
                 },
                 env.delay,
             ),
@@ -64,6 +66,7 @@ impl TaskLoaders {
                     directives: directives.directive.clone(),
                     assignments: assignments_of_task.clone(),
                     agencies: agencies.agency.clone(),
+                    budget: env.budget.clone(),
                 },
                 env.delay,
             ),
@@ -86,8 +89,8 @@ impl TaskLoaders {
             extension: ById::new(env),
             assignment: ById::new(env),
             assignments_of_task,
-            task_pages: Paged::new(env.reads.clone(), env.delay),
-            assignment_pages: Paged::new(env.reads.clone(), env.delay),
+            task_pages: Paged::new(env),
+            assignment_pages: Paged::new(env),
         }
     }
 
@@ -102,6 +105,7 @@ pub struct TaskById {
     db: Reads,
     scope: Scope,
     directives: Arc<Batcher<i32, ById<directive::Entity>>>,
+    budget: Arc<Budget>,
 }
 
 impl Loader<i32> for TaskById {
@@ -117,6 +121,7 @@ impl Loader<i32> for TaskById {
             .filter(task::Column::Id.is_in(keys.iter().copied()))
             .build(self.db.get_database_backend());
         let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
+        self.budget.charge(rows.len())?;
         let mut tasks = HashMap::with_capacity(rows.len());
         let mut directives = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -143,6 +148,7 @@ pub struct TaskWithAssignments {
     directives: Arc<Batcher<i32, ById<directive::Entity>>>,
     assignments: Arc<Batcher<i32, AssignmentsOfTask>>,
     agencies: Arc<Batcher<i32, ById<agency::Entity>>>,
+    budget: Arc<Budget>,
 }
 
 const TASK_WIDTH: usize = <task::Model as Positional>::FIELDS.len();
@@ -194,6 +200,7 @@ impl Loader<i32> for TaskWithAssignments {
         .order_by((assignment::Entity, assignment::Column::Id), Order::Asc);
         let stmt = self.db.get_database_backend().build(&q);
         let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
+        self.budget.charge(rows.len())?;
         let mut tasks: HashMap<i32, task::Model> = HashMap::new();
         let mut assignments: HashMap<i32, Vec<assignment::Model>> = HashMap::new();
         let (mut directives, mut agencies) = (Vec::new(), Vec::new());
@@ -230,6 +237,7 @@ pub struct AssignmentsOfTask {
     db: Reads,
     scope: Scope,
     agencies: Arc<Batcher<i32, ById<agency::Entity>>>,
+    budget: Arc<Budget>,
 }
 
 impl Loader<i32> for AssignmentsOfTask {
@@ -247,6 +255,7 @@ impl Loader<i32> for AssignmentsOfTask {
             .order_by_asc(assignment::Column::Id)
             .build(self.db.get_database_backend());
         let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
+        self.budget.charge(rows.len())?;
         let mut agencies = Vec::with_capacity(rows.len());
         let mut out: HashMap<i32, Vec<assignment::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in &rows {

@@ -249,6 +249,13 @@ async fn roster(
             "Nhiệm vụ cần ít nhất một cơ quan chủ trì",
         ));
     }
+    let most = crate::graphql::limits::MAX_HOLDERS as usize;
+    if leads.len() + coordinators.len() > most {
+        return Err(ApiError::bad_input(
+            "input.coordinatorAgencyCodes",
+            format!("Một nhiệm vụ giao tối đa {most} cơ quan"),
+        ));
+    }
     let l = agencies_by_code(db, "input.leadAgencyCodes", leads).await?;
     let c = agencies_by_code(db, "input.coordinatorAgencyCodes", coordinators).await?;
     if let Some((i, both)) = c.iter().enumerate().find(|(_, a)| l.iter().any(|x| x.id == a.id)) {
@@ -455,6 +462,18 @@ async fn update_task(ctx: &Context<'_>, input: UpdateTaskInput) -> ApiResult<Upd
                 "input.coordinatorAgencyCodes",
             )
             .await?;
+        }
+        let held = scope
+            .find::<assignment::Entity>()
+            .filter(assignment::Column::TaskId.eq(id))
+            .count(&w.txn)
+            .await?;
+        let most = crate::graphql::limits::MAX_HOLDERS;
+        if held > most {
+            return Err(ApiError::bad_input(
+                "input.coordinatorAgencyCodes",
+                format!("Một nhiệm vụ giao tối đa {most} cơ quan (sẽ là {held})"),
+            ));
         }
         // A task whose remaining leads are all done is complete; a new open lead reopens it.
         let leads = scope

@@ -408,7 +408,17 @@ async fn compute(
             task_completed()
         };
         add_counts(&mut q, &completed, as_of);
-        for row in db.query_all(&q).await? {
+        // A dashboard's table has hundreds of rows at most; agencies × directives × sections
+        // over years of directives would be tens of thousands: refused, not built.
+        let most = crate::graphql::limits::MAX_GROUPS;
+        q.limit(most + 1);
+        let rows = db.query_all(&q).await?;
+        if rows.len() as u64 > most {
+            return Err(crate::error::ApiError::TooComplex(format!(
+                "Thống kê có hơn {most} nhóm; hãy thu hẹp bộ lọc hoặc bớt tiêu chí groupBy"
+            )));
+        }
+        for row in rows {
             groups.push(TaskStatisticsGroup {
                 agency_id: if by_agency {
                     row.try_get("", "g_agency")?

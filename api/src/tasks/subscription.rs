@@ -25,6 +25,11 @@ use crate::state::State;
 /// Subscriptions running on one socket at most.
 pub const MAX_PER_SOCKET: usize = 20;
 
+/// The estimated cost of one event of a subscription (its document's, checked by the socket),
+/// admitted against `State::in_flight` while the event's fields are resolved.
+#[derive(Debug, Clone, Copy)]
+pub struct EventCost(pub u64);
+
 /// The subscription root.
 #[derive(Default)]
 pub struct TaskSubscription;
@@ -63,6 +68,8 @@ impl TaskSubscription {
             auth: socket.map(|s| s.auth.clone()),
             checked: tokio::time::Instant::now(),
             _slot: slot,
+            cost: ctx.data_opt::<EventCost>().map_or(1, |c| c.0),
+            budget: ctx.data_opt::<Arc<crate::graphql::loaders::Budget>>().cloned(),
             done: false,
         };
         Ok(futures::stream::unfold(feed, Feed::next))
@@ -117,6 +124,9 @@ pub struct TaskEvent {
     at: chrono::DateTime<chrono::Utc>,
     task: Task,
     report: Option<ProgressReport>,
+    /// Its share of the cost running at once, given back when the event has been resolved
+    /// (async-graphql drops the event then).
+    _admitted: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// One committed change to a task the subscriber may see.
@@ -187,6 +197,11 @@ struct Feed {
     auth: Option<HeaderMap>,
     checked: tokio::time::Instant,
     _slot: Option<Slot>,
+    /// The node budget of the socket's loaders, which resolve each event's fields: each event
+    /// starts it again.
+    budget: Option<Arc<crate::graphql::loaders::Budget>>,
+    /// What each event is admitted at.
+    cost: u64,
     done: bool,
 }
 
@@ -223,7 +238,13 @@ impl Feed {
                 Err(e) => Err(e),
             };
             match checked {
-                Ok(Some(e)) => return Some((Ok(e), self)),
+                Ok(Some(mut e)) => {
+                    if let Some(b) = &self.budget {
+                        b.reset();
+                    }
+                    e._admitted = self.state.in_flight.admit(self.cost).await;
+                    return Some((Ok(e), self));
+                }
                 Ok(None) => continue,
                 Err(e) => {
                     self.done = true;
@@ -266,6 +287,7 @@ impl Feed {
             scope: self.scope.clone(),
             delay: self.state.loader_delay,
             prime: false,
+            budget: crate::graphql::loaders::Budget::new(u64::MAX),
         };
         let (agencies, directives) = (AgencyLoaders::new(&env), DirectiveLoaders::new(&env));
         let tasks = TaskLoaders::new(&env, &agencies, &directives);
@@ -303,6 +325,7 @@ impl Feed {
             at: event.at,
             task: Task::new(task, None),
             report,
+            _admitted: None,
         }))
     }
 }

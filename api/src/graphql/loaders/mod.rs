@@ -32,6 +32,58 @@ pub struct Env {
     /// Whether rows fetched alongside others are kept for the request (queries); a mutation's
     /// and a subscription event's loaders keep nothing beyond one batch.
     pub prime: bool,
+    /// The rows the request's loaders may still read, shared by all of them.
+    pub budget: Arc<Budget>,
+}
+
+/// The node budget of one request (`CHIDAO_MAX_NODES`): every row a loader reads is charged;
+/// past the budget the loads fail and the request gets TOO_COMPLEX naming the limit. The
+/// estimated cost refuses what looks too large before anything runs; this stops what the
+/// estimate did not foresee (data larger than its list sizes assume).
+#[derive(Debug)]
+pub struct Budget {
+    max: u64,
+    used: std::sync::atomic::AtomicU64,
+}
+
+/// How a load past the budget fails (a `DbErr` so it travels through the loaders' error type;
+/// [`load_err`] recognises it).
+const OVER_BUDGET: &str = "chidao: node budget exceeded";
+
+impl Budget {
+    pub fn new(max: u64) -> Arc<Self> {
+        Arc::new(Budget {
+            max,
+            used: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    /// Charges `rows` read rows.
+    pub fn charge(&self, rows: usize) -> Result<(), LoadError> {
+        let used = self
+            .used
+            .fetch_add(rows as u64, std::sync::atomic::Ordering::Relaxed)
+            + rows as u64;
+        if used > self.max {
+            return Err(Arc::new(sea_orm::DbErr::Custom(OVER_BUDGET.into())));
+        }
+        Ok(())
+    }
+
+    /// Starts the budget again: a socket's loaders serve one subscription event after another,
+    /// and each event gets the whole budget.
+    pub fn reset(&self) {
+        self.used.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Rows read so far.
+    pub fn used(&self) -> u64 {
+        self.used.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn max(&self) -> u64 {
+        self.max
+    }
 }
 
 /// A table loaders read by id or by parent, with where its visible rows start (the scoped
@@ -77,6 +129,7 @@ table! {
 pub struct ById<E: Table> {
     db: Reads,
     scope: Scope,
+    budget: Arc<Budget>,
     _e: PhantomData<E>,
 }
 
@@ -89,6 +142,7 @@ where
             ById {
                 db: env.reads.clone(),
                 scope: env.scope.clone(),
+                budget: env.budget.clone(),
                 _e: PhantomData,
             },
             env.delay,
@@ -112,6 +166,7 @@ where
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         let query = E::select(&self.scope).filter(E::id_column().is_in(keys.iter().copied()));
         let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
+        self.budget.charge(rows.len())?;
         Ok(rows.into_iter().map(|m| (E::id_of(&m), m)).collect())
     }
 }
@@ -126,6 +181,7 @@ where
 pub struct ByParent<E: Table> {
     db: Reads,
     scope: Scope,
+    budget: Arc<Budget>,
     column: E::Column,
     parent_of: fn(&E::Model) -> i32,
     order: fn(&E::Model, &E::Model) -> std::cmp::Ordering,
@@ -145,6 +201,7 @@ where
             ByParent {
                 db: env.reads.clone(),
                 scope: env.scope.clone(),
+                budget: env.budget.clone(),
                 column,
                 parent_of,
                 order,
@@ -166,6 +223,7 @@ where
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         let query = E::select(&self.scope).filter(self.column.is_in(keys.iter().copied()));
         let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
+        self.budget.charge(rows.len())?;
         let mut out: HashMap<i32, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for m in rows {
             out.entry((self.parent_of)(&m)).or_default().push(m);
@@ -180,9 +238,27 @@ where
     }
 }
 
-/// Turns a loader failure into the API's error.
+/// Turns a loader failure into the API's error: past the node budget, TOO_COMPLEX.
 pub fn load_err(e: LoadError) -> crate::error::ApiError {
+    if matches!(&*e, sea_orm::DbErr::Custom(m) if m == OVER_BUDGET) {
+        return over_budget();
+    }
     crate::error::ApiError::Internal(Box::new(ArcErr(e)))
+}
+
+/// The refusal of a request past its node budget.
+pub fn over_budget() -> crate::error::ApiError {
+    crate::error::ApiError::TooComplex(
+        "Truy vấn đọc quá nhiều dữ liệu (maxNodes); hãy chia nhỏ, ví dụ giảm `first` hoặc bớt danh sách lồng nhau"
+            .into(),
+    )
+}
+
+impl Budget {
+    /// Whether the budget was exceeded.
+    pub fn exceeded(&self) -> bool {
+        self.used() > self.max()
+    }
 }
 
 #[derive(Debug)]

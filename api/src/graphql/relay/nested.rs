@@ -16,7 +16,7 @@ use sea_orm::{Condition, ConnectionTrait, EntityTrait, FromQueryResult, Order};
 use super::{Cursor, Page, PageArgs, SortKey, TotalCount};
 use crate::db::reads::Reads;
 use crate::error::ApiResult;
-use crate::graphql::loaders::{Batcher, LoadError};
+use crate::graphql::loaders::{Batcher, Budget, Env, LoadError};
 
 /// The per-request loader of nested `totalCount`s.
 pub type NestedCountLoader = Batcher<PageKey, NestedCounts>;
@@ -136,6 +136,7 @@ const ROW_NUMBER: &str = "chidao_row";
 /// and keeping the first `limit + 1` of each (the extra row tells whether more follow).
 pub struct Paged<E> {
     db: Reads,
+    budget: Arc<Budget>,
     _e: PhantomData<E>,
 }
 
@@ -144,8 +145,15 @@ where
     E: EntityTrait + Send + Sync + 'static,
     E::Model: FromQueryResult + Clone + Send + Sync + 'static,
 {
-    pub fn new(db: Reads, delay: Duration) -> Batcher<PageKey, Self> {
-        Batcher::new(Paged { db, _e: PhantomData }, delay)
+    pub fn new(env: &Env) -> Batcher<PageKey, Self> {
+        Batcher::new(
+            Paged {
+                db: env.reads.clone(),
+                budget: env.budget.clone(),
+                _e: PhantomData,
+            },
+            env.delay,
+        )
     }
 }
 
@@ -181,6 +189,7 @@ where
                 .to_owned();
             let stmt = self.db.get_database_backend().build(&outer);
             let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
+            self.budget.charge(rows.len())?;
             let mut grouped: HashMap<i32, Vec<E::Model>> = parents.iter().map(|p| (*p, Vec::new())).collect();
             for r in rows {
                 let parent: i32 = r.try_get("", PARENT).map_err(Arc::new)?;
