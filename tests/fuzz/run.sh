@@ -141,7 +141,7 @@ done
 URL="http://127.0.0.1:$PORT/graphql"
 TTL="$((FUZZ_SECONDS * 3 + 600))s"
 ADMIN_TOKEN="$(JWT_SECRET="$SECRET" "$BIN" token --role admin --subject fuzz-admin --ttl "$TTL")"
-AGENCY_TOKEN="$(JWT_SECRET="$SECRET" "$BIN" token --role agency --agency so-tai-chinh --subject fuzz-agency --ttl "$TTL")"
+AGENCY_TOKEN="$(JWT_SECRET="$SECRET" DATABASE_URL="sqlite://$TMP/fuzz.db?mode=rwc" "$BIN" token --role agency --agency so-tai-chinh --subject fuzz-agency --ttl "$TTL")"
 
 # 3. The passes. The agency pass runs first: the admin pass fuzzes mergeAgencies, which may
 #    dissolve so-tai-chinh and so void the agency token. The agency pass also asks for
