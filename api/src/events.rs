@@ -46,6 +46,8 @@ pub enum EventKind {
     ReportSubmitted,
     /// A progress report on the task was accepted or returned (`reviewProgressReport`).
     ReportReviewed,
+    /// The task's assignments moved to other agencies (`reassignAssignments`, `mergeAgencies`).
+    AssignmentsReassigned,
 }
 
 /// One committed change to one task.

@@ -18,8 +18,10 @@ pub struct Model {
     /// Group through which it was assigned, when the directive named a group.
     pub via_group_id: Option<i32>,
     pub completed_on: Option<Date>,
-    /// When it moved to a successor agency.
+    /// When it last moved to another holder.
     pub transferred_on: Option<Date>,
+    /// The document's words for the agency, when it meant this one under another name.
+    pub written_as: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -286,3 +286,62 @@ pub enum Recurrence {
     #[sea_orm(string_value = "YEARLY")]
     Yearly,
 }
+
+/// How a duty reached its holder in `assignment_transfers`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(12))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TransferKind {
+    /// The assignment changed holder.
+    #[sea_orm(string_value = "MOVED")]
+    Moved,
+    /// A further target got its own assignment of the same duty.
+    #[sea_orm(string_value = "SHARED")]
+    Shared,
+    /// The new holder already held the task: the duty joined its assignment.
+    #[sea_orm(string_value = "MERGED")]
+    Merged,
+}
+
+/// Why a name the task addresses holds no assignment.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AddresseeKind {
+    /// Not a state body (chủ đầu tư, doanh nghiệp, tổ chức xã hội - nghề nghiệp): nobody logs
+    /// in for it.
+    #[sea_orm(string_value = "NOT_A_STATE_BODY")]
+    NotAStateBody,
+    /// A group of state bodies whose members the records do not hold yet.
+    #[sea_orm(string_value = "GROUP_WITHOUT_MEMBERS")]
+    GroupWithoutMembers,
+    /// Not a definite list ("các cơ quan, đơn vị có liên quan").
+    #[sea_orm(string_value = "UNSPECIFIED")]
+    Unspecified,
+}

@@ -7,6 +7,7 @@ pub mod agency_group;
 pub mod agency_group_member;
 pub mod agency_succession;
 pub mod assignment;
+pub mod assignment_transfer;
 pub mod audit_log;
 pub mod deadline_extension;
 pub mod directive;
@@ -15,6 +16,7 @@ pub mod indicator;
 pub mod indicator_value;
 pub mod progress_report;
 pub mod task;
+pub mod task_addressee;
 pub mod task_milestone;
 
 pub mod prelude {
@@ -23,6 +25,7 @@ pub mod prelude {
     pub use super::agency_group_member::Entity as AgencyGroupMember;
     pub use super::agency_succession::Entity as AgencySuccession;
     pub use super::assignment::Entity as Assignment;
+    pub use super::assignment_transfer::Entity as AssignmentTransfer;
     pub use super::audit_log::Entity as AuditLog;
     pub use super::deadline_extension::Entity as DeadlineExtension;
     pub use super::directive::Entity as Directive;
@@ -30,5 +33,6 @@ pub mod prelude {
     pub use super::indicator_value::Entity as IndicatorValue;
     pub use super::progress_report::Entity as ProgressReport;
     pub use super::task::Entity as Task;
+    pub use super::task_addressee::Entity as TaskAddressee;
     pub use super::task_milestone::Entity as TaskMilestone;
 }

@@ -6,6 +6,7 @@ mod m20261123_000001_create_tables;
 mod m20261123_000002_order_indexes;
 mod m20261129_000003_change_notifications;
 mod m20261130_000004_assignment_due_key;
+mod m20261201_000005_reorganisation;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_order_indexes::Migration),
             Box::new(m20261129_000003_change_notifications::Migration),
             Box::new(m20261130_000004_assignment_due_key::Migration),
+            Box::new(m20261201_000005_reorganisation::Migration),
         ]
     }
 }

@@ -26,6 +26,7 @@ mod directives;
 mod exports;
 mod indicators;
 mod inputs;
+mod reorganisation;
 mod reports;
 mod statistics;
 mod tasks;

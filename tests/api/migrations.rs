@@ -90,3 +90,104 @@ async fn every_migration_can_be_undone_and_applied_again_on_seeded_data() {
     .await;
     assert!(moved > 0, "the due_on trigger is back");
 }
+
+/// A database of an earlier version may hold an agency twice on a task (a successor named
+/// beside its predecessor, two predecessors merged). Migration 5 joins those rows the way the
+/// application joins them: the lead row stays (else the oldest), the other rows' reports and
+/// history follow it, its completion is that of its role's rows, a `MERGED` entry keeps each
+/// row that went, and from then on the database refuses a second row.
+#[tokio::test]
+async fn the_reorganisation_migration_joins_an_agencys_duplicate_rows() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+
+    let url = empty_database().await;
+    let (db, _) = api::db::connect(&url, 1).await.expect("connect");
+    Migrator::up(&db, Some(4)).await.expect("up to 4");
+    let at = "'2025-01-01 00:00:00+00'";
+    let agency = |id: i32, code: &str, to: &str| {
+        format!(
+            "INSERT INTO agencies (id, code, name, kind, valid_to, search_text, created_at, updated_at) \
+             VALUES ({id}, '{code}', '{code}', 'DEPARTMENT', {to}, '{code}', {at}, {at})"
+        )
+    };
+    let task = |id: i32, code: &str| {
+        format!(
+            "INSERT INTO tasks (id, directive_id, code, section, ordinal, title, full_text, deadline_kind, \
+             requires_report, search_title, search_text, created_at, updated_at) \
+             VALUES ({id}, 900, '{code}', 'I', {id}, 't', 't', 'ONGOING', FALSE, 't', 't', {at}, {at})"
+        )
+    };
+    let row = |id: i32, task: i32, holder: i32, named: i32, role: &str, done: &str| {
+        format!(
+            "INSERT INTO assignments (id, task_id, agency_id, original_agency_id, role, completed_on, \
+             transferred_on, created_at, updated_at) VALUES ({id}, {task}, {holder}, {named}, '{role}', {done}, \
+             {}, {at}, {at})",
+            if holder == named { "NULL" } else { "'2025-03-01'" }
+        )
+    };
+    for sql in [
+        agency(901, "successor", "NULL"),
+        agency(902, "predecessor", "'2025-02-28'"),
+        agency(903, "other-predecessor", "'2025-02-28'"),
+        format!(
+            "INSERT INTO directives (id, code, kind, title, issuer, search_title, search_text, created_at, updated_at) \
+             VALUES (900, 'd', 'CHI_THI', 'd', 'UBND', 'd', 'd', {at}, {at})"
+        ),
+        task(911, "T1"),
+        task(912, "T2"),
+        // T1: the successor coordinates (done) and holds its predecessor's open lead.
+        row(921, 911, 901, 901, "COORDINATOR", "'2025-01-10'"),
+        row(922, 911, 901, 902, "LEAD", "NULL"),
+        // T2: two predecessors' leads, both done, now both the successor's.
+        row(923, 912, 901, 902, "LEAD", "'2025-02-01'"),
+        row(924, 912, 901, 903, "LEAD", "'2025-02-05'"),
+        format!(
+            "INSERT INTO progress_reports (id, assignment_id, agency_id, period, percent_complete, done, summary, \
+             state, author, version, created_at, updated_at) \
+             VALUES (931, 921, 901, '2025Q1', 50, FALSE, 'phối hợp', 'SUBMITTED', 'x', 1, {at}, {at})"
+        ),
+    ] {
+        db.execute_unprepared(&sql).await.expect(&sql);
+    }
+    Migrator::up(&db, None).await.expect("migration 5");
+
+    let n = |sql: &'static str| count_rows(&db, sql);
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM assignments").await,
+        2,
+        "one row per (task, holder)"
+    );
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM assignments WHERE id = 922 AND completed_on IS NULL").await,
+        1,
+        "T1 keeps the open lead row: lead wins, and the lead duty is not done"
+    );
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM assignments WHERE id = 923 AND completed_on = '2025-02-05'").await,
+        1,
+        "T2 keeps the older lead, complete on the later date"
+    );
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM progress_reports WHERE id = 931 AND assignment_id = 922").await,
+        1,
+        "the coordinator's report follows the row that stays"
+    );
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM assignment_transfers WHERE kind = 'MERGED' AND \
+           ((assignment_id = 922 AND merged_assignment_id = 921 AND original_agency_id = 901 AND role = 'COORDINATOR') \
+            OR (assignment_id = 923 AND merged_assignment_id = 924 AND original_agency_id = 903 AND role = 'LEAD'))").await,
+        2,
+        "each row that went keeps its origin"
+    );
+    assert_eq!(
+        n("SELECT COUNT(*) AS n FROM assignment_transfers WHERE kind = 'MOVED' AND from_agency_id = 902")
+            .await,
+        2,
+        "rows held by a successor have their move in the history"
+    );
+    let again = db
+        .execute_unprepared(&row(925, 911, 901, 901, "COORDINATOR", "NULL"))
+        .await;
+    assert!(again.is_err(), "a second row of one agency on a task is refused");
+}

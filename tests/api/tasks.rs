@@ -156,7 +156,8 @@ async fn page_size_over_100_and_bad_cursors_are_rejected() {
 #[tokio::test]
 async fn task_filters_on_the_seed_data() {
     let app = TestApp::spawn().await;
-    // Sở Y tế leads its five items, and the tasks given to groups it belongs to.
+    // Sở Y tế leads its five items, the tasks given to groups it belongs to, and social
+    // protection (II.2-2.2), split to it from Sở LĐ-TB&XH.
     let ct10 = |extra: Value| {
         let mut f = json!({"directiveNumber": "10/CT-UBND"});
         for (k, v) in extra.as_object().expect("object") {
@@ -168,7 +169,7 @@ async fn task_filters_on_the_seed_data() {
     let mut expected: BTreeSet<String> = (1..=5).map(|i| format!("II.2-4.{i}")).collect();
     expected.extend(
         [
-            "II.1.4-2", "II.1.4-3", "II.4-1.1", "II.4-1.2", "II.6-1", "III.1-1",
+            "II.1.4-2", "II.1.4-3", "II.2-2.2", "II.4-1.1", "II.4-1.2", "II.6-1", "III.1-1",
         ]
         .map(String::from),
     );

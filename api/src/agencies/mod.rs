@@ -4,6 +4,7 @@
 pub mod loaders;
 pub mod mutations;
 mod queries;
+pub mod transfer;
 
 use std::sync::Arc;
 
@@ -14,9 +15,10 @@ use entity::{agency, agency_succession};
 pub use loaders::AgencyLoaders;
 pub use queries::{AgencyConnection, AgencyFilter, AgencyOrder, AgencyOrderField};
 
-use crate::auth::{Caller, directory};
+use crate::auth::{Caller, Permission, directory};
 use crate::clock::today;
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::Needs;
 use crate::graphql::input;
 use crate::graphql::loaders::load_err;
 use crate::graphql::relay::{self, NodeKind, PageArgs, decode_id};
@@ -237,6 +239,25 @@ impl AgencyQuery {
             args,
         )
         .await?)
+    }
+
+    /// Open assignments held by an agency that no longer exists on `asOf` (default today in
+    /// Vietnam): a dissolved district's work nobody has taken over yet. Nobody can report on
+    /// them until `reassignAssignments` gives them a holder. Admin and monitor.
+    #[graphql(guard = "Needs(Permission::FollowUp)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn orphaned_assignments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        as_of: Option<Date>,
+    ) -> Result<AssignmentConnection> {
+        let args = PageArgs::parse(first, after, last, before)?;
+        let day = as_of.map_or_else(today, |d| d.0);
+        Ok(crate::tasks::orphaned_assignments(ctx, day, args).await?)
     }
 
     /// One agency, by global id or by code.

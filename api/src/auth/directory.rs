@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use entity::{agency, agency_succession};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, QueryFilter, QueryOrder};
 
-use super::scope::{public, public_by_id};
+use super::scope::public;
 use crate::domain::code::AgencyCode;
 use crate::error::{ApiError, ApiResult};
 
@@ -31,35 +31,52 @@ pub async fn by_code(db: &impl ConnectionTrait, code: &AgencyCode) -> Result<Opt
         .await
 }
 
-/// The latest successor of an agency that merged away, and from when.
-pub async fn successor_of(
+/// The successors of an agency that ended (those of its latest succession date), and from when.
+pub async fn successors_of(
     db: &impl ConnectionTrait,
     a: &agency::Model,
-) -> Result<Option<(agency::Model, NaiveDate)>, DbErr> {
-    let Some(s) = public::<agency_succession::Entity>()
+) -> Result<Option<(Vec<agency::Model>, NaiveDate)>, DbErr> {
+    let rows = public::<agency_succession::Entity>()
         .filter(agency_succession::Column::PredecessorId.eq(a.id))
         .order_by_desc(agency_succession::Column::EffectiveOn)
-        .one(db)
-        .await?
-    else {
+        .order_by_asc(agency_succession::Column::Id)
+        .all(db)
+        .await?;
+    let Some(from) = rows.first().map(|s| s.effective_on) else {
         return Ok(None);
     };
-    Ok(public_by_id::<agency::Entity>(s.successor_id)
-        .one(db)
-        .await?
-        .map(|next| (next, s.effective_on)))
+    let ids: Vec<i32> = rows
+        .iter()
+        .filter(|s| s.effective_on == from)
+        .map(|s| s.successor_id)
+        .collect();
+    let mut next = public::<agency::Entity>()
+        .filter(agency::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    next.sort_by_key(|n| ids.iter().position(|i| *i == n.id));
+    Ok((!next.is_empty()).then_some((next, from)))
 }
 
-/// Why an agency that has ended cannot be used, naming its successor when there is one.
+/// Why an agency that has ended cannot be used, naming who took over when someone did.
 async fn ended_message(db: &impl ConnectionTrait, a: &agency::Model) -> ApiResult<String> {
-    Ok(match successor_of(db, a).await? {
-        Some((next, from)) => format!(
+    Ok(match successors_of(db, a).await? {
+        Some((next, from)) if next.len() == 1 => format!(
             "{} đã sáp nhập vào {} từ ngày {}; hãy dùng {} (mã '{}')",
             a.name,
-            next.name,
+            next[0].name,
             from.format("%d/%m/%Y"),
-            next.name,
-            next.code
+            next[0].name,
+            next[0].code
+        ),
+        Some((next, from)) => format!(
+            "{} đã ngừng hoạt động từ ngày {}; nhiệm vụ chuyển cho: {}",
+            a.name,
+            from.format("%d/%m/%Y"),
+            next.iter()
+                .map(|n| format!("{} (mã '{}')", n.name, n.code))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         None => format!("{} đã ngừng hoạt động", a.name),
     })

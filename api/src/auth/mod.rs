@@ -71,7 +71,7 @@ impl Role {
             P::ReadInternal => matches!(self, R::Admin | R::Monitor | R::Agency),
             P::ReadAudit | P::Administer => self == R::Admin,
             P::Report => self == R::Agency,
-            P::Review | P::Extend => matches!(self, R::Admin | R::Monitor),
+            P::Review | P::Extend | P::FollowUp => matches!(self, R::Admin | R::Monitor),
             P::RecordValues => matches!(self, R::Admin | R::Monitor | R::Agency),
         }
     }
@@ -111,6 +111,8 @@ pub enum Permission {
     RecordValues,
     /// Create and change directives and tasks; reorganise agencies.
     Administer,
+    /// Follow up across the province: work nobody holds (orphaned assignments).
+    FollowUp,
 }
 
 impl Permission {
@@ -129,6 +131,9 @@ impl Permission {
                 "ghi số liệu chỉ tiêu (chỉ văn phòng theo dõi hoặc cơ quan phụ trách chỉ tiêu)"
             }
             Permission::Administer => "tạo hoặc sửa văn bản, nhiệm vụ, cơ quan",
+            Permission::FollowUp => {
+                "theo dõi, đôn đốc toàn tỉnh (chỉ văn phòng UBND tỉnh và cơ quan theo dõi)"
+            }
         }
     }
 }

@@ -263,6 +263,8 @@ scoped! {
     entity::task_milestone::Entity => |s| s.milestones();
     entity::deadline_extension::Entity => |s| s.extensions();
     entity::assignment::Entity => |s| s.assignments();
+    entity::assignment_transfer::Entity => |s| s.task_ids(entity::assignment_transfer::Column::TaskId);
+    entity::task_addressee::Entity => |s| s.task_ids(entity::task_addressee::Column::TaskId);
     entity::progress_report::Entity => |s| s.reports();
     entity::indicator::Entity => |s| s.indicators();
     entity::indicator_value::Entity => |s| s.indicator_values();

@@ -98,6 +98,8 @@ orm_cell!(
     DeadlineKind,
     Option<Recurrence>,
     ReportState,
+    TransferKind,
+    AddresseeKind,
     ValueKind,
 );
 
@@ -200,8 +202,33 @@ positional!(assignment {
     via_group_id,
     completed_on,
     transferred_on,
+    written_as,
     created_at,
     updated_at
+});
+positional!(assignment_transfer {
+    id,
+    assignment_id,
+    task_id,
+    original_agency_id,
+    role,
+    kind,
+    from_agency_id,
+    to_agency_id,
+    merged_assignment_id,
+    effective_on,
+    reason,
+    actor,
+    at
+});
+positional!(task_addressee {
+    id,
+    task_id,
+    ordinal,
+    name,
+    role,
+    kind,
+    note
 });
 positional!(progress_report {
     id,
@@ -320,6 +347,8 @@ mod tests {
         check::<task_milestone::Entity>();
         check::<deadline_extension::Entity>();
         check::<assignment::Entity>();
+        check::<assignment_transfer::Entity>();
+        check::<task_addressee::Entity>();
         check::<progress_report::Entity>();
         check::<indicator::Entity>();
         check::<indicator_value::Entity>();

@@ -16,7 +16,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
 pub const REFRESH: Duration = Duration::from_secs(30);
 
 /// The lists measured, each with the statement that measures its longest.
-const LISTS: [(&str, &str); 7] = [
+const LISTS: [(&str, &str); 9] = [
     (
         "assignments",
         "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM assignments GROUP BY task_id) t",
@@ -36,6 +36,14 @@ const LISTS: [(&str, &str); 7] = [
     (
         "values",
         "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM indicator_values GROUP BY indicator_id) t",
+    ),
+    (
+        "transfers",
+        "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM assignment_transfers GROUP BY assignment_id) t",
+    ),
+    (
+        "addressees",
+        "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM task_addressees GROUP BY task_id) t",
     ),
     (
         "successors",

@@ -32,12 +32,19 @@ pub fn list_size(field: &str, sizes: &ListSizes) -> u64 {
         "groups" => MAX_GROUPS,
         "byStatus" => 6,
         "dissolved" => 20,
+        "reassigned" => MAX_REASSIGNED_SHOWN,
         other => sizes.get(other).unwrap_or(1),
     }
 }
 
 /// The most groups `taskStatistics` returns.
 pub const MAX_GROUPS: u64 = 1000;
+
+/// The most rows one `reassignAssignments` writes (assignments × targets), and so the most
+/// its payload lists: a district's work to the communes of its area is a few hundred.
+pub const MAX_REASSIGNED: u64 = 5000;
+/// The most of those rows its payload lists.
+pub const MAX_REASSIGNED_SHOWN: u64 = 100;
 
 /// The most agencies one task is assigned to (every commune and ward of the province, and
 /// some departments).

@@ -13,6 +13,8 @@ use sea_orm::{
 
 use super::format::*;
 use super::{Groups, Ids, SeedError, SeedReport, invalid};
+use crate::agencies::transfer::{Plan, Selection, reassign};
+use crate::auth::{Role, Scope};
 use crate::domain::text::SearchKeys;
 
 pub(super) async fn load_agencies(
@@ -222,26 +224,48 @@ pub(super) async fn load_groups(
                 g.code
             ));
         }
-        out.insert(g.code.clone(), (id, want.into_iter().collect()));
+        out.insert(
+            g.code.clone(),
+            super::Group {
+                id,
+                code: g.code.clone(),
+                name: g.name.clone(),
+                members: want.into_iter().collect(),
+            },
+        );
     }
     Ok(out)
 }
 
-/// Moves the open assignments of agencies dissolved with exactly one successor to that
-/// successor (Resolution 190/2025/QH15: the receiving agency carries on the duties,
-/// coordination included). The original assignee stays in `original_agency_id`.
+/// Moves the open assignments of each dissolved agency to whoever took over its duties, from
+/// the day after its last (Resolution 190/2025/QH15: the receiving agency carries on the
+/// duties, coordination included), through the one reassignment of `agencies::transfer`: the
+/// first successor takes what no `split` names; a `successor_group` gives each member its own
+/// row. The original assignee and every move stay in the history. A succession is recorded
+/// for each member of a successor group.
 pub(super) async fn apply_successions(
     txn: &impl ConnectionTrait,
     file: &AgenciesFile,
     ids: &Ids,
+    groups: &Groups,
+    tasks: &HashMap<String, i32>,
     report: &mut SeedReport,
 ) -> Result<(), SeedError> {
+    const F: &str = "agencies.yaml";
+    // The seed runs as the system, before any request: it sees every row.
+    let scope = Scope::for_role(Role::Admin, None);
+    let existing_succ: BTreeSet<(i32, i32)> = agency_succession::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|s| (s.predecessor_id, s.successor_id))
+        .collect();
     for a in &file.agencies {
-        let (Some(last_day), [successor]) = (a.valid_to, a.successors.as_slice()) else {
-            if a.successors.len() > 1 {
-                report.warnings.push(format!(
-                    "{}: nhiều cơ quan kế thừa, phân công chưa hoàn thành không tự chuyển",
-                    a.code
+        let Some(last_day) = a.valid_to else {
+            if a.successor_group.is_some() || !a.split.is_empty() {
+                return Err(invalid(
+                    F,
+                    format!("{}: có cơ quan kế thừa nhưng thiếu valid_to", a.code),
                 ));
             }
             continue;
@@ -249,14 +273,91 @@ pub(super) async fn apply_successions(
         let Some(effective_on) = last_day.succ_opt() else {
             continue;
         };
-        let moved = crate::agencies::mutations::transfer_open_assignments(
-            txn,
-            ids[&a.code],
-            ids[successor],
+        let mut primary: Vec<i32> = a.successors.first().map(|s| ids[s]).into_iter().collect();
+        if let Some(code) = &a.successor_group {
+            if !a.successors.is_empty() {
+                return Err(invalid(
+                    F,
+                    format!("{}: dùng một trong successors hoặc successor_group", a.code),
+                ));
+            }
+            let g = groups
+                .get(code)
+                .ok_or_else(|| invalid(F, format!("{}: không có nhóm '{code}'", a.code)))?;
+            if g.members.is_empty() {
+                report.warnings.push(format!(
+                    "{}: nhóm kế thừa '{code}' chưa có thành viên; phân công chưa hoàn thành vẫn chưa có cơ quan nhận",
+                    a.code
+                ));
+            }
+            for m in &g.members {
+                if !existing_succ.contains(&(ids[&a.code], *m)) {
+                    agency_succession::ActiveModel {
+                        predecessor_id: Set(ids[&a.code]),
+                        successor_id: Set(*m),
+                        effective_on: Set(effective_on),
+                        note: Set(Some(format!("Thành viên nhóm {}", g.name))),
+                        ..Default::default()
+                    }
+                    .insert(txn)
+                    .await?;
+                    report.insert("agency_successions");
+                }
+            }
+            primary.extend(g.members.iter().copied());
+        }
+        let mut parts = Vec::new();
+        for p in &a.split {
+            let mut to = Vec::new();
+            for code in &p.to {
+                if !a.successors.contains(code) {
+                    return Err(invalid(
+                        F,
+                        format!("{}: split.to '{code}' không nằm trong successors", a.code),
+                    ));
+                }
+                to.push(ids[code]);
+            }
+            let mut chosen = BTreeSet::new();
+            for t in &p.tasks {
+                let id = tasks.get(t).ok_or_else(|| {
+                    invalid(
+                        F,
+                        format!(
+                            "{}: split.tasks: không có nhiệm vụ '{t}' (dạng văn-bản/mã)",
+                            a.code
+                        ),
+                    )
+                })?;
+                chosen.insert(*id);
+            }
+            parts.push((chosen, to));
+        }
+        if primary.is_empty() && parts.is_empty() {
+            continue;
+        }
+        let reason = format!(
+            "Kế thừa nhiệm vụ của {} từ ngày {} (seeds/agencies.yaml)",
+            a.name,
+            effective_on.format("%d/%m/%Y")
+        );
+        let plan = Plan {
+            from: ids[&a.code],
+            selection: Selection::default(),
+            primary,
+            parts,
             effective_on,
-        )
-        .await?;
-        for _ in 0..moved {
+            reason: &reason,
+            actor: "seed",
+        };
+        let done = reassign(txn, &scope, &plan).await?;
+        for _ in 0..done.moved {
+            report.update("assignments");
+        }
+        for _ in 0..done.shared {
+            report.insert("assignments");
+        }
+        for _ in 0..done.merged {
             report.update("assignments");
         }
     }

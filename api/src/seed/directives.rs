@@ -4,36 +4,44 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::Utc;
-use entity::enums::AssignmentRole;
-use entity::{assignment, directive, task, task_milestone};
+use entity::enums::{AddresseeKind, AssignmentRole, TransferKind};
+use entity::{assignment, assignment_transfer, directive, task, task_addressee, task_milestone};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter,
+    QueryFilter, QueryOrder,
 };
 
 use super::agencies::lookup;
 use super::format::*;
-use super::{Groups, Ids, SeedError, SeedReport, invalid};
+use super::{Group, Groups, Ids, SeedError, SeedReport, invalid};
 use crate::domain::{deadline::parse_deadline, text::SearchKeys};
 use crate::tasks::stored;
 
-/// Expands a list of assignees (`code` or `@group`) into (agency id, via group id).
-pub(super) fn expand(
+/// The agencies a list of assignees names, each as (agency id, via group id).
+type Holders = Vec<(i32, Option<i32>)>;
+
+/// Expands a list of assignees (`code` or `@group`) into (agency id, via group id), and the
+/// groups named that have no members yet (their names become the task's addressees).
+pub(super) fn expand<'g>(
     names: &[String],
     agency_ids: &Ids,
-    groups: &Groups,
+    groups: &'g Groups,
     file: &str,
     task: &str,
-) -> Result<Vec<(i32, Option<i32>)>, SeedError> {
-    let mut out: Vec<(i32, Option<i32>)> = Vec::new();
+) -> Result<(Holders, Vec<&'g Group>), SeedError> {
+    let mut out: Holders = Vec::new();
+    let mut empty = Vec::new();
     for name in names {
         if let Some(group) = name.strip_prefix('@') {
-            let (gid, members) = groups
+            let g = groups
                 .get(group)
                 .ok_or_else(|| invalid(file, format!("{task}: không có nhóm '{group}'")))?;
-            for m in members {
+            if g.members.is_empty() {
+                empty.push(g);
+            }
+            for m in &g.members {
                 if !out.iter().any(|(a, _)| a == m) {
-                    out.push((*m, Some(*gid)));
+                    out.push((*m, Some(g.id)));
                 }
             }
         } else {
@@ -45,7 +53,7 @@ pub(super) fn expand(
             }
         }
     }
-    Ok(out)
+    Ok((out, empty))
 }
 
 pub(super) async fn load_directive(
@@ -55,7 +63,7 @@ pub(super) async fn load_directive(
     groups: &Groups,
     report: &mut SeedReport,
     now: chrono::DateTime<Utc>,
-) -> Result<i32, SeedError> {
+) -> Result<(i32, HashMap<String, i32>), SeedError> {
     let d = &file.directive;
     let fname = format!("directives/{}", d.code);
     let SearchKeys {
@@ -130,6 +138,9 @@ pub(super) async fn load_directive(
     let task_ids: Vec<i32> = existing_tasks.values().map(|t| t.id).collect();
     let mut milestones: HashMap<i32, Vec<task_milestone::Model>> = HashMap::new();
     let mut assignments: HashMap<i32, Vec<assignment::Model>> = HashMap::new();
+    let mut merged: HashMap<i32, Vec<assignment_transfer::Model>> = HashMap::new();
+    let mut addressees: HashMap<i32, Vec<task_addressee::Model>> = HashMap::new();
+    let mut task_ids_by_code: HashMap<String, i32> = HashMap::new();
     if !task_ids.is_empty() {
         for m in task_milestone::Entity::find()
             .filter(task_milestone::Column::TaskId.is_in(task_ids.clone()))
@@ -139,11 +150,27 @@ pub(super) async fn load_directive(
             milestones.entry(m.task_id).or_default().push(m);
         }
         for a in assignment::Entity::find()
-            .filter(assignment::Column::TaskId.is_in(task_ids))
+            .filter(assignment::Column::TaskId.is_in(task_ids.clone()))
             .all(txn)
             .await?
         {
             assignments.entry(a.task_id).or_default().push(a);
+        }
+        for m in assignment_transfer::Entity::find()
+            .filter(assignment_transfer::Column::TaskId.is_in(task_ids.clone()))
+            .filter(assignment_transfer::Column::Kind.eq(TransferKind::Merged))
+            .all(txn)
+            .await?
+        {
+            merged.entry(m.task_id).or_default().push(m);
+        }
+        for a in task_addressee::Entity::find()
+            .filter(task_addressee::Column::TaskId.is_in(task_ids))
+            .order_by_asc(task_addressee::Column::Ordinal)
+            .all(txn)
+            .await?
+        {
+            addressees.entry(a.task_id).or_default().push(a);
         }
     }
     let extended: BTreeSet<i32> = entity::deadline_extension::Entity::find()
@@ -290,18 +317,30 @@ pub(super) async fn load_directive(
         }
 
         // Assignments, keyed by the agency the directive named and the role.
-        let leads = expand(&t.leads, agency_ids, groups, &fname, &ctx)?;
+        let (leads, lead_addressees) = expand(&t.leads, agency_ids, groups, &fname, &ctx)?;
         if leads.is_empty() && !t.leads.is_empty() {
             report
                 .warnings
                 .push(format!("{ctx}: đơn vị chủ trì là nhóm chưa có thành viên"));
         }
         let lead_ids: BTreeSet<i32> = leads.iter().map(|(a, _)| *a).collect();
-        let coordinators: Vec<(i32, Option<i32>)> =
-            expand(&t.coordinators, agency_ids, groups, &fname, &ctx)?
-                .into_iter()
-                .filter(|(a, _)| !lead_ids.contains(a))
-                .collect();
+        let (coordinators, coordinator_addressees) =
+            expand(&t.coordinators, agency_ids, groups, &fname, &ctx)?;
+        let coordinators: Vec<(i32, Option<i32>)> = coordinators
+            .into_iter()
+            .filter(|(a, _)| !lead_ids.contains(a))
+            .collect();
+        let mut written_as: HashMap<i32, &str> = HashMap::new();
+        for (code, words) in &t.written_as {
+            let id = lookup(agency_ids, code, &fname, &ctx)?;
+            if !lead_ids.contains(&id) && !coordinators.iter().any(|(a, _)| *a == id) {
+                return Err(invalid(
+                    &fname,
+                    format!("{ctx}: written_as cho '{code}', cơ quan không được giao nhiệm vụ này"),
+                ));
+            }
+            written_as.insert(id, words.as_str());
+        }
         let mut want: BTreeMap<(i32, AssignmentRole), Option<i32>> = BTreeMap::new();
         for (a, g) in leads {
             want.insert((a, AssignmentRole::Lead), g);
@@ -310,34 +349,59 @@ pub(super) async fn load_directive(
             want.insert((a, AssignmentRole::Coordinator), g);
         }
         let have = assignments.remove(&task_id).unwrap_or_default();
+        // A row answers for the duty it was given and for those merged into it since (a
+        // successor holding the task already): none of them is given again.
+        let mut answers: HashMap<i32, Vec<(i32, AssignmentRole)>> = HashMap::new();
         for a in &have {
-            match want.remove(&(a.original_agency_id, a.role)) {
-                Some(g) if g == a.via_group_id => {}
-                Some(g) => {
+            answers
+                .entry(a.id)
+                .or_default()
+                .push((a.original_agency_id, a.role));
+        }
+        for m in merged.remove(&task_id).unwrap_or_default() {
+            answers
+                .entry(m.assignment_id)
+                .or_default()
+                .push((m.original_agency_id, m.role));
+        }
+        let mut given = BTreeSet::new();
+        for a in &have {
+            let keys = &answers[&a.id];
+            if keys.iter().any(|k| want.contains_key(k)) {
+                given.extend(keys.iter().copied());
+                let group = want
+                    .get(&(a.original_agency_id, a.role))
+                    .copied()
+                    .unwrap_or(a.via_group_id);
+                let words = written_as.get(&a.original_agency_id).map(|w| (*w).to_owned());
+                if group != a.via_group_id || words != a.written_as {
                     let mut am = a.clone().into_active_model();
-                    am.via_group_id = Set(g);
+                    am.via_group_id = Set(group);
+                    am.written_as = Set(words);
                     am.updated_at = Set(now);
                     am.update(txn).await?;
                     report.update("assignments");
                 }
-                None => {
-                    // Removed from the file. Progress reports cascade with the row, so a row
-                    // that has any is kept and flagged for a person to decide.
-                    let reports = entity::progress_report::Entity::find()
-                        .filter(entity::progress_report::Column::AssignmentId.eq(a.id))
-                        .one(txn)
-                        .await?;
-                    if reports.is_some() {
-                        report.warnings.push(format!(
-                            "{ctx}: phân công #{} không còn trong tệp nhưng đã có báo cáo, giữ lại",
-                            a.id
-                        ));
-                    } else {
-                        assignment::Entity::delete_by_id(a.id).exec(txn).await?;
-                        report.delete("assignments");
-                    }
-                }
+                continue;
             }
+            // Removed from the file. Progress reports cascade with the row, so a row that has
+            // any is kept and flagged for a person to decide.
+            let reports = entity::progress_report::Entity::find()
+                .filter(entity::progress_report::Column::AssignmentId.eq(a.id))
+                .one(txn)
+                .await?;
+            if reports.is_some() {
+                report.warnings.push(format!(
+                    "{ctx}: phân công #{} không còn trong tệp nhưng đã có báo cáo, giữ lại",
+                    a.id
+                ));
+            } else {
+                assignment::Entity::delete_by_id(a.id).exec(txn).await?;
+                report.delete("assignments");
+            }
+        }
+        for key in given {
+            want.remove(&key);
         }
         for ((agency_id, role), via_group_id) in want {
             assignment::ActiveModel {
@@ -348,6 +412,7 @@ pub(super) async fn load_directive(
                 via_group_id: Set(via_group_id),
                 completed_on: Set(None),
                 transferred_on: Set(None),
+                written_as: Set(written_as.get(&agency_id).map(|w| (*w).to_owned())),
                 created_at: Set(now),
                 updated_at: Set(now),
                 ..Default::default()
@@ -356,6 +421,64 @@ pub(super) async fn load_directive(
             .await?;
             report.insert("assignments");
         }
+
+        // Names the text addresses that hold no assignment: those the file lists, then the
+        // groups it names that have no members yet.
+        let mut names: Vec<(String, AssignmentRole, AddresseeKind, Option<String>)> = t
+            .addressees
+            .iter()
+            .map(|a| (a.name.clone(), a.role, a.kind, a.note.clone()))
+            .collect();
+        for (group, role) in lead_addressees
+            .into_iter()
+            .map(|g| (g, AssignmentRole::Lead))
+            .chain(
+                coordinator_addressees
+                    .into_iter()
+                    .map(|g| (g, AssignmentRole::Coordinator)),
+            )
+        {
+            names.push((
+                group.name.clone(),
+                role,
+                AddresseeKind::GroupWithoutMembers,
+                Some(format!(
+                    "Nhóm '{}' chưa có thành viên trong danh mục cơ quan: chưa giao được cho cơ quan nào",
+                    group.code
+                )),
+            ));
+        }
+        let now_named: Vec<_> = addressees
+            .remove(&task_id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| (a.name, a.role, a.kind, a.note))
+            .collect();
+        if now_named != names {
+            let gone = task_addressee::Entity::delete_many()
+                .filter(task_addressee::Column::TaskId.eq(task_id))
+                .exec(txn)
+                .await?
+                .rows_affected;
+            for _ in 0..gone {
+                report.delete("task_addressees");
+            }
+            for (i, (name, role, kind, note)) in names.into_iter().enumerate() {
+                task_addressee::ActiveModel {
+                    task_id: Set(task_id),
+                    ordinal: Set(i32::try_from(i).unwrap_or(i32::MAX)),
+                    name: Set(name),
+                    role: Set(role),
+                    kind: Set(kind),
+                    note: Set(note),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+                report.insert("task_addressees");
+            }
+        }
+        task_ids_by_code.insert(t.code.clone(), task_id);
     }
     let missing: Vec<&String> = existing_tasks
         .keys()
@@ -369,5 +492,5 @@ pub(super) async fn load_directive(
             missing
         ));
     }
-    Ok(directive_id)
+    Ok((directive_id, task_ids_by_code))
 }

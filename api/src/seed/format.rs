@@ -4,7 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use entity::enums::{AgencyKind, Comparator, Direction, DirectiveKind, Measure};
+use std::collections::BTreeMap;
+
+use entity::enums::{
+    AddresseeKind, AgencyKind, AssignmentRole, Comparator, Direction, DirectiveKind, Measure,
+};
 use serde::Deserialize;
 
 use super::SeedError;
@@ -34,8 +38,25 @@ pub struct AgencySeed {
     pub valid_from: Option<NaiveDate>,
     #[serde(default)]
     pub valid_to: Option<NaiveDate>,
+    /// Who takes over from `valid_to + 1`; the first takes whatever `split` does not name.
     #[serde(default)]
     pub successors: Vec<String>,
+    /// Duties that went to other successors than the first, by task.
+    #[serde(default)]
+    pub split: Vec<SplitSeed>,
+    /// A group whose every member takes each open assignment (a district's work to the
+    /// communes and wards of its area).
+    #[serde(default)]
+    pub successor_group: Option<String>,
+}
+
+/// Part of a split: these tasks' open assignments go to these successors.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitSeed {
+    /// `directive-code/task-code`, e.g. `ct-10-2024/II.2-2.1`.
+    pub tasks: Vec<String>,
+    pub to: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +115,23 @@ pub struct TaskSeed {
     pub leads: Vec<String>,
     #[serde(default)]
     pub coordinators: Vec<String>,
+    /// The document's words for an agency it meant under another name, by agency code.
+    #[serde(default)]
+    pub written_as: BTreeMap<String, String>,
+    /// Names the text addresses that are not agencies holding an assignment.
+    #[serde(default)]
+    pub addressees: Vec<AddresseeSeed>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddresseeSeed {
+    /// As the document writes it.
+    pub name: String,
+    pub role: AssignmentRole,
+    pub kind: AddresseeKind,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -49,8 +49,17 @@ pub(crate) fn invalid(file: &str, message: impl Into<String>) -> SeedError {
 
 pub(crate) type Ids = HashMap<String, i32>;
 
-/// Members of each group, by group code: (group id, member agency ids).
-pub(crate) type Groups = HashMap<String, (i32, Vec<i32>)>;
+/// A group as the seed uses it: its id, name and member agency ids.
+#[derive(Debug, Clone)]
+pub(crate) struct Group {
+    pub id: i32,
+    pub code: String,
+    pub name: String,
+    pub members: Vec<i32>,
+}
+
+/// The groups, by code.
+pub(crate) type Groups = HashMap<String, Group>;
 
 // ---------------------------------------------------------------------------------------
 // Loading
@@ -112,11 +121,23 @@ pub async fn load(db: &DatabaseConnection, set: &SeedSet) -> Result<SeedReport, 
     let agency_ids = load_agencies(&txn, &set.agencies, &mut report, now).await?;
     let group_members = load_groups(&txn, &set.agencies.groups, &agency_ids, &mut report).await?;
     let mut directive_ids = HashMap::new();
+    let mut task_ids = HashMap::new();
     for file in &set.directives {
-        let id = load_directive(&txn, file, &agency_ids, &group_members, &mut report, now).await?;
+        let (id, tasks) = load_directive(&txn, file, &agency_ids, &group_members, &mut report, now).await?;
         directive_ids.insert(file.directive.code.clone(), id);
+        for (code, task) in tasks {
+            task_ids.insert(format!("{}/{code}", file.directive.code), task);
+        }
     }
-    apply_successions(&txn, &set.agencies, &agency_ids, &mut report).await?;
+    apply_successions(
+        &txn,
+        &set.agencies,
+        &agency_ids,
+        &group_members,
+        &task_ids,
+        &mut report,
+    )
+    .await?;
     for file in &set.indicators {
         load_indicators(&txn, file, &agency_ids, &directive_ids, &mut report, now).await?;
     }

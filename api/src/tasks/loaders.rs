@@ -7,7 +7,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use entity::{agency, assignment, deadline_extension, directive, task, task_milestone};
+use entity::{
+    agency, assignment, assignment_transfer, deadline_extension, directive, task, task_addressee,
+    task_milestone,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, Order, QueryFilter, QueryOrder, QueryTrait};
 
@@ -26,6 +29,8 @@ pub struct TaskLoaders {
     pub milestones: Batcher<i32, ByParent<task_milestone::Entity>>,
     pub extensions: Batcher<i32, ByParent<deadline_extension::Entity>>,
     pub extension: Batcher<i32, ById<deadline_extension::Entity>>,
+    pub addressees: Batcher<i32, ByParent<task_addressee::Entity>>,
+    pub transfers: Batcher<i32, ByParent<assignment_transfer::Entity>>,
     pub assignment: Batcher<i32, ById<assignment::Entity>>,
     pub assignments_of_task: Arc<Batcher<i32, AssignmentsOfTask>>,
     /// `directive.tasks` under a list of directives.
@@ -87,6 +92,22 @@ impl TaskLoaders {
                 },
             ),
             extension: ById::new(env),
+            addressees: ByParent::new(
+                env,
+                task_addressee::Column::TaskId,
+                |m: &task_addressee::Model| m.task_id,
+                |a: &task_addressee::Model, b: &task_addressee::Model| {
+                    (a.ordinal, a.id).cmp(&(b.ordinal, b.id))
+                },
+            ),
+            transfers: ByParent::new(
+                env,
+                assignment_transfer::Column::AssignmentId,
+                |m: &assignment_transfer::Model| m.assignment_id,
+                |a: &assignment_transfer::Model, b: &assignment_transfer::Model| {
+                    (a.effective_on, a.id).cmp(&(b.effective_on, b.id))
+                },
+            ),
             assignment: ById::new(env),
             assignments_of_task,
             task_pages: Paged::new(env),

@@ -3,6 +3,7 @@
 //! over the one SQL definition of status in `status_sql`), and `taskEvents` (`subscription`).
 
 mod deadlines;
+pub mod holders;
 pub mod loaders;
 pub mod mutations;
 mod queries;
@@ -259,11 +260,22 @@ impl Task {
             .map(|a| Assignment::of_task(a.clone(), self))
             .collect())
     }
-    /// Lead agencies (chủ trì).
+    /// Names the text addresses that hold no assignment ("các chủ đầu tư", "các doanh
+    /// nghiệp", a group whose members are not recorded yet), in the document's order.
+    async fn addressees(&self, ctx: &Context<'_>) -> Result<Vec<holders::TaskAddressee>> {
+        let rows = TaskLoaders::of(ctx)
+            .addressees
+            .load_one(self.m.id)
+            .await
+            .map_err(load_err)?
+            .unwrap_or_default();
+        Ok(rows.iter().cloned().map(holders::TaskAddressee).collect())
+    }
+    /// Lead agencies (chủ trì), each once.
     async fn leads(&self, ctx: &Context<'_>) -> Result<Vec<Agency>> {
         self.agencies_with(ctx, entity::enums::AssignmentRole::Lead).await
     }
-    /// Coordinating agencies (phối hợp).
+    /// Coordinating agencies (phối hợp), each once; an agency that also leads is a lead.
     async fn coordinators(&self, ctx: &Context<'_>) -> Result<Vec<Agency>> {
         self.agencies_with(ctx, entity::enums::AssignmentRole::Coordinator)
             .await
@@ -378,9 +390,25 @@ impl Assignment {
     async fn completed_on(&self) -> Option<Date> {
         self.m.completed_on.map(Date)
     }
-    /// Date the assignment moved to a successor agency, if it did.
+    /// Date the assignment last moved to another holder, if it did.
     async fn transferred_on(&self) -> Option<Date> {
         self.m.transferred_on.map(Date)
+    }
+    /// The document's words for the agency, when it meant this one under another name (10/CT-UBND
+    /// writes "Bảo hiểm xã hội Việt Nam"; the province's branch holds the assignment).
+    async fn written_as(&self) -> Option<&str> {
+        self.m.written_as.as_deref()
+    }
+    /// Every move of the duties this assignment carries, oldest first: from whom, to whom,
+    /// from when, why; a duty that joined it from another row (`MERGED`) keeps its origin here.
+    async fn transfers(&self, ctx: &Context<'_>) -> Result<Vec<holders::AssignmentTransfer>> {
+        let rows = TaskLoaders::of(ctx)
+            .transfers
+            .load_one(self.m.id)
+            .await
+            .map_err(load_err)?
+            .unwrap_or_default();
+        Ok(rows.iter().cloned().map(holders::AssignmentTransfer).collect())
     }
     /// The latest submitted progress report on this assignment.
     async fn latest_report(&self, ctx: &Context<'_>) -> Result<Option<ProgressReport>> {
@@ -441,6 +469,26 @@ pub(crate) async fn assignments_of(
         &Caller::of(ctx).scope,
         within,
         filter,
+        sea_orm::Condition::all(),
+        args,
+    )
+    .await
+}
+
+/// `orphanedAssignments`: open assignments on `as_of` whose holder no longer exists then.
+pub(crate) async fn orphaned_assignments(
+    ctx: &Context<'_>,
+    as_of: NaiveDate,
+    args: PageArgs,
+) -> ApiResult<AssignmentConnection> {
+    let caller = Caller::of(ctx);
+    caller.scope.require(Permission::FollowUp)?;
+    queries::list_assignments(
+        &State::of(ctx).reads,
+        &caller.scope,
+        Within::Root,
+        AssignmentFilter::default(),
+        holders::orphaned_on(as_of),
         args,
     )
     .await

@@ -3,7 +3,8 @@
 
 use async_graphql::{Enum, ID, InputObject};
 use chrono::NaiveDate;
-use entity::{agency, assignment, directive, task};
+use entity::enums::TransferKind;
+use entity::{agency, assignment, assignment_transfer, directive, task};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, QueryFilter, QuerySelect, RelationTrait, Value};
 
@@ -108,7 +109,8 @@ impl AgencyMatch {
         Expr::cust(self.id.to_string())
     }
 
-    /// The task has an assignment held by the agency now, or one the directive gave it.
+    /// The task has an assignment held by the agency now, or one the directive gave it (that
+    /// row, or, when the duty joined a row its new holder already had, the history's entry).
     fn holds_task(&self) -> SimpleExpr {
         let mut sub = Query::select();
         sub.expr(Expr::val(1))
@@ -125,52 +127,57 @@ impl AgencyMatch {
                             .eq(self.literal()),
                     ),
             );
+        let mut merged = Query::select();
+        merged
+            .expr(Expr::val(1))
+            .from(assignment_transfer::Entity)
+            .and_where(
+                Expr::col((assignment_transfer::Entity, assignment_transfer::Column::TaskId))
+                    .equals((task::Entity, task::Column::Id)),
+            )
+            .and_where(
+                Expr::col((
+                    assignment_transfer::Entity,
+                    assignment_transfer::Column::OriginalAgencyId,
+                ))
+                .eq(self.literal()),
+            )
+            .and_where(
+                Expr::col((assignment_transfer::Entity, assignment_transfer::Column::Kind))
+                    .eq(TransferKind::Merged),
+            );
         if let Some(r) = self.role {
             sub.and_where(Expr::col((assignment::Entity, assignment::Column::Role)).eq(r));
+            merged
+                .and_where(Expr::col((assignment_transfer::Entity, assignment_transfer::Column::Role)).eq(r));
         }
-        Expr::exists(sub.to_owned())
+        Expr::exists(sub.to_owned()).or(Expr::exists(merged.to_owned()))
     }
 
-    /// For a select of tasks joined to their assignments: the row is the agency's first
-    /// assignment (lowest id, of the role asked) on its task, so each task comes once. The
-    /// same agency can hold two on one task: lead and coordinator, or two roles of agencies
-    /// that merged into it. Only the current holder is matched: valid when nothing the
-    /// directive gave the agency has moved to a successor (`transferred` is false).
-    fn first_held_assignment(&self) -> Condition {
-        let other = Alias::new("held_too");
-        let mut earlier = Query::select();
-        earlier
-            .expr(Expr::val(1))
-            .from_as(assignment::Entity, other.clone())
-            .and_where(
-                Expr::col((other.clone(), assignment::Column::TaskId))
-                    .equals((assignment::Entity, assignment::Column::TaskId)),
-            )
-            .and_where(
-                Expr::col((other.clone(), assignment::Column::AgencyId))
-                    .equals((assignment::Entity, assignment::Column::AgencyId)),
-            )
-            .and_where(
-                Expr::col((other.clone(), assignment::Column::Id))
-                    .lt(Expr::col((assignment::Entity, assignment::Column::Id))),
-            );
+    /// For a select of tasks joined to their assignments: the agency's assignment on its task
+    /// (of the role asked). An agency holds a task once (`ux_assignments_task_agency`), so each
+    /// task comes once. Only the current holder is matched: valid when nothing the directive
+    /// gave the agency has moved to another holder (`transferred` is false).
+    fn held_assignment(&self) -> Condition {
         let mut cond = Condition::all()
             .add(Expr::col((assignment::Entity, assignment::Column::AgencyId)).eq(self.literal()));
         if let Some(r) = self.role {
-            earlier.and_where(Expr::col((other, assignment::Column::Role)).eq(r));
             cond = cond.add(Expr::col((assignment::Entity, assignment::Column::Role)).eq(r));
         }
-        cond.add(Expr::exists(earlier.to_owned()).not())
+        cond
     }
 }
 
-/// Some assignment the directive gave `agency` is held by another agency now.
+/// Some assignment the directive gave `agency` is held by another agency now, or joined a
+/// row another holder had.
 fn transferred_away(agency: SimpleExpr) -> SimpleExpr {
     Expr::exists(
         Query::select()
             .expr(Expr::val(1))
             .from(assignment::Entity)
-            .and_where(Expr::col((assignment::Entity, assignment::Column::OriginalAgencyId)).eq(agency))
+            .and_where(
+                Expr::col((assignment::Entity, assignment::Column::OriginalAgencyId)).eq(agency.clone()),
+            )
             // The predicate of the partial index ix_assignments_transferred, as written there.
             .and_where(
                 Expr::col((assignment::Entity, assignment::Column::AgencyId)).ne(Expr::col((
@@ -180,6 +187,23 @@ fn transferred_away(agency: SimpleExpr) -> SimpleExpr {
             )
             .to_owned(),
     )
+    .or(Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(assignment_transfer::Entity)
+            .and_where(
+                Expr::col((
+                    assignment_transfer::Entity,
+                    assignment_transfer::Column::OriginalAgencyId,
+                ))
+                .eq(agency),
+            )
+            .and_where(
+                Expr::col((assignment_transfer::Entity, assignment_transfer::Column::Kind))
+                    .eq(TransferKind::Merged),
+            )
+            .to_owned(),
+    ))
 }
 
 /// The agency part of a filter, and the condition of the rest.
@@ -436,7 +460,7 @@ pub async fn list_tasks(
         // The same key as `expr` (kept equal by triggers), and the same cursors.
         select = select
             .join(JoinType::InnerJoin, assignment::Relation::Task.def().rev())
-            .filter(a.first_held_assignment());
+            .filter(a.held_assignment());
         expr = Expr::col((assignment::Entity, Alias::new("task_due_key")));
         id = Expr::col((assignment::Entity, assignment::Column::TaskId));
     }
@@ -478,10 +502,11 @@ pub async fn list_assignments(
     scope: &Scope,
     within: Within<'_, assignment::Entity>,
     filter: AssignmentFilter,
+    also: Condition,
     args: PageArgs,
 ) -> ApiResult<AssignmentConnection> {
     scope.require(Permission::ReadRows)?;
-    let mut cond = Condition::all();
+    let mut cond = also;
     if let Some(r) = filter.role {
         cond = cond.add(assignment::Column::Role.eq(entity::enums::AssignmentRole::from(r)));
     }

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use entity::{assignment, task};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, SelectStatement, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
 use sea_orm::{Condition, ConnectionTrait, QueryFilter, QueryResult, QueryTrait};
 
+use super::holders::{orphaned_on, orphaned_on_as};
 use super::status_sql::{
     assignment_completed, fallen_due, overdue_by_more_than, status_condition, task_completed,
 };
@@ -77,7 +78,7 @@ pub enum TaskGroupBy {
 /// Counts of tasks per status, and the dashboard's derived figures.
 #[derive(SimpleObject, Clone, Debug, Default, PartialEq, Eq)]
 pub struct TaskCounts {
-    /// Number of tasks (or, per agency, assignments).
+    /// Number of tasks (per agency: the tasks it holds, each once).
     pub total: i64,
     /// Hoàn thành đúng hạn.
     pub completed_on_time: i64,
@@ -99,6 +100,10 @@ pub struct TaskCounts {
     pub overdue_over_60_days: i64,
     /// Unfinished tasks more than 120 days past due.
     pub overdue_over_120_days: i64,
+    /// Tasks with an assignment unfinished on `asOf` whose holder no longer exists then (a
+    /// dissolved district's work nobody has taken over: see `orphanedAssignments`); per
+    /// agency, whether the agency's own assignment is such.
+    pub orphaned: i64,
 }
 
 impl TaskCounts {
@@ -122,6 +127,7 @@ impl TaskCounts {
             overdue_over_30_days: get("over_30")?,
             overdue_over_60_days: get("over_60")?,
             overdue_over_120_days: get("over_120")?,
+            orphaned: get("orphaned")?,
         })
     }
 }
@@ -245,7 +251,9 @@ fn sum_if(cond: Condition, alias: &str, q: &mut SelectStatement) {
     q.expr_as(Func::sum(case), Alias::new(alias));
 }
 
-fn add_counts(q: &mut SelectStatement, completed: &SimpleExpr, as_of: NaiveDate) {
+/// The counts of the selected rows. `per_assignment`: the rows are assignments joined to their
+/// tasks (grouped by agency), so an orphan is the row itself.
+fn add_counts(q: &mut SelectStatement, completed: &SimpleExpr, as_of: NaiveDate, per_assignment: bool) {
     q.expr_as(
         Func::count(Expr::col(sea_orm::sea_query::Asterisk)),
         Alias::new("total"),
@@ -264,6 +272,21 @@ fn add_counts(q: &mut SelectStatement, completed: &SimpleExpr, as_of: NaiveDate)
     for (days, alias) in [(30, "over_30"), (60, "over_60"), (120, "over_120")] {
         sum_if(overdue_by_more_than(completed, as_of, days), alias, q);
     }
+    let orphaned = if per_assignment {
+        orphaned_on(as_of)
+    } else {
+        let holder = Alias::new("orphan");
+        let mut sub = Query::select();
+        sub.expr(Expr::val(1))
+            .from_as(assignment::Entity, holder.clone())
+            .and_where(
+                Expr::col((holder.clone(), assignment::Column::TaskId))
+                    .equals((task::Entity, task::Column::Id)),
+            )
+            .cond_where(orphaned_on_as(as_of, &holder));
+        Condition::all().add(Expr::exists(sub.to_owned()))
+    };
+    sum_if(orphaned, "orphaned", q);
 }
 
 /// Answers with more groups than this (per agency over the whole province, say) are not
@@ -362,7 +385,7 @@ async fn compute(
     let cond = task_condition(db, filter, as_of).await?;
 
     let mut q = counted(scope, cond.clone());
-    add_counts(&mut q, &task_completed(), as_of);
+    add_counts(&mut q, &task_completed(), as_of, false);
     let counts = match db.query_one(&q).await? {
         Some(row) => TaskCounts::from_row(&row)?,
         None => TaskCounts::default(),
@@ -407,7 +430,7 @@ async fn compute(
         } else {
             task_completed()
         };
-        add_counts(&mut q, &completed, as_of);
+        add_counts(&mut q, &completed, as_of, by_agency);
         // A dashboard's table has hundreds of rows at most; agencies × directives × sections
         // over years of directives would be tens of thousands: refused, not built.
         let most = crate::graphql::limits::MAX_GROUPS;

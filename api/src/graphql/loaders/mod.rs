@@ -120,6 +120,8 @@ table! {
     task_milestone: scoped;
     deadline_extension: scoped;
     assignment: scoped;
+    assignment_transfer: scoped;
+    task_addressee: scoped;
     progress_report: scoped;
     indicator: scoped;
     indicator_value: scoped;
