@@ -174,11 +174,17 @@ async fn indicators_with_values_and_achievement() {
     let app = TestApp::spawn().await;
     let d = app
         .data(
-            r#"{ indicators(filter: {topLevel: true}) { totalCount } }"#,
+            r#"{ indicators(filter: {topLevel: true}) { totalCount }
+                 letter: indicator(code: "2025.01") { directive { indicators { code } } } }"#,
             json!({}),
         )
         .await;
-    assert_eq!(d["indicators"]["totalCount"], 28);
+    // The emulation letter's 28 items and the six that 10/CT-UBND sets in its tasks.
+    assert_eq!(d["indicators"]["totalCount"], 34);
+    let letter = d["letter"]["directive"]["indicators"]
+        .as_array()
+        .expect("indicators");
+    assert_eq!(letter.len(), 45, "28 items, 45 entries with the composite parts");
 
     let id_of = |code: &'static str| {
         let db = app.db.clone();
@@ -381,4 +387,128 @@ async fn an_agency_sees_the_indicators_it_is_responsible_for() {
             );
         }
     }
+}
+
+/// #20 point 4: the directive's own targets are indicators with their source, a children sum
+/// only adds like to like, and a structural share has a deviation but no achievement ratio.
+#[tokio::test]
+async fn each_document_sets_its_own_targets_and_only_like_units_add_up() {
+    let app = TestApp::spawn().await;
+    let d = app
+        .data(
+            r#"{ ct: indicator(code: "ct-10-2024.02") { target targetText unit year
+                   directive { number indicators { code target unit comparator } } }
+                 letter: indicator(code: "2025.09") { target year directive { number } }
+                 structure: indicator(code: "2025.02") { childrenTargetSum }
+                 communes: indicator(code: "2025.04") { childrenTargetSum }
+                 investment: indicator(code: "2025.05") { childrenTargetSum children { unit } }
+                 tourism: indicator(code: "2025.08") { childrenTargetSum children { unit } }
+                 revenue2025: indicators(filter: {year: 2025, unit: "tỷ đồng", codes: ["2025.09", "ct-10-2024.02"]}) {
+                   nodes { code target directive { id } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["ct"]["target"], "15500");
+    assert_eq!(d["ct"]["targetText"], "15.500");
+    assert_eq!(d["ct"]["year"], 2025);
+    assert_eq!(d["letter"]["target"], "21000");
+    let (ct_no, letter_no) = (
+        &d["ct"]["directive"]["number"],
+        &d["letter"]["directive"]["number"],
+    );
+    assert!(
+        ct_no.as_str().is_some_and(|n| n.contains("10/CT-UBND")),
+        "{ct_no}"
+    );
+    assert_ne!(ct_no, letter_no, "each target names its own document");
+    let six: Vec<(String, String)> = d["ct"]["directive"]["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .map(|i| (text(&i["target"]), text(&i["unit"])))
+        .collect();
+    assert_eq!(
+        six,
+        [
+            ("10", "%"),
+            ("15500", "tỷ đồng"),
+            ("10", "công viên"),
+            ("6", "dự án"),
+            ("100", "%"),
+            ("80", "%")
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned())),
+        "growth > 10 %, revenue 15.500 tỷ, 10 parks, 06 social-housing projects, disbursement 100 %, > 80 %"
+    );
+    // Both revenue targets for 2025 exist side by side, each with its source.
+    let both = d["revenue2025"]["nodes"].as_array().expect("nodes");
+    assert_eq!(both.len(), 2);
+    assert!(both.iter().all(|n| n["directive"]["id"].is_string()), "{both:?}");
+    assert_ne!(both[0]["directive"]["id"], both[1]["directive"]["id"]);
+
+    assert_eq!(
+        d["structure"]["childrenTargetSum"], "99.96",
+        "four shares in %, as written"
+    );
+    assert_eq!(d["communes"]["childrenTargetSum"], "45", "04 + 41 xã");
+    for k in ["investment", "tourism"] {
+        assert_eq!(
+            d[k]["childrenTargetSum"],
+            Value::Null,
+            "{k}: % and tỷ đồng do not add"
+        );
+        let units: BTreeSet<String> = d[k]["children"]
+            .as_array()
+            .expect("children")
+            .iter()
+            .map(|c| text(&c["unit"]))
+            .collect();
+        assert!(units.len() > 1, "{k}: {units:?}");
+    }
+
+    // A structural share: 17 % against 16 % is a deviation of 1 point, not 106 % achieved.
+    let monitor = app.monitor();
+    let share = indicator_id(&app, "2025.02.a").await;
+    record(&monitor, &share, "2025", "17", "OFFICIAL").await;
+    let revenue = indicator_id(&app, "ct-10-2024.02").await;
+    record(&monitor, &revenue, "2025", "15500", "OFFICIAL").await;
+    let d = app
+        .data(
+            r#"{ share: indicator(code: "2025.02.a") { achievement latestValue { achievement deviation met } }
+                 revenue: indicator(code: "ct-10-2024.02") { achievement } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["share"]["achievement"], Value::Null);
+    assert_eq!(d["share"]["latestValue"]["achievement"], Value::Null);
+    assert_eq!(d["share"]["latestValue"]["deviation"], "1");
+    assert_eq!(d["share"]["latestValue"]["met"], false);
+    assert_eq!(
+        d["revenue"]["achievement"], 1.0,
+        "the former province's own target, met"
+    );
+
+    // The export says which document set each target, and leaves the share's ratio empty.
+    let res = monitor
+        .get("/export/indicators.csv?year=2025")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 200);
+    let csv = res.text().await.expect("body");
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let header = rows.headers().expect("header").clone();
+    assert_eq!(header.iter().last(), Some("directive_code"));
+    let at = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (code, dir, ach) = (at("indicator_code"), at("directive_code"), at("achievement"));
+    let records: Vec<csv::StringRecord> = rows.records().map(|r| r.expect("row")).collect();
+    let row = |c: &str| {
+        records
+            .iter()
+            .find(|r| &r[code] == c)
+            .unwrap_or_else(|| panic!("{c}"))
+    };
+    assert_eq!(&row("ct-10-2024.02")[dir], "ct-10-2024");
+    assert_eq!(&row("2025.09")[dir], "2025-thi-dua-dac-biet");
+    assert_eq!(&row("2025.02.a")[ach], "", "no ratio for a structural share");
 }

@@ -112,6 +112,20 @@ impl Directive {
         )
         .await?)
     }
+    /// The targets (chỉ tiêu) this document set, in document order (those the caller may see).
+    async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<crate::indicators::Indicator>> {
+        let rows = crate::indicators::IndicatorLoaders::of(ctx)
+            .by_directive
+            .load_one(self.0.id)
+            .await
+            .map_err(load_err)?
+            .unwrap_or_default();
+        Ok(rows
+            .iter()
+            .cloned()
+            .map(|m| crate::indicators::Indicator(Arc::new(m)))
+            .collect())
+    }
     /// When the row was created.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at

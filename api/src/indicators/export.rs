@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use entity::enums::{Comparator, Direction, Measure, ValueKind};
-use entity::{agency, indicator, indicator_value};
+use entity::{agency, directive, indicator, indicator_value};
 use futures::StreamExt;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, WindowStatement};
@@ -225,10 +225,24 @@ fn statement(filter: &ExportFilter, scope: &Scope) -> SelectStatement {
         Expr::col((agency::Entity, agency::Column::Name)),
         Alias::new("agency_name"),
     )
+    .expr_as(
+        Expr::col((directive::Entity, directive::Column::Code)),
+        Alias::new("directive_code"),
+    )
     .from(indicator::Entity)
     .left_join(
         agency::Entity,
         Expr::col((agency::Entity, agency::Column::Id)).equals((indicator::Entity, I::ResponsibleAgencyId)),
+    )
+    .left_join(
+        directive::Entity,
+        // The caller's own scope on directives: a directive it may not see is no code here.
+        Condition::all()
+            .add(
+                Expr::col((directive::Entity, directive::Column::Id))
+                    .equals((indicator::Entity, I::DirectiveId)),
+            )
+            .add(directive::Entity::visible(scope)),
     )
     .join_subquery(
         sea_orm::sea_query::JoinType::LeftJoin,
@@ -280,6 +294,9 @@ pub struct Row {
     pub responsible_agency_code: Option<String>,
     pub responsible_agency: Option<String>,
     pub recorded_at: String,
+    /// The code of the document that set the target (e.g. `ct-10-2024`), last so that readers
+    /// by position keep their columns.
+    pub directive_code: Option<String>,
 }
 
 fn row(r: &sea_orm::QueryResult) -> Result<Row, sea_orm::DbErr> {
@@ -320,7 +337,7 @@ fn row(r: &sea_orm::QueryResult) -> Result<Row, sea_orm::DbErr> {
     let value = Decimal::from_str(&value_text).ok();
     let target = m.target.as_deref().and_then(|t| Decimal::from_str(t).ok());
     let achievement = match (target, value) {
-        (Some(t), Some(v)) if !m.qualitative => super::achievement(t, v, m.comparator),
+        (Some(_), Some(v)) => super::achievement_of(&m, v),
         _ => None,
     };
     let on_track = match (value, &period) {
@@ -352,6 +369,7 @@ fn row(r: &sea_orm::QueryResult) -> Result<Row, sea_orm::DbErr> {
         recorded_at: recorded_at
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             .unwrap_or_default(),
+        directive_code: get_o("directive_code")?,
     })
 }
 
@@ -471,7 +489,7 @@ fn encode(chunk: &[Row], format: Format, first: bool, written: usize) -> Result<
 }
 
 /// The CSV header (the field names of [`Row`]).
-const HEADER: [&str; 19] = [
+const HEADER: [&str; 20] = [
     "indicator_code",
     "indicator_name",
     "unit",
@@ -491,4 +509,5 @@ const HEADER: [&str; 19] = [
     "responsible_agency_code",
     "responsible_agency",
     "recorded_at",
+    "directive_code",
 ];

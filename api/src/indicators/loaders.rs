@@ -1,5 +1,5 @@
 //! The indicator loaders of one request: indicators by id, the parts of composite targets, and
-//! every recorded value of an indicator (history included).
+//! every recorded value of an indicator (history included), and the targets a directive set.
 
 use entity::{indicator, indicator_value};
 
@@ -9,6 +9,8 @@ pub struct IndicatorLoaders {
     pub indicator: Batcher<i32, ById<indicator::Entity>>,
     pub children: Batcher<i32, ByParent<indicator::Entity>>,
     pub values: Batcher<i32, ByParent<indicator_value::Entity>>,
+    /// The targets a directive set, in document order.
+    pub by_directive: Batcher<i32, ByParent<indicator::Entity>>,
 }
 
 impl IndicatorLoaders {
@@ -28,6 +30,12 @@ impl IndicatorLoaders {
                 |a: &indicator_value::Model, b: &indicator_value::Model| {
                     (a.recorded_at, a.id).cmp(&(b.recorded_at, b.id))
                 },
+            ),
+            by_directive: ByParent::new(
+                env,
+                indicator::Column::DirectiveId,
+                |m: &indicator::Model| m.directive_id.unwrap_or_default(),
+                |a: &indicator::Model, b: &indicator::Model| (a.ordinal, a.id).cmp(&(b.ordinal, b.id)),
             ),
         }
     }

@@ -91,6 +91,21 @@ pub fn achievement(target: Decimal, value: Decimal, comparator: Option<C>) -> Op
     ratio.round_dp(6).to_f64()
 }
 
+/// A structural share (EQ, or no better side): a value is judged by its deviation from the
+/// target, never by a ratio: 17 % against 16 % is not "106 % achieved".
+pub fn structural(ind: &indicator::Model) -> bool {
+    ind.direction == entity::enums::Direction::Neutral || ind.comparator == Some(C::Eq)
+}
+
+/// The achievement of `value` against the indicator's target ([`achievement`]); `None` for a
+/// qualitative target, a structural share ([`structural`]) or without a target.
+pub fn achievement_of(ind: &indicator::Model, value: Decimal) -> Option<f64> {
+    if ind.qualitative || structural(ind) {
+        return None;
+    }
+    achievement(ind.target.as_deref().and_then(dec)?, value, ind.comparator)
+}
+
 /// Whether a value meets the target by its comparator.
 pub fn met(target: Decimal, value: Decimal, comparator: Option<C>) -> Option<bool> {
     Some(match comparator? {
@@ -172,7 +187,7 @@ pub fn year_fraction(period: &PeriodId, year: i32) -> Option<Decimal> {
 pub fn on_track(ind: &indicator::Model, value: Decimal, period: &PeriodId) -> Option<bool> {
     let target = ind.target.as_deref().and_then(dec)?;
     let comparator = ind.comparator?;
-    if ind.qualitative || ind.direction == entity::enums::Direction::Neutral || comparator == C::Eq {
+    if ind.qualitative || structural(ind) {
         return None;
     }
     let expected = match ind.measure {
@@ -187,6 +202,18 @@ pub fn on_track(ind: &indicator::Model, value: Decimal, period: &PeriodId) -> Op
         c => c,
     };
     met(expected, value, Some(comparator))
+}
+
+/// The sum of the children's targets, when every child has one in the parent's unit.
+pub fn children_sum(parent: &indicator::Model, children: &[indicator::Model]) -> Option<Decimal> {
+    let unit = parent.unit.as_deref()?;
+    if children.is_empty() || children.iter().any(|c| c.unit.as_deref() != Some(unit)) {
+        return None;
+    }
+    children
+        .iter()
+        .map(|c| c.target.as_deref().and_then(dec))
+        .sum::<Option<Decimal>>()
 }
 
 /// A yearly socio-economic target (chỉ tiêu).
@@ -290,7 +317,9 @@ impl Indicator {
         Ok(rows.iter().cloned().map(|m| Indicator(Arc::new(m))).collect())
     }
     /// Sum of the children's targets, as written (the economic structure's shares add up to
-    /// 99.96 in the source, which is kept as is); null without children.
+    /// 99.96 in the source, which is kept as is). Null without children, and null when the
+    /// parts do not all carry a target in the parent's own unit: (5) adds a growth rate in % to
+    /// an amount in tỷ đồng, and (8) visitors to revenue, which no sum can mean.
     async fn children_target_sum(
         &self,
         ctx: &Context<'_>,
@@ -301,14 +330,16 @@ impl Indicator {
             .await
             .map_err(load_err)?
             .unwrap_or_default();
-        if rows.is_empty() {
+        Ok(children_sum(&self.0, &rows).map(crate::graphql::scalars::Decimal))
+    }
+    /// The document that set this target (`Indicator.directive`): 10/CT-UBND's revenue target
+    /// (15.500 tỷ đồng, the former province) and the emulation letter's (21.000 tỷ đồng, the
+    /// merged one) are both targets for 2025, each with its own source.
+    async fn directive(&self, ctx: &Context<'_>) -> Result<Option<crate::directives::Directive>> {
+        let Some(id) = self.0.directive_id else {
             return Ok(None);
-        }
-        Ok(Some(crate::graphql::scalars::Decimal(
-            rows.iter()
-                .filter_map(|c| c.target.as_deref().and_then(dec))
-                .sum::<Decimal>(),
-        )))
+        };
+        Ok(crate::directives::load_directive(ctx, id).await?)
     }
     /// The agency responsible for the figures (not in the source document: assigned by sector).
     async fn responsible_agency(&self, ctx: &Context<'_>) -> Result<Option<Agency>> {
@@ -425,16 +456,17 @@ impl Indicator {
         Ok(latest(&values).map(|v| IndicatorValue::of(&values, v, self.0.clone())))
     }
     /// Achievement of the latest value as a ratio (1.0 = target met exactly; for a reduction
-    /// target, reduction achieved ÷ reduction targeted); null without a value or for a
-    /// qualitative target.
+    /// target, reduction achieved ÷ reduction targeted); null without a value, for a
+    /// qualitative target, or for a structural share (it has no better side: read the value's
+    /// `deviation` instead).
     async fn achievement(&self, ctx: &Context<'_>) -> Result<Option<f64>> {
-        let Some(target) = self.target_dec() else {
+        if self.target_dec().is_none() {
             return Ok(None);
-        };
+        }
         let values = self.values_all(ctx).await?;
         Ok(latest(&values)
             .and_then(|v| dec(&v.value))
-            .and_then(|v| achievement(target, v, self.0.comparator)))
+            .and_then(|v| achievement_of(&self.0, v)))
     }
 }
 
@@ -509,10 +541,10 @@ impl IndicatorValue {
     async fn recorded_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.m().recorded_at
     }
-    /// Achievement of this value against the yearly target (see `Indicator.achievement`).
+    /// Achievement of this value against the yearly target (see `Indicator.achievement`);
+    /// null for a structural share (see `deviation`).
     async fn achievement(&self) -> Option<f64> {
-        let target = self.indicator.target.as_deref().and_then(dec)?;
-        achievement(target, dec(&self.m().value)?, self.indicator.comparator)
+        achievement_of(&self.indicator, dec(&self.m().value)?)
     }
     /// Whether this value is on track for the yearly target by the end of its period: for
     /// cumulative indicators a sub-year value is the total since 1 January, compared with the

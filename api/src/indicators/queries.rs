@@ -7,7 +7,7 @@ use entity::{indicator, indicator_value};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, QueryFilter};
 
-use super::{Indicator, achievement, dec, latest};
+use super::{Indicator, achievement_of, dec, latest};
 use crate::auth::Scope;
 use crate::db::reads::Reads;
 use crate::error::ApiResult;
@@ -26,6 +26,8 @@ pub struct IndicatorFilter {
     pub top_level: Option<bool>,
     /// Only these codes.
     pub codes: Option<Vec<String>>,
+    /// Only the targets set by this document (a directive's global id).
+    pub directive_id: Option<ID>,
     /// Only indicators whose achievement is below this ratio (e.g. 0.9); indicators without
     /// a value or target are left out.
     pub achievement_below: Option<f64>,
@@ -61,6 +63,10 @@ pub async fn list_indicators(
     if let Some(codes) = &filter.codes {
         cond = cond.add(Col::Code.is_in(codes.iter().map(String::as_str)));
     }
+    if let Some(id) = &filter.directive_id {
+        cond =
+            cond.add(Col::DirectiveId.eq(relay::decode_id(id, NodeKind::Directive, "filter.directiveId")?));
+    }
     if let Some(limit) = filter.achievement_below {
         // Achievement depends on comparator and the latest value, so it is computed here
         // over the (few hundred) candidates, and the page is then cut in SQL.
@@ -87,7 +93,7 @@ pub async fn list_indicators(
                 let mine = by_indicator.get(&m.id).map(Vec::as_slice).unwrap_or_default();
                 let a = latest(mine)
                     .and_then(|v| dec(&v.value))
-                    .and_then(|v| achievement(m.target.as_deref().and_then(dec)?, v, m.comparator));
+                    .and_then(|v| achievement_of(m, v));
                 a.is_some_and(|a| a < limit)
             })
             .map(|m| m.id)

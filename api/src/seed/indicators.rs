@@ -17,6 +17,7 @@ pub(super) async fn load_indicators(
     file: &IndicatorsFile,
     agency_ids: &Ids,
     directive_ids: &HashMap<String, i32>,
+    base: i32,
     report: &mut SeedReport,
     now: chrono::DateTime<Utc>,
 ) -> Result<(), SeedError> {
@@ -75,7 +76,7 @@ pub(super) async fn load_indicators(
             None => None,
         };
         let parent_id = parent.map(|p| ids[p]);
-        let ordinal = i32::try_from(ordinal).unwrap_or(i32::MAX);
+        let ordinal = base.saturating_add(i32::try_from(ordinal).unwrap_or(i32::MAX));
         let id = match existing.get(&i.code) {
             Some(m) => {
                 let same = m.item == i.item

@@ -138,8 +138,11 @@ pub async fn load(db: &DatabaseConnection, set: &SeedSet) -> Result<SeedReport, 
         &mut report,
     )
     .await?;
-    for file in &set.indicators {
-        load_indicators(&txn, file, &agency_ids, &directive_ids, &mut report, now).await?;
+    // Each file's entries keep document order in a block of their own (file order is by name),
+    // so the list never interleaves two documents' targets.
+    for (block, file) in set.indicators.iter().enumerate() {
+        let base = i32::try_from(block).unwrap_or(i32::MAX / 10_000) * 10_000;
+        load_indicators(&txn, file, &agency_ids, &directive_ids, base, &mut report, now).await?;
     }
 
     if report.changed() {
