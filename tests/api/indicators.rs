@@ -498,7 +498,7 @@ async fn each_document_sets_its_own_targets_and_only_like_units_add_up() {
     let csv = res.text().await.expect("body");
     let mut rows = csv::Reader::from_reader(csv.as_bytes());
     let header = rows.headers().expect("header").clone();
-    assert_eq!(header.iter().last(), Some("directive_code"));
+    assert_eq!(header.iter().next_back(), Some("directive_code"));
     let at = |name: &str| header.iter().position(|h| h == name).expect(name);
     let (code, dir, ach) = (at("indicator_code"), at("directive_code"), at("achievement"));
     let records: Vec<csv::StringRecord> = rows.records().map(|r| r.expect("row")).collect();
