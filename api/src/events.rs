@@ -48,6 +48,9 @@ pub enum EventKind {
     ReportReviewed,
     /// The task's assignments moved to other agencies (`reassignAssignments`, `mergeAgencies`).
     AssignmentsReassigned,
+    /// One of the task's milestones was recorded as reached, or the record undone
+    /// (`completeMilestone`).
+    MilestoneRecorded,
 }
 
 /// One committed change to one task.

@@ -15,6 +15,10 @@ pub struct Model {
     pub deadline_text: Option<String>,
     pub deadline_kind: DeadlineKind,
     pub due_on: Option<Date>,
+    /// The day the milestone was reached, as the monitoring office recorded it.
+    pub completed_on: Option<Date>,
+    /// Who recorded it (the token's subject).
+    pub completed_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ mod m20261123_000002_order_indexes;
 mod m20261129_000003_change_notifications;
 mod m20261130_000004_assignment_due_key;
 mod m20261201_000005_reorganisation;
+mod m20261201_000006_milestone_completion;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_change_notifications::Migration),
             Box::new(m20261130_000004_assignment_due_key::Migration),
             Box::new(m20261201_000005_reorganisation::Migration),
+            Box::new(m20261201_000006_milestone_completion::Migration),
         ]
     }
 }

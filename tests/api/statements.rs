@@ -71,20 +71,22 @@ async fn benchmark_operations_run_a_fixed_number_of_statements() {
     let (id, number, agency) = (&t["id"], &t["directive"]["number"], &t["leads"][0]["code"]);
     let cases = [
         (
-            "Q1 task, directive, leads: task+directive+assignments+agencies in one join",
+            "Q1 task, directive, leads: task+directive+assignments+agencies in one join, and the \
+             task's milestones (status counts a missed one)",
             r#"query($id: ID!) { task(id: $id) { id code title dueOn status
                 directive { number } leads { code name } } }"#,
             json!({ "id": id }),
-            1,
+            2,
         ),
         (
-            "Q2 an agency's tasks: agency id, page, directives, assignments+agencies, latest reports",
+            "Q2 an agency's tasks: agency id, page, directives, assignments+agencies, milestones, \
+             latest reports",
             r#"query($agency: String!) { tasks(first: 50, filter: { agencyCode: $agency },
                 orderBy: { field: DUE_ON }) { nodes { id code title dueOn status
                 directive { number } leads { name } coordinators { name }
                 assignments { role agency { code } latestReport { period percentComplete state } } } } }"#,
             json!({ "agency": agency }),
-            5,
+            6,
         ),
         (
             "Q3 indicators with values: page, values",

@@ -104,7 +104,7 @@ pub enum Permission {
     Report,
     /// Accept or return submitted reports.
     Review,
-    /// Grant deadline extensions.
+    /// Keep deadlines: grant extensions, record a milestone as reached.
     Extend,
     /// Record indicator values (an agency only for the indicators it is responsible for: a
     /// row rule, checked by the scoped finder).
@@ -126,7 +126,7 @@ impl Permission {
             Permission::ReadAudit => "xem nhật ký thay đổi",
             Permission::Report => "gửi hoặc sửa báo cáo tiến độ (chỉ cơ quan được giao)",
             Permission::Review => "duyệt báo cáo tiến độ",
-            Permission::Extend => "gia hạn nhiệm vụ",
+            Permission::Extend => "gia hạn nhiệm vụ hoặc ghi nhận đạt mốc thời hạn",
             Permission::RecordValues => {
                 "ghi số liệu chỉ tiêu (chỉ văn phòng theo dõi hoặc cơ quan phụ trách chỉ tiêu)"
             }
@@ -165,6 +165,7 @@ mod tests {
                     P::Extend,
                     P::RecordValues,
                     P::Administer,
+                    P::FollowUp,
                 ],
             ),
             (
@@ -175,6 +176,7 @@ mod tests {
                     P::Review,
                     P::Extend,
                     P::RecordValues,
+                    P::FollowUp,
                 ],
             ),
             (
@@ -193,6 +195,7 @@ mod tests {
             P::Extend,
             P::RecordValues,
             P::Administer,
+            P::FollowUp,
         ];
         for (role, allowed) in table {
             for p in all {

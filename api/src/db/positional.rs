@@ -182,7 +182,9 @@ positional!(task_milestone {
     label,
     deadline_text,
     deadline_kind,
-    due_on
+    due_on,
+    completed_on,
+    completed_by
 });
 positional!(deadline_extension {
     id,

@@ -120,6 +120,70 @@ pub fn days_overdue(
     (days > 0).then_some(days)
 }
 
+/// A dated part of a task (a milestone, mốc thời hạn): its due date, and when it was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub due_on: Option<NaiveDate>,
+    pub completed_on: Option<NaiveDate>,
+}
+
+impl Part {
+    /// A part reached on its own recorded date, or at the latest when the whole task was.
+    pub fn new(
+        due_on: Option<NaiveDate>,
+        own: Option<NaiveDate>,
+        task_completed_on: Option<NaiveDate>,
+    ) -> Part {
+        let completed_on = match (own, task_completed_on) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Part { due_on, completed_on }
+    }
+
+    /// The part's own status as of a date, by the module rules.
+    pub fn status(&self, as_of: NaiveDate) -> TaskStatus {
+        status_as_of(self.due_on, self.completed_on, as_of)
+    }
+}
+
+/// The earliest due date among the parts missed as of `as_of` (past due and not reached then).
+pub fn first_missed(parts: &[Part], as_of: NaiveDate) -> Option<NaiveDate> {
+    parts
+        .iter()
+        .filter(|p| p.status(as_of) == TaskStatus::InProgressOverdue)
+        .filter_map(|p| p.due_on)
+        .min()
+}
+
+/// A task's status with its dated parts. The rule chosen is the Government Office's: a task is
+/// overdue as soon as any dated part of it is, so an unfinished task with a missed milestone is
+/// `IN_PROGRESS_OVERDUE` from the day after that milestone, not only after its own date. A
+/// finished task is judged against its own due date (a late part shows on the part).
+pub fn with_parts(status: TaskStatus, parts: &[Part], as_of: NaiveDate) -> TaskStatus {
+    if !status.is_completed() && first_missed(parts, as_of).is_some() {
+        TaskStatus::InProgressOverdue
+    } else {
+        status
+    }
+}
+
+/// [`days_overdue`] with the task's dated parts: an unfinished task is late by the oldest missed
+/// part when that is older than its own date.
+pub fn days_overdue_with_parts(
+    due_on: Option<NaiveDate>,
+    completed_on: Option<NaiveDate>,
+    parts: &[Part],
+    as_of: NaiveDate,
+) -> Option<i64> {
+    let own = days_overdue(due_on, completed_on, as_of);
+    if completed_by(completed_on, as_of).is_some() {
+        return own;
+    }
+    let part = first_missed(parts, as_of).map(|d| (as_of - d).num_days());
+    own.max(part)
+}
+
 /// After an extension the original due date is kept: whether the task met it. `None` when the task is
 /// not completed or never had an original due date.
 pub fn met_original(original_due_on: Option<NaiveDate>, completed_on: Option<NaiveDate>) -> Option<bool> {
@@ -130,6 +194,46 @@ pub fn met_original(original_due_on: Option<NaiveDate>, completed_on: Option<Nai
 mod tests {
     use super::*;
     use TaskStatus::*;
+
+    #[test]
+    fn a_missed_milestone_makes_the_unfinished_task_overdue_from_the_next_day() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2025, m, day).expect("date");
+        // II.2-4.1: the hospital's stage 2 due 31/01/2025, the task itself 31/03/2025.
+        let task_due = Some(d(3, 31));
+        let january = |reached| Part::new(Some(d(1, 31)), reached, None);
+        let open = [january(None)];
+        let on_the_day = status_as_of(task_due, None, d(1, 31));
+        assert_eq!(
+            with_parts(on_the_day, &open, d(1, 31)),
+            InProgressOnTime,
+            "due day is on time"
+        );
+        let next_day = status_as_of(task_due, None, d(2, 1));
+        assert_eq!(next_day, InProgressOnTime, "the task's own date is still ahead");
+        assert_eq!(with_parts(next_day, &open, d(2, 1)), InProgressOverdue);
+        assert_eq!(days_overdue_with_parts(task_due, None, &open, d(2, 10)), Some(10));
+        assert_eq!(open[0].status(d(2, 1)), InProgressOverdue);
+        // Reached late on 5/2: overdue on 4/2, no longer on 6/2 (the part reads COMPLETED_LATE).
+        let late = [january(Some(d(2, 5)))];
+        assert_eq!(with_parts(next_day, &late, d(2, 4)), InProgressOverdue);
+        assert_eq!(with_parts(InProgressOnTime, &late, d(2, 6)), InProgressOnTime);
+        assert_eq!(late[0].status(d(2, 6)), CompletedLate);
+        assert_eq!(days_overdue_with_parts(task_due, None, &late, d(2, 6)), None);
+        // Reached in time.
+        assert_eq!(january(Some(d(1, 20))).status(d(2, 1)), CompletedOnTime);
+        // A finished task is judged by its own date; its completion reaches every part.
+        let done = [Part::new(Some(d(1, 31)), None, Some(d(3, 1)))];
+        assert_eq!(with_parts(CompletedOnTime, &done, d(4, 1)), CompletedOnTime);
+        assert_eq!(done[0].status(d(4, 1)), CompletedLate);
+        assert_eq!(
+            done[0].status(d(2, 15)),
+            InProgressOverdue,
+            "not reached yet on 15/2"
+        );
+        // A part without a date never makes a task overdue.
+        let undated = [Part::new(None, None, None)];
+        assert_eq!(with_parts(InProgressOnTime, &undated, d(12, 1)), InProgressOnTime);
+    }
 
     /// (due_on, completed_on, as_of, expected, why)
     type StatusCase = (

@@ -84,6 +84,9 @@ impl NodeQuery {
             NodeKind::IndicatorValue => {
                 return Err(ApiError::bad_input("id", "Giá trị chỉ tiêu đọc qua Indicator.values").into());
             }
+            NodeKind::Milestone => {
+                return Err(ApiError::bad_input("id", "Mốc thời hạn đọc qua Task.milestones").into());
+            }
         };
         node.ok_or_else(|| ApiError::not_found("đối tượng").into())
     }

@@ -284,9 +284,15 @@ pub(super) async fn load_directive(
                 dl.due_on,
             ));
         }
-        let mut have_ms: Vec<_> = milestones
-            .remove(&task_id)
-            .unwrap_or_default()
+        let had_ms = milestones.remove(&task_id).unwrap_or_default();
+        // A milestone already recorded as reached keeps that record when the text is replaced
+        // (matched by its label): the seed states the document, not the progress.
+        let reached: HashMap<String, (Option<chrono::NaiveDate>, Option<String>)> = had_ms
+            .iter()
+            .filter(|m| m.completed_on.is_some())
+            .map(|m| (m.label.clone(), (m.completed_on, m.completed_by.clone())))
+            .collect();
+        let mut have_ms: Vec<_> = had_ms
             .into_iter()
             .map(|m| (m.ordinal, m.label, m.deadline_text, m.deadline_kind, m.due_on))
             .collect();
@@ -301,7 +307,10 @@ pub(super) async fn load_directive(
                 report.delete("task_milestones");
             }
             for (ordinal, label, text, kind, due_on) in want_ms {
+                let (completed_on, completed_by) = reached.get(&label).cloned().unwrap_or_default();
                 task_milestone::ActiveModel {
+                    completed_on: Set(completed_on),
+                    completed_by: Set(completed_by),
                     task_id: Set(task_id),
                     ordinal: Set(ordinal),
                     label: Set(label),

@@ -1,11 +1,12 @@
 //! How a task's deadline reads: the words as written, their kind and due date, its dated
 //! milestones, and the extensions granted; and how kinds and recurrences are stored.
 
-use async_graphql::{Enum, ID, Object};
+use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::NaiveDate;
 use entity::{deadline_extension, task_milestone};
 
 use crate::auth::Permission;
+use crate::domain::status::Part;
 use crate::graphql::Needs;
 use crate::graphql::relay::{self, NodeKind};
 use crate::graphql::scalars::Date;
@@ -64,23 +65,97 @@ impl Deadline {
 
 /// A dated milestone within a task (mốc thời hạn).
 #[derive(Clone)]
-pub struct Milestone(pub(super) task_milestone::Model);
+pub struct Milestone {
+    pub(crate) m: task_milestone::Model,
+    /// The task's completion date, when the caller has the task at hand (else it is loaded).
+    task_completed_on: Option<Option<NaiveDate>>,
+    /// The date a list was asked about; a field's own `asOf` wins over it.
+    as_of: Option<NaiveDate>,
+}
+
+impl Milestone {
+    pub fn new(
+        m: task_milestone::Model,
+        task_completed_on: Option<Option<NaiveDate>>,
+        as_of: Option<NaiveDate>,
+    ) -> Self {
+        Milestone {
+            m,
+            task_completed_on,
+            as_of,
+        }
+    }
+
+    async fn part(&self, ctx: &Context<'_>) -> Result<Part> {
+        let task_done = match self.task_completed_on {
+            Some(done) => done,
+            None => {
+                super::TaskLoaders::of(ctx)
+                    .task
+                    .load_one(self.m.task_id)
+                    .await
+                    .map_err(crate::graphql::loaders::load_err)?
+                    .ok_or_else(|| crate::error::ApiError::not_found("nhiệm vụ"))?
+                    .completed_on
+            }
+        };
+        Ok(Part::new(self.m.due_on, self.m.completed_on, task_done))
+    }
+
+    fn date(&self, as_of: Option<Date>) -> NaiveDate {
+        as_of
+            .map(|d| d.0)
+            .or(self.as_of)
+            .unwrap_or_else(crate::clock::today)
+    }
+}
 
 /// A dated milestone within a task (mốc thời hạn).
 #[Object]
 impl Milestone {
+    /// Global id (for `completeMilestone`).
+    pub async fn id(&self) -> ID {
+        relay::global_id(NodeKind::Milestone, self.m.id)
+    }
     /// What is due, e.g. "Bệnh viện Đa khoa tỉnh giai đoạn 2".
     async fn label(&self) -> &str {
-        &self.0.label
+        &self.m.label
     }
     /// Its deadline.
     async fn deadline(&self) -> Deadline {
         Deadline {
-            text: self.0.deadline_text.clone(),
-            kind: self.0.deadline_kind,
-            due_on: self.0.due_on,
+            text: self.m.deadline_text.clone(),
+            kind: self.m.deadline_kind,
+            due_on: self.m.due_on,
             recurrence: None,
         }
+    }
+    /// The day it was reached: as recorded (`completeMilestone`), or at the latest the day
+    /// the whole task was completed.
+    async fn completed_on(&self, ctx: &Context<'_>) -> Result<Option<Date>> {
+        Ok(self.part(ctx).await?.completed_on.map(Date))
+    }
+    /// Who recorded it as reached. Internal: not shown to viewers.
+    #[graphql(guard = "crate::graphql::Needs(crate::auth::Permission::ReadInternal)")]
+    async fn completed_by(&self) -> Option<&str> {
+        self.m.completed_by.as_deref()
+    }
+    /// Its status as of `asOf` (default: the list's `asOf`, else today), in the six categories:
+    /// January's milestone of II.2-4.1 (due 31/01/2025) not reached reads `IN_PROGRESS_OVERDUE`
+    /// on 01/02/2025, and so does its task.
+    async fn status(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<super::TaskStatus> {
+        let as_of = self.date(as_of);
+        Ok(self.part(ctx).await?.status(as_of).into())
+    }
+    /// Days past its due date: unreached as of `asOf`, or reached late.
+    async fn days_overdue(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Option<i64>> {
+        let as_of = self.date(as_of);
+        let p = self.part(ctx).await?;
+        Ok(crate::domain::status::days_overdue(
+            p.due_on,
+            p.completed_on,
+            as_of,
+        ))
     }
 }
 

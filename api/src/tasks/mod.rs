@@ -112,6 +112,11 @@ impl Task {
         as_of.map(|d| d.0).or(self.as_of).unwrap_or_else(today)
     }
 
+    /// The task's milestones as dated parts (one batched statement for a page of tasks).
+    async fn parts(&self, ctx: &Context<'_>) -> Result<Vec<st::Part>> {
+        parts_of(ctx, &self.m).await
+    }
+
     async fn assignment_rows(&self, ctx: &Context<'_>) -> Result<Arc<Vec<assignment::Model>>> {
         Ok(TaskLoaders::of(ctx)
             .assignments_of_task
@@ -191,7 +196,8 @@ impl Task {
             recurrence: self.m.recurrence,
         }
     }
-    /// Dated milestones within the task, when it has several.
+    /// Dated milestones within the task, when it has several, each with its status as of the
+    /// list's `asOf` (or its own).
     async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<Milestone>> {
         let rows = TaskLoaders::of(ctx)
             .milestones
@@ -199,7 +205,11 @@ impl Task {
             .await
             .map_err(load_err)?
             .unwrap_or_default();
-        Ok(rows.iter().cloned().map(Milestone).collect())
+        Ok(rows
+            .iter()
+            .cloned()
+            .map(|m| Milestone::new(m, Some(self.m.completed_on), self.as_of))
+            .collect())
     }
     /// Due date derived from the words, before any extension.
     async fn original_due_on(&self) -> Option<Date> {
@@ -224,21 +234,28 @@ impl Task {
     async fn completed_on(&self) -> Option<Date> {
         self.m.completed_on.map(Date)
     }
-    /// Status as of `asOf` (default: the list's `asOf`, else today in Vietnam).
-    async fn status(&self, as_of: Option<Date>) -> TaskStatus {
-        status_of(
-            self.m.due_on,
-            self.m.recurrence,
-            self.m.completed_on,
-            self.date(as_of),
-        )
-        .into()
+    /// Status as of `asOf` (default: the list's `asOf`, else today in Vietnam). An unfinished
+    /// task with a missed milestone is `IN_PROGRESS_OVERDUE` from the day after that milestone,
+    /// before its own date: the Government Office counts a task overdue when any dated part of
+    /// it is. A finished task is judged against its own due date.
+    async fn status(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<TaskStatus> {
+        let as_of = self.date(as_of);
+        let own = status_of(self.m.due_on, self.m.recurrence, self.m.completed_on, as_of);
+        let parts = self.parts(ctx).await?;
+        Ok(st::with_parts(own, &parts, as_of).into())
     }
-    /// Days past the due date: for an unfinished task as of `asOf`, or for one completed late.
-    async fn days_overdue(&self, as_of: Option<Date>) -> Option<i64> {
+    /// Days past the due date: for an unfinished task as of `asOf`, or for one completed late;
+    /// for an unfinished task with a missed milestone, since that milestone when it is older.
+    async fn days_overdue(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Option<i64>> {
         let as_of = self.date(as_of);
         let due = due_as_of(self.m.due_on, self.m.recurrence, as_of);
-        st::days_overdue(due, self.m.completed_on, as_of)
+        let parts = self.parts(ctx).await?;
+        Ok(st::days_overdue_with_parts(
+            due,
+            self.m.completed_on,
+            &parts,
+            as_of,
+        ))
     }
     /// After an extension: whether the original due date was met (null until completed).
     async fn met_original_deadline(&self) -> Option<bool> {
@@ -380,11 +397,14 @@ impl Assignment {
     async fn role(&self) -> AssignmentRole {
         self.m.role.into()
     }
-    /// Status of this agency's part as of `asOf`, against the task's due date.
+    /// Status of this agency's part as of `asOf`, against the task's due date and its
+    /// milestones (a missed one makes an unfinished part overdue, as for the task).
     async fn status(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<TaskStatus> {
         let t = self.task_row(ctx).await?;
         let as_of = as_of.map(|d| d.0).or(self.as_of).unwrap_or_else(today);
-        Ok(status_of(t.due_on, t.recurrence, self.m.completed_on, as_of).into())
+        let own = status_of(t.due_on, t.recurrence, self.m.completed_on, as_of);
+        let parts = parts_of(ctx, &t).await?;
+        Ok(st::with_parts(own, &parts, as_of).into())
     }
     /// Date this agency's part was completed (its done report accepted).
     async fn completed_on(&self) -> Option<Date> {
@@ -549,4 +569,19 @@ impl TaskQuery {
             .map(|m| Task::new(m, as_of.map(|d| d.0)))
             .ok_or_else(|| ApiError::not_found("nhiệm vụ").into())
     }
+}
+
+/// A task's milestones as dated parts: each reached on its own recorded date, or at the latest
+/// when the task was ([`st::Part::new`]).
+async fn parts_of(ctx: &Context<'_>, t: &task::Model) -> Result<Vec<st::Part>> {
+    let rows = TaskLoaders::of(ctx)
+        .milestones
+        .load_one(t.id)
+        .await
+        .map_err(load_err)?
+        .unwrap_or_default();
+    Ok(rows
+        .iter()
+        .map(|m| st::Part::new(m.due_on, m.completed_on, t.completed_on))
+        .collect())
 }

@@ -6,14 +6,14 @@ use std::collections::BTreeSet;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::Utc;
 use entity::enums::AssignmentRole;
-use entity::{agency, assignment, deadline_extension, directive, progress_report, task};
+use entity::{agency, assignment, deadline_extension, directive, progress_report, task, task_milestone};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::{DeadlineExtension, Task, stored};
+use super::{DeadlineExtension, Milestone, Task, stored};
 use crate::auth::{Caller, Permission, Scope, directory};
 use crate::clock::today;
 use crate::domain::deadline::parse_deadline;
@@ -43,6 +43,96 @@ impl DeadlineMutation {
     ) -> Result<ExtendTaskDeadlinePayload> {
         Ok(extend(ctx, input).await?)
     }
+
+    /// Records that a milestone of a task was reached on a day (`completedOn`), or undoes the
+    /// record (`completedOn: null`). The monitoring office records it, on the lead agency's
+    /// report; the milestone's status, and the task's, follow (a missed milestone makes the
+    /// unfinished task overdue).
+    async fn complete_milestone(
+        &self,
+        ctx: &Context<'_>,
+        input: CompleteMilestoneInput,
+    ) -> Result<CompleteMilestonePayload> {
+        Ok(complete_milestone(ctx, input).await?)
+    }
+}
+
+/// Input of `completeMilestone`.
+#[derive(InputObject)]
+pub struct CompleteMilestoneInput {
+    /// The milestone (`Task.milestones { id }`).
+    pub milestone_id: ID,
+    /// The day it was reached: not after today. Null undoes an earlier record.
+    pub completed_on: Option<Date>,
+}
+
+/// Result of `completeMilestone`.
+#[derive(SimpleObject)]
+pub struct CompleteMilestonePayload {
+    /// The milestone as recorded.
+    pub milestone: Milestone,
+    /// Its task, whose status follows.
+    pub task: Task,
+}
+
+async fn complete_milestone(
+    ctx: &Context<'_>,
+    input: CompleteMilestoneInput,
+) -> ApiResult<CompleteMilestonePayload> {
+    let caller = Caller::of(ctx);
+    caller.principal.role.require(Permission::Extend)?;
+    let id = decode_id(&input.milestone_id, NodeKind::Milestone, "input.milestoneId")?;
+    let day = input.completed_on.map(|d| d.0);
+    if let Some(d) = day
+        && d > today()
+    {
+        return Err(ApiError::bad_input(
+            "input.completedOn",
+            "Ngày đạt mốc không được sau hôm nay",
+        ));
+    }
+    let w = Write::begin(ctx).await?;
+    let before = caller
+        .scope
+        .find_by_id::<task_milestone::Entity>(id)
+        .lock_exclusive()
+        .one(&w.txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("mốc thời hạn"))?;
+    let t = caller
+        .scope
+        .find_by_id::<task::Entity>(before.task_id)
+        .one(&w.txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found("nhiệm vụ"))?;
+    if before.completed_on == day {
+        // Nothing to change: the same answer, no audit entry, no event.
+        drop(w); // rolls back: nothing was written
+        return Ok(CompleteMilestonePayload {
+            milestone: Milestone::new(before, Some(t.completed_on), None),
+            task: Task::new(t, None),
+        });
+    }
+    let mut am = before.clone().into_active_model();
+    am.completed_on = Set(day);
+    am.completed_by = Set(day.map(|_| caller.principal.subject.clone()));
+    let after = am.update(&w.txn).await?;
+    audit(
+        &w,
+        ctx,
+        "completeMilestone",
+        "task_milestone",
+        Some(id),
+        snap(&before),
+        snap(&after),
+    )
+    .await?;
+    w.publish(EventKind::MilestoneRecorded, t.id, None).await?;
+    w.commit().await?;
+    Ok(CompleteMilestonePayload {
+        milestone: Milestone::new(after, Some(t.completed_on), None),
+        task: Task::new(t, None),
+    })
 }
 
 /// The administrator's task mutations of the root.

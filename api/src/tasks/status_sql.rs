@@ -1,11 +1,16 @@
 //! The six status categories as SQL conditions, the single definition that the `status`
 //! filter and `taskStatistics` both use, so lists and counts cannot disagree. The Rust twin
-//! for one row is `status_of`; a test checks that they agree on every seeded task.
+//! for one row is `status_of` with `with_parts` (milestones); a test checks that they agree on
+//! every seeded task.
+//!
+//! A missed milestone (due before the day, not reached by then, the task not finished by then)
+//! makes an unfinished task or assignment overdue before its own date (the Government Office
+//! counts a task overdue when any dated part of it is).
 
 use chrono::NaiveDate;
-use entity::task;
+use entity::{task, task_milestone};
 use sea_orm::Condition;
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 
 use entity::enums::Recurrence;
 
@@ -65,6 +70,27 @@ fn not_done(completed: &SimpleExpr, as_of: NaiveDate) -> Condition {
     )
 }
 
+/// Some milestone of the row's task was due before `before` and not reached by `as_of`, with
+/// the task itself not finished by `as_of` (its completion reaches every part): `first_missed`.
+fn missed_milestone(before: NaiveDate, as_of: NaiveDate) -> SimpleExpr {
+    use task_milestone::Column as M;
+    let m = |c: M| Expr::col((task_milestone::Entity, c));
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(task_milestone::Entity)
+            .and_where(m(M::TaskId).equals((task::Entity, task::Column::Id)))
+            .and_where(m(M::DueOn).lt(before))
+            .cond_where(
+                Condition::any()
+                    .add(m(M::CompletedOn).is_null())
+                    .add(m(M::CompletedOn).gt(as_of)),
+            )
+            .cond_where(not_done(&task_completed(), as_of))
+            .to_owned(),
+    )
+}
+
 /// SQL condition for one status category.
 pub fn status_condition(status: TaskStatus, completed: &SimpleExpr, as_of: NaiveDate) -> Condition {
     use TaskStatus::*;
@@ -81,20 +107,34 @@ pub fn status_condition(status: TaskStatus, completed: &SimpleExpr, as_of: Naive
             .add(due().is_not_null())
             .add(Expr::expr(completed.clone()).gt(due())),
         CompletedNoDeadline => done(completed, as_of).add(one_off()).add(due().is_null()),
-        InProgressOnTime => not_done(completed, as_of).add(
+        InProgressOnTime => not_done(completed, as_of)
+            .add(
+                Condition::any()
+                    .add(recurring())
+                    .add(Condition::all().add(due().is_not_null()).add(due().gte(as_of))),
+            )
+            .add(missed_milestone(as_of, as_of).not()),
+        InProgressOverdue => not_done(completed, as_of).add(
             Condition::any()
-                .add(recurring())
-                .add(Condition::all().add(due().is_not_null()).add(due().gte(as_of))),
+                .add(Condition::all().add(one_off()).add(due().lt(as_of)))
+                .add(missed_milestone(as_of, as_of)),
         ),
-        InProgressOverdue => not_done(completed, as_of).add(one_off()).add(due().lt(as_of)),
-        InProgressNoDeadline => not_done(completed, as_of).add(one_off()).add(due().is_null()),
+        InProgressNoDeadline => not_done(completed, as_of)
+            .add(one_off())
+            .add(due().is_null())
+            .add(missed_milestone(as_of, as_of).not()),
     }
 }
 
-/// Unfinished as of `as_of` and past due by more than `days` days.
+/// Unfinished as of `as_of` and past due by more than `days` days (its own date, or a missed
+/// milestone's: `days_overdue_with_parts`).
 pub fn overdue_by_more_than(completed: &SimpleExpr, as_of: NaiveDate, days: i64) -> Condition {
     let limit = as_of - chrono::Duration::days(days);
-    not_done(completed, as_of).add(one_off()).add(due().lt(limit))
+    not_done(completed, as_of).add(
+        Condition::any()
+            .add(Condition::all().add(one_off()).add(due().lt(limit)))
+            .add(missed_milestone(limit, as_of)),
+    )
 }
 
 /// Due date passed (fallen due) as of `as_of`, whatever the completion.

@@ -31,6 +31,7 @@ pub enum NodeKind {
     Indicator,
     IndicatorValue,
     DeadlineExtension,
+    Milestone,
 }
 
 impl NodeKind {
@@ -44,6 +45,7 @@ impl NodeKind {
             NodeKind::Indicator => "Indicator",
             NodeKind::IndicatorValue => "IndicatorValue",
             NodeKind::DeadlineExtension => "DeadlineExtension",
+            NodeKind::Milestone => "Milestone",
         }
     }
 
@@ -57,6 +59,7 @@ impl NodeKind {
             "Indicator" => NodeKind::Indicator,
             "IndicatorValue" => NodeKind::IndicatorValue,
             "DeadlineExtension" => NodeKind::DeadlineExtension,
+            "Milestone" => NodeKind::Milestone,
             _ => return None,
         })
     }
