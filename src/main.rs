@@ -163,6 +163,13 @@ async fn main() -> anyhow::Result<()> {
                 (_, Some(_)) => anyhow::bail!("--agency is for role agency only"),
                 (_, None) => {}
             }
+            let max = cli.settings.jwt_max_lifetime_secs;
+            if ttl.as_secs() > max {
+                anyhow::bail!(
+                    "--ttl {}s is longer than `serve` accepts (JWT_MAX_LIFETIME_SECS={max}): the token would be refused",
+                    ttl.as_secs()
+                );
+            }
             let subject = subject.unwrap_or_else(|| role.as_str().to_owned());
             let token = api::auth::jwt::sign(
                 secret,

@@ -57,6 +57,11 @@ pub struct Settings {
     #[arg(long, env = "JWT_JWKS_MIN_REFETCH_SECS", default_value_t = 30)]
     pub jwt_jwks_min_refetch_secs: u64,
 
+    /// The longest lifetime a token may have, in seconds (`exp` − `iat`, and `exp` − now):
+    /// longer ones are refused, so a leaked token cannot stay good for months.
+    #[arg(long, env = "JWT_MAX_LIFETIME_SECS", default_value_t = crate::auth::jwt::DEFAULT_MAX_LIFETIME_SECS)]
+    pub jwt_max_lifetime_secs: u64,
+
     /// Required `iss` claim, when set.
     #[arg(long, env = "JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
@@ -209,6 +214,7 @@ impl Settings {
             jwks_min_refetch: std::time::Duration::from_secs(self.jwt_jwks_min_refetch_secs),
             issuer: self.jwt_issuer.clone().filter(|s| !s.is_empty()),
             audience: self.jwt_audience.clone().filter(|s| !s.is_empty()),
+            max_lifetime: std::time::Duration::from_secs(self.jwt_max_lifetime_secs),
         }
     }
 

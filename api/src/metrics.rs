@@ -57,7 +57,16 @@ pub struct Metrics {
     statements: Counter<u64, AtomicU64>,
     reuse: Family<ReuseLabels, Counter>,
     key_fetches: Family<ResultLabels, Counter>,
+    /// The operation names that have a label value of their own (at most
+    /// [`MAX_OPERATION_LABELS`]; later new names share [`OTHER_OPERATIONS`]).
+    operations: std::sync::Mutex<std::collections::HashSet<String>>,
 }
+
+/// How many distinct operation names get a label value of their own: the clients of the
+/// province send a few dozen; a client inventing names cannot grow `/metrics` past this.
+pub const MAX_OPERATION_LABELS: usize = 200;
+/// The label value of every operation name past [`MAX_OPERATION_LABELS`].
+pub const OTHER_OPERATIONS: &str = "other";
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -121,6 +130,7 @@ impl Default for Metrics {
             statements,
             reuse,
             key_fetches,
+            operations: Default::default(),
         }
     }
 }
@@ -151,16 +161,31 @@ impl Metrics {
         (get("ok"), get("error"))
     }
 
+    /// Operation names come from clients: the label set is bounded, in the length of a value
+    /// (64 characters of `A-Z a-z 0-9 _`) and in their number (the first
+    /// [`MAX_OPERATION_LABELS`] names seen; the rest are [`OTHER_OPERATIONS`]).
+    fn operation_label(&self, op: &str) -> String {
+        let op: String = op
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(64)
+            .collect();
+        if op.is_empty() {
+            return "anonymous".into();
+        }
+        let mut known = self.operations.lock().unwrap_or_else(|e| e.into_inner());
+        if known.contains(&op) {
+            return op;
+        }
+        if known.len() < MAX_OPERATION_LABELS {
+            known.insert(op.clone());
+            return op;
+        }
+        OTHER_OPERATIONS.into()
+    }
+
     pub fn observe(&self, op: &str, role: Role, codes: &[&str], started: Instant) {
-        // Operation names come from clients: keep the label set bounded.
-        let op: String = if op.is_empty() {
-            "anonymous".into()
-        } else {
-            op.chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .take(64)
-                .collect()
-        };
+        let op = self.operation_label(op);
         self.requests
             .get_or_create(&OpLabels {
                 operation: op.clone(),
@@ -210,4 +235,32 @@ fn set_pool(family: &Family<PoolLabels, Gauge>, (size, idle, max): (i64, i64, i6
     set("in_use", size.saturating_sub(idle));
     set("idle", idle);
     set("max", max);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_operation_names_cannot_grow_the_label_set() {
+        let m = Metrics::default();
+        let t = Instant::now();
+        for i in 0..(MAX_OPERATION_LABELS + 500) {
+            m.observe(&format!("Op{i}"), Role::Viewer, &[], t);
+        }
+        m.observe("Op3", Role::Viewer, &[], t);
+        m.observe("", Role::Viewer, &[], t);
+        m.observe(&"x".repeat(10_000), Role::Viewer, &[], t);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &m.registry).expect("encode");
+        let series: std::collections::HashSet<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("chidao_graphql_requests_total{"))
+            .collect();
+        // 200 names of their own, `other` and `anonymous`.
+        assert_eq!(series.len(), MAX_OPERATION_LABELS + 2, "{series:?}");
+        assert!(text.contains(r#"operation="other""#));
+        assert!(text.contains(r#"operation="Op3""#));
+        assert!(!text.contains(&"x".repeat(65)));
+    }
 }

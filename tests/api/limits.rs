@@ -46,7 +46,7 @@ async fn abuse_shapes_are_refused_before_execution_and_fast() {
             "TOO_COMPLEX",
         ),
         ("batch of 100", batch, 400, "BAD_USER_INPUT"),
-        ("1 MB body", huge, 413, ""),
+        ("1 MB body", huge, 413, "TOO_COMPLEX"),
     ];
     let admin = app.admin();
     for (name, body, status, code) in cases {
@@ -258,4 +258,90 @@ async fn plain_lists_count_and_what_runs_is_bounded_twice() {
     );
     let ok = tight.viewer().data("{ me { role } }", json!({})).await;
     assert_eq!(ok["me"]["role"], "VIEWER");
+}
+
+/// #19, the HTTP findings: a refused token counts against its IP, and the server makes every
+/// request id (the client's is kept apart, bounded).
+#[tokio::test]
+async fn refused_tokens_are_rate_limited_and_request_ids_are_the_servers() {
+    let app = TestApp::spawn_with(|s| {
+        s.rate_per_minute = 60;
+        s.rate_burst = 3;
+    })
+    .await;
+    // Guessing tokens: each refusal spends the IP's bucket, as an anonymous request does.
+    let guess = app.with_token("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bad");
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        statuses.push(guess.send("{ me { role } }", json!({})).await.status().as_u16());
+    }
+    assert_eq!(&statuses[..3], &[401, 401, 401], "{statuses:?}");
+    assert_eq!(statuses[4], 429, "{statuses:?}");
+    let res = guess.get("/export/indicators.csv").send().await.expect("send");
+    assert_eq!(res.status().as_u16(), 429, "the export path counts refusals too");
+    // A valid token has its own bucket.
+    assert_eq!(
+        app.admin().data("{ me { role } }", json!({})).await["me"]["role"],
+        "ADMIN"
+    );
+
+    // The request id is the server's, whatever the client sends.
+    let admin = app.admin();
+    for given in ["audit-entry-i-want", "has space", &"a".repeat(500)] {
+        let res = admin
+            .post("/graphql")
+            .header("content-type", "application/json")
+            .header("x-request-id", given.as_bytes())
+            .body(r#"{"query":"{ me { role } }"}"#)
+            .send()
+            .await
+            .expect("send");
+        let id = res
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .expect("id")
+            .to_owned();
+        assert_ne!(id, given);
+        assert_eq!(id.len(), 36, "a UUID: {id}");
+    }
+}
+
+/// #19: a token lives a bounded time (`JWT_MAX_LIFETIME_SECS`, a day by default) and has a
+/// bounded `sub` without control characters.
+#[tokio::test]
+async fn tokens_have_a_bounded_lifetime_and_subject() {
+    use crate::helpers::SECRET;
+    use api::auth::Role;
+    let app = TestApp::spawn().await;
+    let sign = |sub: &str, ttl_secs: u64| {
+        api::auth::jwt::sign(
+            SECRET,
+            sub,
+            Role::Admin,
+            None,
+            Duration::from_secs(ttl_secs),
+            None,
+            None,
+        )
+        .expect("sign")
+    };
+    for (what, token) in [
+        ("two days", sign("long-lived", 2 * 86_400)),
+        ("a 300-character sub", sign(&"s".repeat(300), 600)),
+        ("a control character in sub", sign("a\u{1}b", 600)),
+    ] {
+        let res = app.with_token(token).send("{ me { role } }", json!({})).await;
+        assert_eq!(res.status().as_u16(), 401, "{what}");
+        let b: Value = res.json().await.expect("json");
+        assert_eq!(
+            b["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{what}: {b}"
+        );
+    }
+    let ok = app
+        .with_token(sign("a-day", 86_400))
+        .data("{ me { role } }", json!({}))
+        .await;
+    assert_eq!(ok["me"]["role"], "ADMIN", "a day is within the bound");
 }

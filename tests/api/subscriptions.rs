@@ -613,3 +613,45 @@ async fn events_cross_instances_on_postgres() {
         assert_eq!(sock.event(id).await["task"]["id"], json!(other));
     }
 }
+
+/// #19: sockets that have not sent `connection_init` have their own small budget, per address,
+/// so they cannot take the slots of subscribers; an authenticated socket leaves that budget.
+#[tokio::test]
+async fn sockets_waiting_for_init_cannot_take_the_subscribers_slots() {
+    let app = TestApp::spawn().await;
+    let url = format!("{}/graphql/ws", app.address.replacen("http://", "ws://", 1));
+    let upgrade = || {
+        let mut req = url.clone().into_client_request().expect("request");
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
+        tokio_tungstenite::connect_async(req)
+    };
+    // An authenticated subscriber first: it does not count as waiting.
+    let mut subscriber = Socket::connect(&app.monitor()).await;
+    let mut idle = Vec::new();
+    for _ in 0..api::http::MAX_PENDING_PER_IP {
+        idle.push(upgrade().await.expect("a waiting socket is let in").0);
+    }
+    match upgrade().await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 503),
+        other => panic!("one waiting socket too many from this address: {other:?}"),
+    }
+    // The subscriber is untouched; once the idle ones go, a new socket is let in again.
+    subscriber
+        .subscribe("s", "subscription { taskEvents { kind } }", json!({}))
+        .await;
+    drop(idle);
+    let mut tries = 0;
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Ok((ws, _)) = upgrade().await {
+            drop(ws);
+            break;
+        }
+        tries += 1;
+        assert!(tries < 150, "the places of closed sockets come back");
+    }
+    let _second = Socket::connect(&app.admin()).await;
+}

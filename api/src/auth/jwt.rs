@@ -74,7 +74,17 @@ pub enum TokenError {
     Malformed,
     #[error("Trường trong token sai kiểu: cần `sub` và `role` là chuỗi, `exp` là số giây")]
     BadClaims,
+    #[error("Token có thời hạn quá dài (tối đa {0} giây); hãy lấy token ngắn hạn hơn")]
+    TooLong(u64),
+    #[error("Trường `sub` của token phải có từ 1 đến 256 ký tự, không có ký tự điều khiển")]
+    BadSubject,
 }
+
+/// The longest `sub` accepted (it names the caller in the audit log and the rate limit).
+pub const MAX_SUBJECT_CHARS: usize = 256;
+
+/// Default of `JWT_MAX_LIFETIME_SECS`: a token valid for more than a day is refused.
+pub const DEFAULT_MAX_LIFETIME_SECS: u64 = 24 * 3600;
 
 /// A public key, with the key id it came with (JWKS) and the algorithms it may verify.
 pub struct PublicKey {
@@ -95,6 +105,7 @@ pub struct Verifier {
     /// Required of RS/ES tokens (`JWT_ISSUER`, else `JWT_OIDC_ISSUER`).
     provider_issuer: Option<String>,
     audience: Option<String>,
+    max_lifetime_secs: u64,
 }
 
 /// Where the keys come from.
@@ -109,6 +120,8 @@ pub struct KeyConfig {
     pub jwks_min_refetch: Duration,
     pub issuer: Option<String>,
     pub audience: Option<String>,
+    /// The longest lifetime a token may have (`exp` − `iat`, and `exp` − now).
+    pub max_lifetime: Duration,
 }
 
 impl Default for KeyConfig {
@@ -122,6 +135,7 @@ impl Default for KeyConfig {
             jwks_min_refetch: jwks::DEFAULT_MIN_REFETCH,
             issuer: None,
             audience: None,
+            max_lifetime: Duration::from_secs(DEFAULT_MAX_LIFETIME_SECS),
         }
     }
 }
@@ -186,6 +200,7 @@ impl Verifier {
             issuer: cfg.issuer.clone(),
             provider_issuer: cfg.issuer.clone().or_else(|| cfg.oidc_issuer.clone()),
             audience: cfg.audience.clone(),
+            max_lifetime_secs: cfg.max_lifetime.as_secs().max(1),
         })
     }
 
@@ -281,6 +296,24 @@ impl Verifier {
             .map(|k| &k.key)
     }
 
+    /// A valid token's claims within the service's bounds: a lifetime of at most
+    /// `JWT_MAX_LIFETIME_SECS` (from `iat` when given, and from now), a `sub` of at most
+    /// [`MAX_SUBJECT_CHARS`] without control characters.
+    fn bounded(&self, claims: Claims) -> Result<Claims, TokenError> {
+        let sub = claims.sub.chars().count();
+        if sub == 0 || sub > MAX_SUBJECT_CHARS || claims.sub.chars().any(char::is_control) {
+            return Err(TokenError::BadSubject);
+        }
+        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default();
+        let max = self.max_lifetime_secs;
+        let from_issue = claims.iat.map(|iat| claims.exp.saturating_sub(iat));
+        let from_now = claims.exp.saturating_sub(now);
+        if from_issue.is_some_and(|l| l > max) || from_now > max + LEEWAY_SECS {
+            return Err(TokenError::TooLong(max));
+        }
+        Ok(claims)
+    }
+
     fn decode<'a>(
         &self,
         token: &str,
@@ -312,7 +345,7 @@ impl Verifier {
         let mut last = TokenError::BadSignature;
         for key in keys {
             match jsonwebtoken::decode::<Claims>(token, key, &validation) {
-                Ok(data) => return Ok(data.claims),
+                Ok(data) => return self.bounded(data.claims),
                 Err(e) => {
                     last = match e.kind() {
                         ErrorKind::InvalidSignature => TokenError::BadSignature,

@@ -11,31 +11,53 @@ use crate::error::ApiError;
 
 pub(super) async fn csv(
     AxState(app): AxState<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     axum::extract::RawQuery(q): axum::extract::RawQuery,
 ) -> Response {
-    export(&app, &headers, q, crate::indicators::export::Format::Csv).await
+    export(
+        &app,
+        peer.ip(),
+        &headers,
+        q,
+        crate::indicators::export::Format::Csv,
+    )
+    .await
 }
 
 pub(super) async fn json(
     AxState(app): AxState<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     axum::extract::RawQuery(q): axum::extract::RawQuery,
 ) -> Response {
-    export(&app, &headers, q, crate::indicators::export::Format::Json).await
+    export(
+        &app,
+        peer.ip(),
+        &headers,
+        q,
+        crate::indicators::export::Format::Json,
+    )
+    .await
 }
 
 /// The export endpoints: same bearer token and scope as GraphQL.
 async fn export(
     app: &App,
+    ip: std::net::IpAddr,
     headers: &HeaderMap,
     query: Option<String>,
     format: crate::indicators::export::Format,
 ) -> Response {
+    let limited = |key: String| app.rate_limit.as_ref()?.check(&key, &app.state.metrics);
     let caller = match authenticate(&app.state.verifier, &app.state.reads, headers).await {
         Ok(c) => c,
-        Err(e) => return unauthenticated(e),
+        // A refused token counts against its IP (see `graphql::handle`).
+        Err(e) => return limited(format!("ip:{ip}")).unwrap_or_else(|| unauthenticated(e)),
     };
+    if let Some(res) = limited(format!("sub:{}", caller.principal.subject)) {
+        return res;
+    }
     let params: std::collections::HashMap<String, String> =
         match unique_query_pairs(query.as_deref().unwrap_or_default()) {
             Some(p) => p,

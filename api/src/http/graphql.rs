@@ -507,7 +507,9 @@ async fn handle(
     }
     let caller = match authenticate(&app.state.verifier, &app.state.reads, headers).await {
         Ok(c) => c,
-        Err(e) => return unauthenticated(e),
+        // A refused token counts against its IP, as a request without one does: guessing
+        // tokens is as rate-limited as anything else anonymous.
+        Err(e) => return limited(format!("ip:{ip}")).unwrap_or_else(|| unauthenticated(e)),
     };
     if let Some(res) = limited(format!("sub:{}", caller.principal.subject)) {
         return res;

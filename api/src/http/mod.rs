@@ -27,7 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use rate_limit::RateLimit;
-pub use ws::SocketChecks;
+pub use ws::{MAX_PENDING, MAX_PENDING_PER_IP, SocketChecks};
 
 use crate::config::Settings;
 use crate::error::ApiError;
@@ -45,6 +45,8 @@ pub(crate) struct App {
     pub(crate) ws_schema: ChidaoSchema,
     /// Open WebSocket connections (`ws::MAX_CONNECTIONS` permits).
     pub(crate) sockets: Arc<tokio::sync::Semaphore>,
+    /// Sockets still waiting for `connection_init` (`ws::Pending`).
+    pub(crate) pending: Arc<ws::Pending>,
     /// Request limits checked before execution.
     pub(crate) limits: Limits,
     /// Per-subject / per-IP rate limit; `None` when off.
@@ -70,6 +72,7 @@ pub fn router(
         state,
         documents: Arc::new(graphql::Documents::new()),
         sockets: Arc::new(tokio::sync::Semaphore::new(ws::MAX_CONNECTIONS)),
+        pending: Arc::new(ws::Pending::new()),
         limits: limits.clone(),
         rate_limit: RateLimit::new(settings.rate_per_minute, settings.rate_burst).map(Arc::new),
         types,
@@ -87,14 +90,64 @@ pub fn router(
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(cors)
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        }))
+        .layer(axum::middleware::map_response_with_state(
+            limits.max_body_bytes,
+            json_too_large,
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let h = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
+                // Both ids are bounded by `client_request_id` before they get here.
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(),
+                request_id = %h("x-request-id"), client_request_id = %h(CLIENT_REQUEST_ID))
+            }),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(client_request_id))
+}
+
+/// The header that keeps the client's own request id, when it sent a usable one.
+pub(crate) const CLIENT_REQUEST_ID: &str = "x-client-request-id";
+
+/// The server makes every request id (`x-request-id`, a UUID: the audit log's and the log's
+/// key). A client's `x-request-id` is never trusted as one: it moves to `x-client-request-id`
+/// when it is 1–128 characters of `A-Z a-z 0-9 . _ : -`, and is dropped otherwise.
+async fn client_request_id(mut req: axum::extract::Request) -> axum::extract::Request {
+    let headers = req.headers_mut();
+    let given = headers.remove("x-request-id");
+    headers.remove(CLIENT_REQUEST_ID);
+    if let Some(v) = given
+        && (1..=128).contains(&v.len())
+        && v.as_bytes()
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_:".contains(b))
+    {
+        headers.insert(CLIENT_REQUEST_ID, v);
+    }
+    req
+}
+
+/// A body over the limit is refused by the body-limit layer with a bare 413: give it the JSON
+/// error body of every other HTTP error (`TOO_COMPLEX`, naming the limit).
+async fn json_too_large(AxState(max): AxState<usize>, res: Response) -> Response {
+    let json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if res.status() != StatusCode::PAYLOAD_TOO_LARGE || json {
+        return res;
+    }
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &ApiError::TooComplex(format!("Yêu cầu quá lớn: tối đa {max} byte")),
+    )
 }
 
 /// The one JSON body of an HTTP error: a GraphQL `errors` list of one, with the error's

@@ -8,7 +8,11 @@
 //! * **What.** The subscriptions of the schema (`tasks::subscription`: `taskEvents`).
 //! * **Limits.** Only subscriptions run over the socket (queries and mutations use
 //!   `POST /graphql`, with its rate limits); each operation passes the same document limits as
-//!   over HTTP; at most [`MAX_CONNECTIONS`] sockets are open at once (more get 503).
+//!   over HTTP; at most [`MAX_CONNECTIONS`] authenticated sockets are open at once. A socket
+//!   that has not completed `connection_init` holds no such slot: it holds one of
+//!   [`MAX_PENDING`] (at most [`MAX_PENDING_PER_IP`] from one address) for at most
+//!   `INIT_TIMEOUT`, so idle unauthenticated sockets cannot take the subscribers' slots.
+//!   Over either budget: 503 before the upgrade, or a refused `connection_init`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +36,69 @@ use crate::tasks::subscription::{Socket, expired};
 
 /// Open sockets at most.
 pub const MAX_CONNECTIONS: usize = 512;
+/// Sockets waiting for `connection_init` at most, from all addresses.
+pub const MAX_PENDING: usize = 64;
+/// Sockets waiting for `connection_init` at most, from one address.
+pub const MAX_PENDING_PER_IP: usize = 8;
+
+/// The sockets that have not completed `connection_init` yet, in all and per address.
+pub(crate) struct Pending {
+    all: Arc<tokio::sync::Semaphore>,
+    per_ip: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>,
+}
+
+/// One waiting socket's place in [`Pending`], given back when dropped.
+pub(crate) struct PendingSlot {
+    pending: Arc<Pending>,
+    ip: std::net::IpAddr,
+    _all: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Pending {
+    pub(crate) fn new() -> Self {
+        Pending {
+            all: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING)),
+            per_ip: Default::default(),
+        }
+    }
+
+    /// A place for a socket from `ip`, or `None` when either budget is spent.
+    fn enter(self: &Arc<Self>, ip: std::net::IpAddr) -> Option<PendingSlot> {
+        let all = self.all.clone().try_acquire_owned().ok()?;
+        let mut per_ip = self.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        let n = per_ip.entry(ip).or_default();
+        if *n >= MAX_PENDING_PER_IP {
+            return None;
+        }
+        *n += 1;
+        Some(PendingSlot {
+            pending: self.clone(),
+            ip,
+            _all: all,
+        })
+    }
+}
+
+impl Drop for PendingSlot {
+    fn drop(&mut self) {
+        let mut per_ip = self.pending.per_ip.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                per_ip.remove(&self.ip);
+            }
+        }
+    }
+}
+
+fn busy() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
+        "Quá nhiều kết nối WebSocket; hãy thử lại sau",
+    )
+        .into_response()
+}
 /// How long a socket may stay open without a successful `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A WebSocket close reason holds at most 123 bytes.
@@ -40,6 +107,7 @@ const CLOSE_REASON_BYTES: usize = 123;
 /// `GET /graphql/ws`: upgrades to a GraphQL WebSocket.
 pub(crate) async fn handler(
     AxState(app): AxState<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -55,14 +123,18 @@ pub(crate) async fn handler(
     else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let Ok(permit) = app.sockets.clone().try_acquire_owned() else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, HeaderValue::from_static("30"))],
-            "Quá nhiều kết nối WebSocket; hãy thử lại sau",
-        )
-            .into_response();
+    // Refused before the upgrade when the authenticated sockets are all taken, or this
+    // address (or everyone) has too many sockets still waiting for `connection_init`.
+    if app.sockets.available_permits() == 0 {
+        return busy();
+    }
+    let Some(waiting) = app.pending.enter(peer.ip()) else {
+        return busy();
     };
+    let waiting = Arc::new(std::sync::Mutex::new(Some(waiting)));
+    // The authenticated socket's slot, taken when `connection_init` succeeds.
+    let held: Arc<std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>> = Default::default();
+    let (sockets, slot, place) = (app.sockets.clone(), held.clone(), waiting.clone());
     let state = app.state.clone();
     let max_nodes = app.limits.max_nodes;
     let schema = app.ws_schema.clone();
@@ -75,13 +147,23 @@ pub(crate) async fn handler(
             let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let flag = refused.clone();
             let on_init = move |payload| async move {
-                let (data, expires) = connect(&state, max_nodes, &headers, payload).await.map_err(|e| {
+                let refuse = |e: ApiError| {
                     flag.store(true, std::sync::atomic::Ordering::Release);
                     // Sent as the close frame's reason, which holds 123 bytes.
                     let mut e = async_graphql::Error::from(e);
                     e.message = close_reason(&e.message);
                     e
+                };
+                let connected = connect(&state, max_nodes, &headers, payload).await;
+                // Waiting is over, whatever the answer.
+                drop(place.lock().unwrap_or_else(|e| e.into_inner()).take());
+                let (data, expires) = connected.map_err(&refuse)?;
+                let permit = sockets.try_acquire_owned().map_err(|_| {
+                    refuse(ApiError::TooComplex(
+                        "Quá nhiều kết nối WebSocket; hãy thử lại sau".into(),
+                    ))
                 })?;
+                *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(permit);
                 let _ = ready.send(expires + Duration::from_secs(2));
                 Ok(data)
             };
@@ -98,7 +180,8 @@ pub(crate) async fn handler(
                 () = serve => {}
                 () = closing => {}
             }
-            drop(permit);
+            drop(waiting);
+            drop(held);
         })
         .into_response()
 }
