@@ -153,6 +153,12 @@ pub struct Settings {
     #[arg(long, env = "CHIDAO_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
+    /// Seconds a client has to send a request's headers (from the connection's start, or the
+    /// end of its previous request) before the connection is closed: a slow-header client
+    /// cannot hold connections open.
+    #[arg(long, env = "CHIDAO_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+
     /// Development mode: with no key configured, make one and print a token per role.
     #[arg(long, env = "CHIDAO_DEV", global = true, action = clap::ArgAction::SetTrue,
           value_parser = clap::builder::BoolishValueParser::new())]

@@ -45,6 +45,8 @@ pub struct Application {
     /// The node budget of one request (`CHIDAO_MAX_NODES`), for `execute`.
     max_nodes: u64,
     router: axum::Router,
+    /// `CHIDAO_HEADER_READ_TIMEOUT_SECS`.
+    header_read_timeout: std::time::Duration,
     /// The key made for `--dev` when none was configured.
     dev_secret: Option<String>,
 }
@@ -123,6 +125,7 @@ impl Application {
             schema: graphql,
             max_nodes: settings.max_nodes,
             router,
+            header_read_timeout: std::time::Duration::from_secs(settings.header_read_timeout_secs.max(1)),
             dev_secret,
         })
     }
@@ -206,13 +209,7 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        http::serve(self.listener, self.router, self.header_read_timeout, shutdown).await
     }
 }
 

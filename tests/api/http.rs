@@ -455,3 +455,31 @@ async fn response_keys_follow_the_selection_order_every_time() {
     );
     assert!(!text.contains("_chidao_typename"), "{text}");
 }
+
+/// #19: a client that sends its headers slowly (slowloris) is cut off after
+/// `CHIDAO_HEADER_READ_TIMEOUT_SECS`, while a prompt client on the same server is served.
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(|s| s.header_read_timeout_secs = 1).await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: chidao\r\nX-Slow: ")
+        .await
+        .expect("write");
+    let started = std::time::Instant::now();
+    let mut buf = Vec::new();
+    // The server closes the connection (with or without a 408 first); the read sees the end.
+    let read = tokio::time::timeout(Duration::from_secs(8), slow.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the connection is still open after 8 s");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900),
+        "not before the timeout: {took:?}"
+    );
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    // Meanwhile a normal request is answered.
+    let res = app.get("/healthz").send().await.expect("healthz");
+    assert_eq!(res.status(), 200);
+}

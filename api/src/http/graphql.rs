@@ -573,9 +573,11 @@ async fn handle(
         app.state
             .metrics
             .observe(&op, caller.principal.role, &codes, started);
+        // The client's operation name, bounded before it reaches a log line.
+        let logged: String = op.chars().filter(|c| !c.is_control()).take(64).collect();
         tracing::info!(
             request_id = caller.request_id.as_deref().unwrap_or(""),
-            operation = op.as_str(),
+            operation = logged.as_str(),
             role = caller.principal.role.as_str(),
             agency = caller.principal.agency_id.unwrap_or_default(),
             errors = ?codes,

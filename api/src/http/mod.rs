@@ -8,6 +8,7 @@ mod graphiql;
 mod graphql;
 mod metrics;
 mod rate_limit;
+mod serve;
 mod ws;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use rate_limit::RateLimit;
+pub use serve::serve;
 pub use ws::{MAX_PENDING, MAX_PENDING_PER_IP, SocketChecks};
 
 use crate::config::Settings;
