@@ -98,8 +98,8 @@ pub fn router(
         ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::map_response_with_state(
-            limits.max_body_bytes,
-            json_too_large,
+            (limits.max_body_bytes, timeout),
+            json_refusals,
         ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -135,21 +135,24 @@ async fn client_request_id(mut req: axum::extract::Request) -> axum::extract::Re
     req
 }
 
-/// A body over the limit is refused by the body-limit layer with a bare 413: give it the JSON
-/// error body of every other HTTP error (`TOO_COMPLEX`, naming the limit).
-async fn json_too_large(AxState(max): AxState<usize>, res: Response) -> Response {
+/// The body-limit and timeout layers refuse with a bare 413 or 408: give those the JSON error
+/// body of every other HTTP error (`TOO_COMPLEX`, naming the limit).
+async fn json_refusals(AxState((max, timeout)): AxState<(usize, Duration)>, res: Response) -> Response {
     let json = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("json"));
-    if res.status() != StatusCode::PAYLOAD_TOO_LARGE || json {
-        return res;
-    }
-    error_response(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        &ApiError::TooComplex(format!("Yêu cầu quá lớn: tối đa {max} byte")),
-    )
+    let message = match res.status() {
+        _ if json => return res,
+        StatusCode::PAYLOAD_TOO_LARGE => format!("Yêu cầu quá lớn: tối đa {max} byte"),
+        StatusCode::REQUEST_TIMEOUT => format!(
+            "Yêu cầu chạy quá thời gian cho phép (tối đa {} giây); hãy thu hẹp yêu cầu hoặc thử lại sau",
+            timeout.as_secs()
+        ),
+        _ => return res,
+    };
+    error_response(res.status(), &ApiError::TooComplex(message))
 }
 
 /// The one JSON body of an HTTP error: a GraphQL `errors` list of one, with the error's
