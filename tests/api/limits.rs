@@ -345,3 +345,34 @@ async fn tokens_have_a_bounded_lifetime_and_subject() {
         .await;
     assert_eq!(ok["me"]["role"], "ADMIN", "a day is within the bound");
 }
+
+/// Fuzz finding (this stop): an instant that is not RFC 3339 (`auditLog(filter: {since:
+/// "2025-01-01"})`) failed inside async-graphql's scalar, unlabelled: INTERNAL. It is
+/// BAD_USER_INPUT naming the field, inline and in variables alike.
+#[tokio::test]
+async fn an_instant_that_does_not_parse_is_bad_input_not_internal() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let inline = admin
+        .first_error(
+            r#"{ auditLog(filter: { since: "2025-01-01" }) { nodes { action } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(inline["extensions"]["code"], "BAD_USER_INPUT", "{inline}");
+    assert_eq!(inline["extensions"]["field"], "filter.since", "{inline}");
+    let vars = admin
+        .first_error(
+            "query($f: AuditFilter) { auditLog(filter: $f) { nodes { action } } }",
+            json!({ "f": { "since": "not a time" } }),
+        )
+        .await;
+    assert_eq!(vars["extensions"]["code"], "BAD_USER_INPUT", "{vars}");
+    let ok = admin
+        .data(
+            r#"{ auditLog(filter: { since: "2025-01-01T00:00:00+07:00" }) { nodes { action } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(ok["auditLog"]["nodes"].is_array());
+}
