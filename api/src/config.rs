@@ -143,6 +143,27 @@ pub struct Settings {
     #[arg(long, env = "CHIDAO_STATISTICS_REUSE_SECS", default_value_t = 60)]
     pub statistics_reuse_secs: u64,
 
+    /// A reporting duty not yet met and due within this many days is DUE_SOON (and gets its
+    /// reminder).
+    #[arg(long, env = "CHIDAO_DUE_SOON_DAYS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=60))]
+    pub due_soon_days: u32,
+
+    /// The day of the period's last month a recurring task's report is due (III.3 of
+    /// 10/CT-UBND: before the UBND's regular monthly meeting); a day past the month's end is its
+    /// last day.
+    #[arg(long, env = "CHIDAO_RECURRING_REPORT_DAY", default_value_t = crate::domain::duty::DEFAULT_RECURRING_DAY, value_parser = clap::value_parser!(u32).range(1..=31))]
+    pub recurring_report_day: u32,
+
+    /// Seconds between two sweeps of reporting reminders (REPORT_DUE_SOON, REPORT_OVERDUE
+    /// events); 0 sends none on its own (`sendReportingReminders` still does).
+    #[arg(long, env = "CHIDAO_REMINDER_INTERVAL_SECS", default_value_t = 3600)]
+    pub reminder_interval_secs: u64,
+
+    /// Reminders are sent for duties that fell due at most this many days ago (so turning
+    /// them on does not remind of years of history).
+    #[arg(long, env = "CHIDAO_REMINDER_LOOKBACK_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=3660))]
+    pub reminder_lookback_days: u32,
+
     /// Seconds after which a subscription checks its token again (at its next event), as
     /// `POST /graphql` checks every request: an agency merged away, or rows that changed,
     /// end the subscription.

@@ -51,6 +51,19 @@ pub enum EventKind {
     /// One of the task's milestones was recorded as reached, or the record undone
     /// (`completeMilestone`).
     MilestoneRecorded,
+    /// A reporting duty on the task falls due within `CHIDAO_DUE_SOON_DAYS` and is not met
+    /// yet (sent once per duty; the event's `duty` says which). Only subscribers who may see
+    /// the duty (its holder, and the province-wide roles) receive it.
+    ReportDueSoon,
+    /// A reporting duty on the task is past due and not met (sent once per duty).
+    ReportOverdue,
+}
+
+/// The duty an event is about: an assignment and a period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DutyRef {
+    pub assignment_id: i32,
+    pub period: String,
 }
 
 /// One committed change to one task.
@@ -59,6 +72,9 @@ pub struct Event {
     pub kind: EventKind,
     pub task_id: i32,
     pub report_id: Option<i32>,
+    /// For the reminders: the duty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duty: Option<DutyRef>,
     pub at: DateTime<Utc>,
     /// The instance that committed it.
     pub origin: u64,
@@ -100,6 +116,7 @@ impl Events {
             kind,
             task_id,
             report_id,
+            duty: None,
             at: Utc::now(),
             origin: self.origin,
         }

@@ -16,6 +16,7 @@ pub mod config;
 pub mod db;
 pub mod directives;
 pub mod domain;
+pub mod duties;
 pub mod error;
 pub mod events;
 pub mod graphql;
@@ -70,6 +71,7 @@ impl Application {
         };
         // Settings first (a placeholder secret, a plain-http key URL), before any connection.
         let verifier = auth::jwt::Verifier::new(&keys)?;
+        domain::duty::set_recurring_day(settings.recurring_report_day);
         let (db, statements) = db::connect(&settings.database_url, settings.db_pool).await?;
         if let Some(report) = seed::prepare(&db, &settings.seeds).await? {
             tracing::info!("{report}");
@@ -107,7 +109,16 @@ impl Application {
             socket_recheck: std::time::Duration::from_secs(settings.ws_recheck_secs),
             in_flight: state::InFlight::new(settings.max_cost_in_flight, settings.max_cost),
             sizes,
+            duties: duties::DutySettings {
+                due_soon_days: settings.due_soon_days,
+            },
+            reminder_lookback_days: settings.reminder_lookback_days,
         });
+        duties::reminders::start(
+            state.clone(),
+            std::time::Duration::from_secs(settings.reminder_interval_secs),
+            settings.reminder_lookback_days,
+        );
         // One cache of `taskStatistics` answers, shared by both schemas.
         let statistics = Arc::new(tasks::stats::StatisticsCache::new(reuse_for, &state.metrics));
         let types = Arc::new(graphql::order::Types::of_sdl(&schema::sdl()));

@@ -43,6 +43,10 @@ pub struct State {
     pub in_flight: InFlight,
     /// How long the data's plain lists are, for the cost estimate (`db::sizes`).
     pub sizes: Arc<crate::db::sizes::ListSizes>,
+    /// How reporting duties are computed (`CHIDAO_DUE_SOON_DAYS`).
+    pub duties: crate::domain::duty::DutySettings,
+    /// `CHIDAO_REMINDER_LOOKBACK_DAYS`.
+    pub reminder_lookback_days: u32,
 }
 
 /// Admission by estimated cost: the server's memory under load follows the size of the answers

@@ -345,3 +345,84 @@ pub enum AddresseeKind {
     #[sea_orm(string_value = "UNSPECIFIED")]
     Unspecified,
 }
+
+/// The period type of a reporting regime (a directive's reports are owed each such period).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(8))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RegimePeriod {
+    #[sea_orm(string_value = "MONTH")]
+    Month,
+    #[sea_orm(string_value = "QUARTER")]
+    Quarter,
+    #[sea_orm(string_value = "HALF")]
+    Half,
+    #[sea_orm(string_value = "YEAR")]
+    Year,
+}
+
+/// When in its period a regime's report is due.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(20))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DueRule {
+    /// On a day of the period's last calendar month (the 20th; a day past the month's end is
+    /// its last day).
+    #[sea_orm(string_value = "DAY_OF_LAST_MONTH")]
+    DayOfLastMonth,
+    /// A number of days after the period's data cut-off (Decree 09/2019/NĐ-CP, Art. 12: the 14th).
+    #[sea_orm(string_value = "DAYS_AFTER_CUTOFF")]
+    DaysAfterCutoff,
+}
+
+/// Who reports under a regime.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(12))")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Reporters {
+    /// Every holder of an assignment, lead or coordinator.
+    #[sea_orm(string_value = "ALL_HOLDERS")]
+    AllHolders,
+    /// The lead agencies (chủ trì) only.
+    #[sea_orm(string_value = "LEADS")]
+    Leads,
+}

@@ -15,6 +15,8 @@ pub mod enums;
 pub mod indicator;
 pub mod indicator_value;
 pub mod progress_report;
+pub mod reporting_regime;
+pub mod reporting_waiver;
 pub mod task;
 pub mod task_addressee;
 pub mod task_milestone;
@@ -32,6 +34,8 @@ pub mod prelude {
     pub use super::indicator::Entity as Indicator;
     pub use super::indicator_value::Entity as IndicatorValue;
     pub use super::progress_report::Entity as ProgressReport;
+    pub use super::reporting_regime::Entity as ReportingRegime;
+    pub use super::reporting_waiver::Entity as ReportingWaiver;
     pub use super::task::Entity as Task;
     pub use super::task_addressee::Entity as TaskAddressee;
     pub use super::task_milestone::Entity as TaskMilestone;

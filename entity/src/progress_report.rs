@@ -27,6 +27,8 @@ pub struct Model {
     pub reviewed_by: Option<String>,
     pub reviewed_at: Option<DateTimeUtc>,
     pub submitted_at: Option<DateTimeUtc>,
+    /// The civil date in Vietnam (UTC+7) of `submitted_at`: what a duty's timeliness is judged by.
+    pub submitted_on: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -8,6 +8,7 @@ mod m20261129_000003_change_notifications;
 mod m20261130_000004_assignment_due_key;
 mod m20261201_000005_reorganisation;
 mod m20261201_000006_milestone_completion;
+mod m20261202_000007_reporting_duties;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_assignment_due_key::Migration),
             Box::new(m20261201_000005_reorganisation::Migration),
             Box::new(m20261201_000006_milestone_completion::Migration),
+            Box::new(m20261202_000007_reporting_duties::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@ mod subscriptions;
 mod agencies;
 mod deadlines;
 mod directives;
+mod duties;
 mod exports;
 mod indicators;
 mod inputs;

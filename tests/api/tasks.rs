@@ -287,10 +287,14 @@ async fn as_of_moves_a_task_to_overdue_the_day_after_its_due_date() {
     let after = task_status(&app, "II.1.1-3.2", "2025-01-15").await;
     assert_eq!(after["status"], "IN_PROGRESS_OVERDUE");
     assert_eq!(after["daysOverdue"], 1);
-    // Recurring duties are due at the end of each period, never overdue while reported.
-    let monthly = task_status(&app, "III.3-1", "2025-02-10").await;
+    // A recurring duty is due at the end of each period, and overdue once a period's report
+    // falls due unsent (III.3: January's on 20/01/2025; see `duties.rs`).
+    let monthly = task_status(&app, "III.3-1", "2025-01-15").await;
     assert_eq!(monthly["status"], "IN_PROGRESS_ON_TIME");
-    assert_eq!(monthly["dueOn"], "2025-02-28");
+    assert_eq!(monthly["dueOn"], "2025-01-31");
+    let missed = task_status(&app, "III.3-1", "2025-02-10").await;
+    assert_eq!(missed["status"], "IN_PROGRESS_OVERDUE");
+    assert_eq!(missed["dueOn"], "2025-02-28");
     let ongoing = task_status(&app, "II.5-2", "2025-02-10").await;
     assert_eq!(ongoing["status"], "IN_PROGRESS_NO_DEADLINE");
     // The status filter uses the same date.

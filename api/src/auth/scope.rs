@@ -108,6 +108,39 @@ impl Scope {
         self.task_ids(entity::assignment::Column::TaskId)
     }
 
+    /// Condition on `reporting_waivers`: those of visible assignments.
+    fn waivers(&self) -> Condition {
+        match &self.rows {
+            Rows::All => Condition::all(),
+            Rows::Nothing => never(),
+            Rows::Agencies(_) => Condition::all().add(
+                entity::reporting_waiver::Column::AssignmentId.in_subquery(
+                    Query::select()
+                        .column(entity::assignment::Column::Id)
+                        .from(entity::assignment::Entity)
+                        .cond_where(self.assignments())
+                        .to_owned(),
+                ),
+            ),
+        }
+    }
+
+    /// Condition on `reporting_regimes`: those of visible directives.
+    fn regimes(&self) -> Condition {
+        match &self.rows {
+            Rows::All | Rows::Nothing => Condition::all(),
+            Rows::Agencies(_) => Condition::all().add(
+                entity::reporting_regime::Column::DirectiveId.in_subquery(
+                    Query::select()
+                        .column(entity::directive::Column::Id)
+                        .from(entity::directive::Entity)
+                        .cond_where(self.directives())
+                        .to_owned(),
+                ),
+            ),
+        }
+    }
+
     /// Condition on `task_milestones`.
     fn milestones(&self) -> Condition {
         self.task_ids(entity::task_milestone::Column::TaskId)
@@ -266,6 +299,8 @@ scoped! {
     entity::assignment_transfer::Entity => |s| s.task_ids(entity::assignment_transfer::Column::TaskId);
     entity::task_addressee::Entity => |s| s.task_ids(entity::task_addressee::Column::TaskId);
     entity::progress_report::Entity => |s| s.reports();
+    entity::reporting_waiver::Entity => |s| s.waivers();
+    entity::reporting_regime::Entity => |s| s.regimes();
     entity::indicator::Entity => |s| s.indicators();
     entity::indicator_value::Entity => |s| s.indicator_values();
     entity::audit_log::Entity => |s| match s.role {

@@ -2,6 +2,7 @@
 //! statements so tests can prove that a request's SQL does not grow with its page size; the
 //! read pool (`reads`) and decoding rows by column position (`positional`).
 
+pub mod calendar;
 pub mod positional;
 pub mod reads;
 pub mod sizes;
@@ -73,7 +74,11 @@ const MIGRATION_LOCK: i64 = 0x6368_6964_616f; // "chidao"
 
 /// Applies every pending migration, under the set-up lock (see [`set_up`]).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    set_up(db, || Migrator::up(db, None)).await
+    set_up(db, || async {
+        Migrator::up(db, None).await?;
+        calendar::ensure(db).await
+    })
+    .await
 }
 
 /// Runs `work` (migrating, seeding an empty database) while holding the set-up lock. On

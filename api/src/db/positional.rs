@@ -250,6 +250,7 @@ positional!(progress_report {
     reviewed_by,
     reviewed_at,
     submitted_at,
+    submitted_on,
     created_at,
     updated_at
 });

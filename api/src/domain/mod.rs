@@ -2,6 +2,7 @@
 
 pub mod code;
 pub mod deadline;
+pub mod duty;
 pub mod number;
 pub mod period;
 pub mod status;

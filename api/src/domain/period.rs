@@ -211,6 +211,22 @@ impl PeriodId {
         }
     }
 
+    /// The period of the same type that precedes.
+    pub fn prev(&self) -> PeriodId {
+        if self.index > 1 {
+            PeriodId {
+                index: self.index - 1,
+                ..*self
+            }
+        } else {
+            PeriodId {
+                year: self.year.saturating_sub(1),
+                index: self.period_type.per_year(),
+                ..*self
+            }
+        }
+    }
+
     /// The calendar period of type `t` that contains `date`. Total: it does not apply the
     /// [`MIN_YEAR`]..=[`MAX_YEAR`] check of [`PeriodId::new`], since every date lies in some period.
     pub fn containing(date: NaiveDate, t: PeriodType) -> PeriodId {

@@ -30,7 +30,11 @@ pub(crate) struct Write<'a> {
 
 impl Write<'_> {
     pub async fn begin<'a>(ctx: &Context<'a>) -> ApiResult<Write<'a>> {
-        let state = State::of(ctx);
+        Self::begin_on(State::of(ctx)).await
+    }
+
+    /// A write outside a request (background work such as the duty reminders).
+    pub async fn begin_on(state: &State) -> ApiResult<Write<'_>> {
         let lock = match &state.write_lock {
             Some(m) => Some(m.lock().await),
             None => None,
@@ -67,7 +71,23 @@ impl Write<'_> {
         task_id: i32,
         report_id: Option<i32>,
     ) -> ApiResult<()> {
-        let event = self.events.event(kind, task_id, report_id);
+        self.publish_event(self.events.event(kind, task_id, report_id))
+            .await
+    }
+
+    /// Records a reminder about a reporting duty, sent only if the transaction commits.
+    pub async fn publish_duty(
+        &self,
+        kind: crate::events::EventKind,
+        task_id: i32,
+        duty: crate::events::DutyRef,
+    ) -> ApiResult<()> {
+        let mut event = self.events.event(kind, task_id, None);
+        event.duty = Some(duty);
+        self.publish_event(event).await
+    }
+
+    async fn publish_event(&self, event: crate::events::Event) -> ApiResult<()> {
         if self.txn.get_database_backend() == sea_orm::DbBackend::Postgres {
             let payload = serde_json::to_string(&event).map_err(|e| ApiError::Internal(e.into()))?;
             self.txn

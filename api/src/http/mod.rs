@@ -85,6 +85,8 @@ pub fn router(
         .route("/graphiql/assets/{name}", get(graphiql::asset))
         .route("/export/indicators.csv", get(exports::csv))
         .route("/export/indicators.json", get(exports::json))
+        .route("/export/follow-up.xlsx", get(exports::follow_up_xlsx))
+        .route("/export/follow-up.csv", get(exports::follow_up_csv))
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

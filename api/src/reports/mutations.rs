@@ -249,6 +249,7 @@ async fn submit(
         idempotency_key: Set(key.clone()),
         version: Set(1),
         submitted_at: Set(input.submit.then_some(now)),
+        submitted_on: Set(input.submit.then(|| civil_date(now))),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -415,6 +416,7 @@ async fn update(
         Some(true) => {
             m.state = Set(ReportState::Submitted);
             m.submitted_at = Set(Some(now));
+            m.submitted_on = Set(Some(civil_date(now)));
         }
         Some(false) => m.state = Set(ReportState::Draft),
         None => {}

@@ -14,6 +14,7 @@ use crate::agencies::{AgencyLoaders, AgencyQuery, mutations::AgencyMutation};
 use crate::audit::AuditQuery;
 use crate::auth::Scope;
 use crate::directives::{DirectiveLoaders, DirectiveQuery, mutations::DirectiveMutation};
+use crate::duties::{DutyQuery, mutations::DutyMutation};
 use crate::graphql::limits::Limits;
 use crate::graphql::loaders::{Budget, Env};
 use crate::graphql::relay::{NestedCountLoader, NestedCounts};
@@ -35,6 +36,7 @@ pub struct Query(
     IndicatorQuery,
     ReportQuery,
     TaskStatisticsQuery,
+    DutyQuery,
     AuditQuery,
 );
 
@@ -48,6 +50,7 @@ pub struct Mutation(
     TaskMutation,
     IndicatorMutation,
     AgencyMutation,
+    DutyMutation,
 );
 
 pub type ChidaoSchema = Schema<Query, Mutation, TaskSubscription>;

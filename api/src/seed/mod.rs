@@ -170,6 +170,7 @@ pub async fn load(db: &DatabaseConnection, set: &SeedSet) -> Result<SeedReport, 
 pub async fn prepare(db: &DatabaseConnection, seeds: &Path) -> Result<Option<SeedReport>, SeedError> {
     crate::db::set_up(db, || async {
         Migrator::up(db, None).await?;
+        crate::db::calendar::ensure(db).await?;
         seed_if_empty(db, seeds).await
     })
     .await

@@ -1140,6 +1140,7 @@ pub async fn load(db: &DatabaseConnection, scale: Scale) -> Result<SyntheticRepo
                 reviewed_by: Set(reviewed.map(|_| "syn-monitor".to_owned())),
                 reviewed_at: Set(reviewed),
                 submitted_at: Set(submitted),
+                submitted_on: Set(submitted.map(crate::clock::civil_date)),
                 created_at: Set(sent - chrono::Duration::hours(2)),
                 updated_at: Set(reviewed.unwrap_or(sent)),
                 ..Default::default()

@@ -33,6 +33,8 @@ pub struct TaskLoaders {
     pub transfers: Batcher<i32, ByParent<assignment_transfer::Entity>>,
     pub assignment: Batcher<i32, ById<assignment::Entity>>,
     pub assignments_of_task: Arc<Batcher<i32, AssignmentsOfTask>>,
+    /// What a task's status needs of its dated parts (milestones, a recurring task's reports).
+    pub parts: Batcher<i32, crate::duties::loaders::TaskPartsLoader>,
     /// `directive.tasks` under a list of directives.
     pub task_pages: Batcher<PageKey, Paged<task::Entity>>,
     /// `agency.assignments` under a list of agencies.
@@ -92,6 +94,13 @@ impl TaskLoaders {
                 },
             ),
             extension: ById::new(env),
+            parts: Batcher::new(
+                crate::duties::loaders::TaskPartsLoader {
+                    db: env.reads.clone(),
+                    budget: env.budget.clone(),
+                },
+                env.delay,
+            ),
             addressees: ByParent::new(
                 env,
                 task_addressee::Column::TaskId,

@@ -113,8 +113,8 @@ impl Task {
     }
 
     /// The task's milestones as dated parts (one batched statement for a page of tasks).
-    async fn parts(&self, ctx: &Context<'_>) -> Result<Vec<st::Part>> {
-        parts_of(ctx, &self.m).await
+    async fn parts(&self, ctx: &Context<'_>, as_of: NaiveDate) -> Result<Vec<st::Part>> {
+        parts_of(ctx, &self.m, as_of).await
     }
 
     async fn assignment_rows(&self, ctx: &Context<'_>) -> Result<Arc<Vec<assignment::Model>>> {
@@ -241,7 +241,7 @@ impl Task {
     async fn status(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<TaskStatus> {
         let as_of = self.date(as_of);
         let own = status_of(self.m.due_on, self.m.recurrence, self.m.completed_on, as_of);
-        let parts = self.parts(ctx).await?;
+        let parts = self.parts(ctx, as_of).await?;
         Ok(st::with_parts(own, &parts, as_of).into())
     }
     /// Days past the due date: for an unfinished task as of `asOf`, or for one completed late;
@@ -249,7 +249,7 @@ impl Task {
     async fn days_overdue(&self, ctx: &Context<'_>, as_of: Option<Date>) -> Result<Option<i64>> {
         let as_of = self.date(as_of);
         let due = due_as_of(self.m.due_on, self.m.recurrence, as_of);
-        let parts = self.parts(ctx).await?;
+        let parts = self.parts(ctx, as_of).await?;
         Ok(st::days_overdue_with_parts(
             due,
             self.m.completed_on,
@@ -403,7 +403,7 @@ impl Assignment {
         let t = self.task_row(ctx).await?;
         let as_of = as_of.map(|d| d.0).or(self.as_of).unwrap_or_else(today);
         let own = status_of(t.due_on, t.recurrence, self.m.completed_on, as_of);
-        let parts = parts_of(ctx, &t).await?;
+        let parts = parts_of(ctx, &t, as_of).await?;
         Ok(st::with_parts(own, &parts, as_of).into())
     }
     /// Date this agency's part was completed (its done report accepted).
@@ -573,15 +573,29 @@ impl TaskQuery {
 
 /// A task's milestones as dated parts: each reached on its own recorded date, or at the latest
 /// when the task was ([`st::Part::new`]).
-async fn parts_of(ctx: &Context<'_>, t: &task::Model) -> Result<Vec<st::Part>> {
-    let rows = TaskLoaders::of(ctx)
-        .milestones
+///
+/// A recurring task has one more part per lead: the report of the latest period that fell due
+/// by `as_of` (`duties::twin::recurring_parts`), so the task is overdue while a lead owes it.
+async fn parts_of(ctx: &Context<'_>, t: &task::Model, as_of: NaiveDate) -> Result<Vec<st::Part>> {
+    let facts = TaskLoaders::of(ctx)
+        .parts
         .load_one(t.id)
         .await
         .map_err(load_err)?
         .unwrap_or_default();
-    Ok(rows
+    let mut parts: Vec<st::Part> = facts
+        .milestones
         .iter()
-        .map(|m| st::Part::new(m.due_on, m.completed_on, t.completed_on))
-        .collect())
+        .map(|(due, reached)| st::Part::new(*due, *reached, t.completed_on))
+        .collect();
+    if let Some(issued) = facts.issued {
+        parts.extend(crate::duties::twin::recurring_parts(
+            t,
+            issued,
+            &facts.leads,
+            &facts.fulfilments,
+            as_of,
+        ));
+    }
+    Ok(parts)
 }

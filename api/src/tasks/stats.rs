@@ -198,6 +198,25 @@ fn by_status(c: &TaskCounts) -> Vec<StatusCount> {
         .collect()
 }
 
+impl TaskStatistics {
+    /// The groups, for other outputs of the same counts (the follow-up table).
+    pub fn group_rows(&self) -> &[TaskStatisticsGroup] {
+        &self.groups
+    }
+    pub fn totals(&self) -> &TaskCounts {
+        &self.counts
+    }
+}
+
+impl TaskStatisticsGroup {
+    pub fn agency_id(&self) -> Option<i32> {
+        self.agency_id
+    }
+    pub fn totals(&self) -> &TaskCounts {
+        &self.counts
+    }
+}
+
 /// One group of `taskStatistics`.
 #[derive(Clone)]
 pub struct TaskStatisticsGroup {
@@ -375,7 +394,7 @@ fn counted(scope: &Scope, cond: Condition) -> SelectStatement {
     q
 }
 
-async fn compute(
+pub(crate) async fn compute(
     db: &Reads,
     scope: &Scope,
     filter: &TaskFilter,

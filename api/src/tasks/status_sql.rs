@@ -5,7 +5,8 @@
 //!
 //! A missed milestone (due before the day, not reached by then, the task not finished by then)
 //! makes an unfinished task or assignment overdue before its own date (the Government Office
-//! counts a task overdue when any dated part of it is).
+//! counts a task overdue when any dated part of it is). So does a recurring task's latest
+//! fallen-due report that a lead owes and has not sent (`duties::sql::missed_recurring_report`).
 
 use chrono::NaiveDate;
 use entity::{task, task_milestone};
@@ -16,6 +17,7 @@ use entity::enums::Recurrence;
 
 use super::stored::from_recurrence;
 use crate::domain::status::{TaskStatus, status_as_of};
+use crate::duties::sql::missed_recurring_report;
 
 /// The status of one task (or assignment, given its own completion date) as of a date.
 /// A recurring task is due at the end of each period, so as of any date its due date is the
@@ -113,11 +115,13 @@ pub fn status_condition(status: TaskStatus, completed: &SimpleExpr, as_of: Naive
                     .add(recurring())
                     .add(Condition::all().add(due().is_not_null()).add(due().gte(as_of))),
             )
-            .add(missed_milestone(as_of, as_of).not()),
+            .add(missed_milestone(as_of, as_of).not())
+            .add(missed_recurring_report(as_of, as_of).not()),
         InProgressOverdue => not_done(completed, as_of).add(
             Condition::any()
                 .add(Condition::all().add(one_off()).add(due().lt(as_of)))
-                .add(missed_milestone(as_of, as_of)),
+                .add(missed_milestone(as_of, as_of))
+                .add(missed_recurring_report(as_of, as_of)),
         ),
         InProgressNoDeadline => not_done(completed, as_of)
             .add(one_off())
@@ -133,13 +137,18 @@ pub fn overdue_by_more_than(completed: &SimpleExpr, as_of: NaiveDate, days: i64)
     not_done(completed, as_of).add(
         Condition::any()
             .add(Condition::all().add(one_off()).add(due().lt(limit)))
-            .add(missed_milestone(limit, as_of)),
+            .add(missed_milestone(limit, as_of))
+            .add(missed_recurring_report(as_of, limit)),
     )
 }
 
-/// Due date passed (fallen due) as of `as_of`, whatever the completion.
+/// Due date passed (fallen due) as of `as_of`, whatever the completion; for a recurring task,
+/// a period's report fell due and a lead has not sent it (so the overdue share never counts
+/// an overdue task that has not fallen due).
 pub fn fallen_due(as_of: NaiveDate) -> Condition {
-    Condition::all().add(one_off()).add(due().lt(as_of))
+    Condition::any()
+        .add(Condition::all().add(one_off()).add(due().lt(as_of)))
+        .add(missed_recurring_report(as_of, as_of))
 }
 
 /// The task's own completion column.

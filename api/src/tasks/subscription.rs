@@ -124,6 +124,7 @@ pub struct TaskEvent {
     at: chrono::DateTime<chrono::Utc>,
     task: Task,
     report: Option<ProgressReport>,
+    duty: Option<crate::duties::ReportingDuty>,
     /// Its share of the cost running at once, given back when the event has been resolved
     /// (async-graphql drops the event then).
     _admitted: Option<tokio::sync::OwnedSemaphorePermit>,
@@ -147,6 +148,10 @@ impl TaskEvent {
     /// For REPORT_SUBMITTED and REPORT_REVIEWED: the report, as it is now.
     async fn report(&self) -> Option<&ProgressReport> {
         self.report.as_ref()
+    }
+    /// For REPORT_DUE_SOON and REPORT_OVERDUE: the duty, as it is now (as of today).
+    async fn duty(&self) -> Option<&crate::duties::ReportingDuty> {
+        self.duty.as_ref()
     }
 }
 
@@ -320,11 +325,34 @@ impl Feed {
             },
             None => None,
         };
+        // A reminder reaches only those who may see the duty: its holder (not the task's other
+        // agencies) and the province-wide roles.
+        let duty = match &event.duty {
+            Some(d) => {
+                let Ok(period) = d.period.parse() else {
+                    return Ok(None);
+                };
+                let filter = crate::duties::sql::DutyFilter {
+                    assignment_id: Some(d.assignment_id),
+                    period: Some(period),
+                    ..Default::default()
+                };
+                let day = crate::clock::today();
+                let p = self.state.duties.params(day);
+                let rows = crate::duties::list(&self.state.reads, &self.scope, &filter, &p, 100).await?;
+                match rows.into_iter().find(|r| r.period == d.period) {
+                    Some(r) => Some(crate::duties::ReportingDuty::new(r, day)),
+                    None => return Ok(None),
+                }
+            }
+            None => None,
+        };
         Ok(Some(TaskEvent {
             kind: event.kind,
             at: event.at,
             task: Task::new(task, None),
             report,
+            duty,
             _admitted: None,
         }))
     }
