@@ -17,7 +17,8 @@ for line in open(sys.argv[1], encoding="utf-8"):
 names = {"q1": "Q1 one task + leads + directive", "q2": "Q2 50 tasks of an agency + names + latest reports",
          "q3": "Q3 50 indicators x 12 values", "q4": "Q4 task counts by status for a directive (answer reused)",
          "q4c": "Q4, every answer computed (CHIDAO_STATISTICS_REUSE_SECS=0)",
-         "q2f": "Q2 as flat rows, no JSON (SQL only: the floor)"}
+         "q2f": "Q2 as flat rows, no JSON (SQL only: the floor)",
+         "q5": "Q5 reporting compliance for one quarter (no PostGraphile counterpart)"}
 # A variant row measured through chidao only: compared with its base query's PostGraphile and SQL.
 base = {"q4c": "q4"}
 rate_key = lambda kv: "tps" if "tps" in kv else "rps"

@@ -329,6 +329,15 @@ async fn an_agency_sees_only_its_own_duties_and_compliance_equals_the_counted_du
     assert_eq!(c["submitted"], 0);
     assert_eq!(c["reportingRate"], 0.0);
     assert!(c["overdue"].as_i64().expect("n") > 100);
+    // One statement, with groups or without.
+    for groups in ["", "groupBy: [AGENCY, DIRECTIVE]"] {
+        let q = format!(
+            r#"query($d: Date) {{ reportingCompliance(asOf: $d, period: "2025", {groups}) {{ expected groups {{ expected }} }} }}"#
+        );
+        let before = app.statements.get();
+        app.data(&q, json!({ "d": as_of })).await;
+        assert_eq!(app.statements.get() - before, 1, "reportingCompliance({groups})");
+    }
     // The agency's own compliance is its own rows.
     let mine = app
         .agency("so-tai-chinh")
@@ -636,4 +645,86 @@ async fn reminders_are_sent_once_per_duty() {
     let again = app.data(SEND, json!({ "d": "2025-01-21" })).await;
     assert_eq!(again["sendReportingReminders"]["overdue"], 0);
     assert_eq!(again["sendReportingReminders"]["dueSoon"], 0);
+}
+
+/// GETs `/export/follow-up.<format>?<query>` as `who`: (status, content type, body).
+async fn follow_up(who: &crate::helpers::Client<'_>, format: &str, query: &str) -> (u16, String, Vec<u8>) {
+    let res = who
+        .get(&format!("/export/follow-up.{format}?{query}"))
+        .send()
+        .await
+        .expect("send");
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, ct, res.bytes().await.expect("body").to_vec())
+}
+
+/// The follow-up table on both databases (the spreadsheet's contents are read by openpyxl and
+/// LibreOffice in tests/followup): the CSV's rows equal the GraphQL counts, an agency gets its
+/// own row, an analyst the CSV but not the workbook, a bad date is refused.
+#[tokio::test]
+async fn the_follow_up_table_counts_what_graphql_counts_in_the_callers_scope() {
+    let app = TestApp::spawn().await;
+    let (status, ct, body) = follow_up(&app.admin(), "csv", "asOf=2025-12-31").await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(ct.starts_with("text/csv"));
+    let text_body = String::from_utf8(body).expect("utf-8");
+    let text_body = text_body.trim_start_matches('\u{feff}');
+    let mut rows = csv::Reader::from_reader(text_body.as_bytes());
+    let header: Vec<String> = rows
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(header[1], "Cơ quan, đơn vị");
+    assert_eq!(header[7], "Quá hạn chưa hoàn thành");
+    let by_code: BTreeMap<String, Vec<String>> = rows
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            (r[2].to_owned(), r.iter().map(str::to_owned).collect())
+        })
+        .collect();
+    let d = app
+        .data(
+            r#"{ taskStatistics(asOf: "2025-12-31", groupBy: [AGENCY]) { groups { agency { code } total counts { inProgressOverdue } } }
+                 reportingCompliance(asOf: "2025-12-31", groupBy: [AGENCY]) { groups { agency { code } expected overdue } } }"#,
+            json!({}),
+        )
+        .await;
+    for g in list(&d["taskStatistics"]["groups"]) {
+        let row = &by_code[&text(&g["agency"]["code"])];
+        assert_eq!(row[3], g["total"].to_string(), "{row:?}");
+        assert_eq!(row[7], g["counts"]["inProgressOverdue"].to_string(), "{row:?}");
+    }
+    for g in list(&d["reportingCompliance"]["groups"]) {
+        let row = &by_code[&text(&g["agency"]["code"])];
+        assert_eq!(row[12], g["expected"].to_string(), "{row:?}");
+        assert_eq!(row[15], g["overdue"].to_string(), "{row:?}");
+    }
+    assert_eq!(by_code["so-tai-chinh"][17], "2025-12-31");
+
+    let (status, ct, body) = follow_up(&app.agency("so-tai-chinh"), "xlsx", "asOf=2025-12-31").await;
+    assert_eq!(status, 200);
+    assert!(ct.contains("spreadsheetml"));
+    assert!(body.starts_with(b"PK"), "a zip container");
+    let (_, _, own) = follow_up(&app.agency("so-tai-chinh"), "csv", "asOf=2025-12-31").await;
+    let own = String::from_utf8(own).expect("utf-8");
+    let codes: Vec<&str> = own.lines().skip(1).filter_map(|l| l.split(',').nth(2)).collect();
+    assert_eq!(codes, ["so-tai-chinh"]);
+
+    assert_eq!(follow_up(&app.analyst(), "xlsx", "asOf=2025-12-31").await.0, 403);
+    assert_eq!(follow_up(&app.analyst(), "csv", "asOf=2025-12-31").await.0, 200);
+    let (status, _, body) = follow_up(&app.admin(), "xlsx", "asOf=31/12/2025").await;
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&body).contains("BAD_USER_INPUT"));
+    assert_eq!(follow_up(&app.admin(), "csv", "agency=x").await.0, 400);
+    let res = app.get("/export/follow-up.xlsx").send().await.expect("send");
+    assert_eq!(res.status().as_u16(), 401);
 }

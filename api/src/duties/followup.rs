@@ -406,6 +406,15 @@ fn excel_date(d: NaiveDate) -> Result<ExcelDateTime, XlsxError> {
 pub const SUMMARY_SHEET: &str = "Tổng hợp";
 pub const OVERDUE_SHEET: &str = "Quá hạn";
 
+/// A4 landscape, one page wide, the header row on every page: how the Chair's copy is printed.
+fn print_setup(ws: &mut rust_xlsxwriter::Worksheet) -> Result<(), XlsxError> {
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
+    Ok(())
+}
+
 /// The workbook.
 pub fn xlsx(table: &FollowUp) -> ApiResult<Vec<u8>> {
     write_xlsx(table).map_err(|e| ApiError::Internal(e.to_string().into()))
@@ -436,6 +445,7 @@ fn write_xlsx(table: &FollowUp) -> Result<Vec<u8>, XlsxError> {
     }
     ws.set_row_height(0, 45)?;
     ws.set_freeze_panes(1, 0)?;
+    print_setup(ws)?;
     let widths = [
         5.0, 42.0, 28.0, 11.0, 11.0, 11.0, 12.0, 12.0, 11.0, 11.0, 11.0, 11.0, 11.0, 11.0, 11.0, 13.0, 11.0,
     ];
@@ -510,6 +520,7 @@ fn write_xlsx(table: &FollowUp) -> Result<Vec<u8>, XlsxError> {
     }
     ws.set_row_height(0, 30)?;
     ws.set_freeze_panes(1, 0)?;
+    print_setup(ws)?;
     for (i, o) in table.overdue.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_number(r, 0, (i + 1) as f64)?;

@@ -430,6 +430,10 @@ pub fn duties(
     .finally(DutyState::NotDue.as_str())
     .into();
 
+    // A fence: with a LIMIT the planner keeps the middle query as it is instead of pulling it
+    // up, so each row's correlated subqueries run once, not once per reference in the CASE
+    // and in the counts above it (PostgreSQL re-evaluated them up to seven times a row).
+    middle.limit(i64::MAX as u64);
     let mut outer = Query::select();
     outer.from_subquery(middle, with_state());
     let mut cols = vec![
@@ -471,8 +475,11 @@ pub fn missed_recurring_report(as_of: NaiveDate, before: NaiveDate) -> Condition
             continue;
         }
         let row = CalendarRow::of(period);
+        // Counted by scalar subqueries, not EXISTS: the planner would turn a NOT EXISTS into an
+        // anti-join hashing every report of the period for each use, where this probes the
+        // (assignment, period) index for the few leads of recurring tasks.
         let report = Query::select()
-            .expr(Expr::val(1))
+            .expr(Expr::col(sea_orm::sea_query::Asterisk).count())
             .from(progress_report::Entity)
             .and_where(
                 Expr::col((progress_report::Entity, R::AssignmentId))
@@ -486,7 +493,7 @@ pub fn missed_recurring_report(as_of: NaiveDate, before: NaiveDate) -> Condition
             .and_where(Expr::col((progress_report::Entity, R::SubmittedOn)).lte(as_of))
             .to_owned();
         let waiver = Query::select()
-            .expr(Expr::val(1))
+            .expr(Expr::col(sea_orm::sea_query::Asterisk).count())
             .from(Alias::new("reporting_waivers"))
             .and_where(
                 Expr::col((Alias::new("reporting_waivers"), Alias::new("assignment_id")))
@@ -522,8 +529,8 @@ pub fn missed_recurring_report(as_of: NaiveDate, before: NaiveDate) -> Condition
                         .add(l(assignment::Column::CompletedOn).is_null())
                         .add(l(assignment::Column::CompletedOn).gte(row.starts_on)),
                 )
-                .add(Expr::exists(report).not())
-                .add(Expr::exists(waiver).not()),
+                .add(Expr::SubQuery(None, Box::new(report.into())).eq(0))
+                .add(Expr::SubQuery(None, Box::new(waiver.into())).eq(0)),
         );
     }
     if owed.is_empty() {

@@ -923,6 +923,27 @@ pub async fn load(db: &DatabaseConnection, scale: Scale) -> Result<SyntheticRepo
             .all(&txn)
             .await?,
     );
+    // Each directive's reporting regime: every holder reports each quarter of 2025 by the 25th of
+    // the quarter's last month (the Government's due date, Decree 09), as the synthetic reports do.
+    let now = Utc::now();
+    let regimes: Vec<entity::reporting_regime::ActiveModel> = ids
+        .values()
+        .map(|&id| entity::reporting_regime::ActiveModel {
+            directive_id: Set(id),
+            period_type: Set(entity::enums::RegimePeriod::Quarter),
+            due_rule: Set(entity::enums::DueRule::DayOfLastMonth),
+            due_value: Set(25),
+            reporters: Set(entity::enums::Reporters::AllHolders),
+            first_period: Set("2025Q1".to_owned()),
+            last_period: Set(Some("2025Q4".to_owned())),
+            set_by: Set("syn-admin".to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    let n = insert_batches(&txn, regimes, batch_rows(11)).await?;
+    record("reporting_regimes", n);
     let directive_ids: Vec<i32> = plan
         .directive_codes
         .iter()

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The follow-up office's table opened by real readers (issue #21): Python openpyxl (PyPI,
+# pinned) checks the workbook and the CSV against GraphQL; LibreOffice (Debian's
+# libreoffice-calc-nogui) converts the workbook to PDF headless, and pdftoppm (poppler-utils)
+# renders its first page to target/followup/page-1.png.
+# Usage: bash tests/followup/run.sh   (CHIDAO_BIN picks the binary; default `cargo build`)
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+say() { echo "follow-up: $*"; }
+
+if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then
+    if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null; then
+        say "installing LibreOffice Calc and poppler-utils from Debian"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -q --no-install-recommends libreoffice-calc-nogui poppler-utils >/dev/null \
+            || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends libreoffice-calc-nogui poppler-utils >/dev/null; }
+    else
+        echo "follow-up: needs soffice (libreoffice-calc-nogui) and pdftoppm (poppler-utils)" >&2
+        exit 2
+    fi
+fi
+
+REQ="$HERE/requirements.txt"
+PYDEPS="$ROOT/target/pydeps-followup/$(sha256sum "$REQ" | cut -c1-12)"
+if [[ ! -f "$PYDEPS/.installed" ]]; then
+    mkdir -p "$PYDEPS"
+    python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$PYDEPS" -r "$REQ"
+    touch "$PYDEPS/.installed"
+fi
+
+if [[ -n "${CHIDAO_BIN:-}" ]]; then
+    BIN="$CHIDAO_BIN"
+else
+    (cd "$ROOT" && cargo build -q)
+    BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/chidao"
+fi
+TMP="$(mktemp -d)"
+SERVER_PID=""
+cleanup() {
+    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+SECRET="$(od -An -N48 -tx1 /dev/urandom | tr -d ' \n')"
+LOG="$TMP/server.log"
+: >"$LOG"
+DATABASE_URL="sqlite://$TMP/followup.db?mode=rwc" CHIDAO_BIND=127.0.0.1:0 CHIDAO_SEEDS="$ROOT/seeds" \
+    JWT_SECRET="$SECRET" RUST_LOG="warn,chidao=info" NO_COLOR=1 "$BIN" serve >"$LOG" 2>&1 </dev/null &
+SERVER_PID=$!
+PORT=""
+for _ in $(seq 1 300); do
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOG" >&2; exit 2; }
+    PORT="$(sed -n 's#.*listening on http://[^ ]*:\([0-9][0-9]*\)/graphql.*#\1#p' "$LOG" | head -n1 || true)"
+    [[ -n "$PORT" ]] && curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && break
+    sleep 0.2
+done
+[[ -n "$PORT" ]] || { echo "follow-up: chidao not ready" >&2; cat "$LOG" >&2; exit 2; }
+tok() { DATABASE_URL="sqlite://$TMP/followup.db?mode=rwc" JWT_SECRET="$SECRET" "$BIN" token --ttl 15m "$@"; }
+ADMIN="$(tok --role admin)"
+AGENCY="$(tok --role agency --agency so-tai-chinh)"
+ANALYST="$(tok --role analyst)"
+PYTHONPATH="$PYDEPS" PYTHONNOUSERSITE=1 python3 "$HERE/check_followup.py" \
+    "http://127.0.0.1:$PORT" "$ADMIN" "$AGENCY" "$ANALYST" "$TMP"
+
+# LibreOffice opens it and prints it; the first page becomes a picture.
+OUT="$ROOT/target/followup"
+mkdir -p "$OUT"
+HOME="$TMP" timeout 180 soffice --headless --norestore --convert-to pdf --outdir "$TMP" "$TMP/follow-up.xlsx" >"$TMP/soffice.log" 2>&1 \
+    || { cat "$TMP/soffice.log" >&2; exit 1; }
+[[ -s "$TMP/follow-up.pdf" ]] || { echo "follow-up: LibreOffice made no PDF" >&2; cat "$TMP/soffice.log" >&2; exit 1; }
+PAGES="$(pdfinfo "$TMP/follow-up.pdf" 2>/dev/null | sed -n 's/^Pages: *//p')"
+rm -f "$OUT"/page-*.png
+pdftoppm -png -r 70 -f 1 -l 1 "$TMP/follow-up.pdf" "$OUT/page"
+PNG="$(ls "$OUT"/page-*1.png | head -n1)"
+[[ -s "$PNG" ]] || { echo "follow-up: no picture of page 1" >&2; exit 1; }
+cp "$TMP/follow-up.pdf" "$OUT/follow-up.pdf"
+say "LibreOffice printed the workbook to ${PAGES:-?} PDF pages; page 1 is $PNG"
+say "passed"
