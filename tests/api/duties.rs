@@ -649,19 +649,7 @@ async fn reminders_are_sent_once_per_duty() {
 
 /// GETs `/export/follow-up.<format>?<query>` as `who`: (status, content type, body).
 async fn follow_up(who: &crate::helpers::Client<'_>, format: &str, query: &str) -> (u16, String, Vec<u8>) {
-    let res = who
-        .get(&format!("/export/follow-up.{format}?{query}"))
-        .send()
-        .await
-        .expect("send");
-    let status = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, ct, res.bytes().await.expect("body").to_vec())
+    crate::helpers::fetch(who, &format!("/export/follow-up.{format}?{query}")).await
 }
 
 /// The follow-up table on both databases (the spreadsheet's contents are read by openpyxl and

@@ -8,19 +8,7 @@ use crate::helpers::{Client, TestApp, indicator_id, record, token};
 
 /// GETs `/export/indicators.<format>?<query>` as `who`: (status, content type, body).
 async fn export(who: &Client<'_>, format: &str, query: &str) -> (u16, String, Vec<u8>) {
-    let res = who
-        .get(&format!("/export/indicators.{format}?{query}"))
-        .send()
-        .await
-        .expect("send");
-    let status = res.status().as_u16();
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    (status, ct, res.bytes().await.expect("body").to_vec())
+    crate::helpers::fetch(who, &format!("/export/indicators.{format}?{query}")).await
 }
 
 /// Every indicator as (code, year, responsible agency's code), from GraphQL.

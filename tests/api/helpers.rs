@@ -455,6 +455,19 @@ impl<'a> Client<'a> {
 }
 
 /// The JSON body of a request for `query` (for `Client::post_raw`).
+/// GETs `path` as `who`: (status, content type, body).
+pub async fn fetch(who: &Client<'_>, path: &str) -> (u16, String, Vec<u8>) {
+    let res = who.get(path).send().await.expect("send");
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, ct, res.bytes().await.expect("body").to_vec())
+}
+
 pub fn gql_body(query: &str) -> Vec<u8> {
     json!({ "query": query }).to_string().into_bytes()
 }

@@ -24,7 +24,6 @@ use crate::db::reads::Reads;
 use crate::directives::{Directive, load_directive};
 pub use crate::domain::duty::{DutyParams, DutySettings};
 use crate::domain::duty::{DutySource, DutyState, days_late};
-use crate::domain::period::PeriodId;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::loaders::load_err;
 use crate::graphql::relay::{Cursor, NodeKind, Page, PageArgs, TotalCount, decode_id};
@@ -756,9 +755,4 @@ pub async fn compliance(
         counts,
         groups,
     })
-}
-
-/// A period id checked, for the mutations.
-pub(crate) fn period_of(field: &str, value: &str) -> ApiResult<PeriodId> {
-    crate::graphql::input::period(field, value)
 }

@@ -8,13 +8,14 @@ use entity::{assignment, directive, reporting_regime, reporting_waiver};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Set};
 
 use super::sql::DutyFilter;
-use super::{ReportingDuty, list, period_of};
+use super::{ReportingDuty, list};
 use crate::auth::{Caller, Permission};
 use crate::clock::today;
 use crate::db::calendar::{FIRST_YEAR, LAST_YEAR};
 use crate::domain::duty::MAX_DAYS_AFTER_CUTOFF;
 use crate::domain::period::{PeriodId, PeriodType};
 use crate::error::{ApiError, ApiResult};
+use crate::graphql::input::period as period_of;
 use crate::graphql::input::text;
 use crate::graphql::relay::{NodeKind, decode_id, global_id};
 use crate::graphql::write::{Write, audit, snap};

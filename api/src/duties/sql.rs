@@ -105,12 +105,7 @@ fn day_of_last_month(backend: DbBackend, day: SimpleExpr) -> SimpleExpr {
 }
 
 fn period_type_of(r: Recurrence) -> PeriodType {
-    match r {
-        Recurrence::Monthly => PeriodType::Month,
-        Recurrence::Quarterly => PeriodType::Quarter,
-        Recurrence::HalfYearly => PeriodType::Half,
-        Recurrence::Yearly => PeriodType::Year,
-    }
+    crate::tasks::stored::from_recurrence(r).period_type()
 }
 
 const RECURRENCES: [Recurrence; 4] = [
@@ -462,7 +457,7 @@ pub fn duties(
 
 /// A recurring task's latest fallen-due report (as of `as_of`, due before `before`) is owed by
 /// one of its leads and neither submitted by `as_of` nor waived, the task unfinished then: the
-/// task is overdue (`tasks::status_sql`). The Rust twin is `tasks::recurring_parts`.
+/// task is overdue (`tasks::status_sql`). The Rust twin is `duties::twin::recurring_parts`.
 pub fn missed_recurring_report(as_of: NaiveDate, before: NaiveDate) -> Condition {
     use progress_report::Column as R;
     let lead_row = Alias::new("rl");

@@ -42,12 +42,7 @@ pub struct Inputs<'a> {
 }
 
 pub fn period_type_of_recurrence(r: Recurrence) -> PeriodType {
-    match r {
-        Recurrence::Monthly => PeriodType::Month,
-        Recurrence::Quarterly => PeriodType::Quarter,
-        Recurrence::HalfYearly => PeriodType::Half,
-        Recurrence::Yearly => PeriodType::Year,
-    }
+    crate::tasks::stored::from_recurrence(r).period_type()
 }
 
 pub fn period_type_of_regime(r: RegimePeriod) -> PeriodType {

@@ -51,15 +51,10 @@ async fn export(
     query: Option<String>,
     format: crate::indicators::export::Format,
 ) -> Response {
-    let limited = |key: String| app.rate_limit.as_ref()?.check(&key, &app.state.metrics);
-    let caller = match authenticate(&app.state.verifier, &app.state.reads, headers).await {
+    let caller = match caller_of(app, ip, headers).await {
         Ok(c) => c,
-        // A refused token counts against its IP (see `graphql::handle`).
-        Err(e) => return limited(format!("ip:{ip}")).unwrap_or_else(|| unauthenticated(e)),
+        Err(res) => return res,
     };
-    if let Some(res) = limited(format!("sub:{}", caller.principal.subject)) {
-        return res;
-    }
     let params: std::collections::HashMap<String, String> =
         match unique_query_pairs(query.as_deref().unwrap_or_default()) {
             Some(p) => p,
@@ -85,6 +80,7 @@ async fn caller_of(
     let limited = |key: String| app.rate_limit.as_ref()?.check(&key, &app.state.metrics);
     let caller = match authenticate(&app.state.verifier, &app.state.reads, headers).await {
         Ok(c) => c,
+        // A refused token counts against its IP (see `graphql::handle`).
         Err(e) => return Err(limited(format!("ip:{ip}")).unwrap_or_else(|| unauthenticated(e))),
     };
     if let Some(res) = limited(format!("sub:{}", caller.principal.subject)) {
