@@ -22,6 +22,10 @@ pub struct Model {
     pub transferred_on: Option<Date>,
     /// The document's words for the agency, when it meant this one under another name.
     pub written_as: Option<String>,
+    /// The first day the row answers for reports: a duty shared among successors gets a row
+    /// per successor on the day the succession takes effect, and what fell due before stays
+    /// with the row that held it then. Null: from the directive's start.
+    pub owes_from: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

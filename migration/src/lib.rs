@@ -9,6 +9,7 @@ mod m20261130_000004_assignment_due_key;
 mod m20261201_000005_reorganisation;
 mod m20261201_000006_milestone_completion;
 mod m20261202_000007_reporting_duties;
+mod m20261203_000008_assignment_owes_from;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_reorganisation::Migration),
             Box::new(m20261201_000006_milestone_completion::Migration),
             Box::new(m20261202_000007_reporting_duties::Migration),
+            Box::new(m20261203_000008_assignment_owes_from::Migration),
         ]
     }
 }

@@ -716,3 +716,88 @@ async fn the_follow_up_table_counts_what_graphql_counts_in_the_callers_scope() {
     let res = app.get("/export/follow-up.xlsx").send().await.expect("send");
     assert_eq!(res.status().as_u16(), 401);
 }
+
+/// A duty shared among successors (Sở LĐ-TB&XH's split on 1/3/2025: one row per successor,
+/// `SHARED`; a district's work given to the communes of its area is the same move) is owed by
+/// each copy from the day it was shared: the months cut off before stay with the row that held
+/// the duty then (the first successor's, `MOVED`), so one missing report is not counted once
+/// per successor.
+#[tokio::test]
+async fn a_shared_duty_is_owed_from_the_day_it_was_shared() {
+    let app = TestApp::spawn().await;
+    let ct10 = ct10_gid(&app).await;
+    app.data(
+        r#"mutation($i: SetReportingRegimeInput!) { setReportingRegime(input: $i) { regime { firstPeriod } } }"#,
+        json!({ "i": { "directiveId": ct10, "periodType": "MONTH", "dueRule": "DAY_OF_LAST_MONTH",
+                       "dueValue": 20, "reporters": "ALL_HOLDERS", "firstPeriod": "202501" } }),
+    )
+    .await;
+    let (rows, _) = all_duties(&app.admin(), json!({ "directiveId": ct10 }), "2025-06-30").await;
+    let mut periods: HashMap<String, Vec<String>> = HashMap::new();
+    for r in &rows {
+        periods
+            .entry(text(&r["assignment"]["id"]))
+            .or_default()
+            .push(text(&r["period"]));
+    }
+    let d = app
+        .data(
+            r#"query($f: TaskFilter) { tasks(first: 100, filter: $f) { nodes { code
+                assignments { id owesFrom completedOn originalAgency { code } transfers { kind effectiveOn } } } } }"#,
+            json!({ "f": { "directiveId": ct10 } }),
+        )
+        .await;
+    // A month's data cut-off (Decree 09): its 14th.
+    let cut_off = |p: &str| format!("{}-{}-14", &p[..4], &p[4..6]);
+    let (mut shared, mut checked) = (0, 0);
+    for t in list(&d["tasks"]["nodes"]) {
+        let rows = list(&t["assignments"]);
+        for a in rows {
+            let first_kind = list(&a["transfers"]).first().and_then(|x| x["kind"].as_str());
+            let owed = periods.get(&text(&a["id"])).cloned().unwrap_or_default();
+            if first_kind != Some("SHARED") {
+                assert_eq!(a["owesFrom"], Value::Null, "{a}");
+                continue;
+            }
+            shared += 1;
+            let from = text(&a["owesFrom"]);
+            assert_eq!(json!(from), list(&a["transfers"])[0]["effectiveOn"], "{a}");
+            assert!(
+                owed.iter().all(|p| cut_off(p) >= from),
+                "{} {a}: a copy made on {from} owes {owed:?}",
+                t["code"]
+            );
+            // The row that kept the duty owes the months before (when it was open then).
+            let original = &a["originalAgency"]["code"];
+            let kept = rows
+                .iter()
+                .find(|b| {
+                    b["originalAgency"]["code"] == *original
+                        && list(&b["transfers"]).first().and_then(|x| x["kind"].as_str()) == Some("MOVED")
+                })
+                .unwrap_or_else(|| panic!("{}: no MOVED row of {original}", t["code"]));
+            let before: Vec<String> = ["202501", "202502", "202503", "202504", "202505", "202506"]
+                .iter()
+                .map(|p| p.to_string())
+                .filter(|p| cut_off(p) < from)
+                .collect();
+            if kept["completedOn"].is_null() && a["completedOn"].is_null() && !before.is_empty() {
+                checked += 1;
+                let kept_owed = periods.get(&text(&kept["id"])).cloned().unwrap_or_default();
+                assert!(
+                    before.iter().all(|p| kept_owed.contains(p)),
+                    "{}: the kept row owes {kept_owed:?}, not all of {before:?}",
+                    t["code"]
+                );
+                assert!(
+                    owed.contains(&"202503".to_owned()) || from > cut_off("202503"),
+                    "{owed:?}"
+                );
+            }
+        }
+    }
+    assert!(
+        shared > 0 && checked > 0,
+        "the seeds share duties ({shared} copies, {checked} checked)"
+    );
+}

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use entity::{agency, assignment, directive, indicator, task, task_milestone};
 use sea_orm::ActiveEnum as _;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::json;
 
 use crate::helpers::{TestApp, seeds_dir, seeds_with};
 
@@ -592,4 +593,91 @@ async fn synthetic_data_loads_deterministically_and_consistently() {
         .filter_map(|n| n["title"].as_str())
         .collect();
     assert!(titles.contains(&title), "{search}: {titles:?}");
+}
+
+/// A directive's file may set its reporting regime (`reporting_regime`, as `setReportingRegime`
+/// takes it): loaded, checked by the same rule, not rewritten by a second run, and refused with
+/// the file and field named when it is wrong.
+#[tokio::test]
+async fn a_seed_file_sets_a_reporting_regime() {
+    let app = TestApp::spawn().await;
+    let with = |regime: &'static str| {
+        seeds_with("directives/10-CT-UBND.yaml", move |text| {
+            let at = text
+                .find("  signer_title: Chủ tịch\n")
+                .expect("signer_title line")
+                + "  signer_title: Chủ tịch\n".len();
+            format!("{}{regime}{}", &text[..at], &text[at..])
+        })
+    };
+    let good = with(
+        "  reporting_regime:\n    period_type: QUARTER\n    due_rule: DAY_OF_LAST_MONTH\n    due_value: 20\n    \
+         reporters: LEADS\n    first_period: 2025Q1\n    last_period: 2025Q4\n",
+    );
+    let set = api::seed::SeedSet::read(&good).expect("read");
+    let report = api::seed::load(&app.db, &set).await.expect("seed");
+    assert_eq!(report.inserted.get("reporting_regimes"), Some(&1), "{report}");
+    let d = app
+        .data(
+            r#"{ directive(number: "10/CT-UBND") { reportingRegime { periodType dueRule dueValue reporters firstPeriod lastPeriod } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        d["directive"]["reportingRegime"],
+        json!({ "periodType": "QUARTER", "dueRule": "DAY_OF_LAST_MONTH", "dueValue": 20,
+                "reporters": "LEADS", "firstPeriod": "2025Q1", "lastPeriod": "2025Q4" })
+    );
+    let duties = app
+        .data(
+            r#"{ reportingDuties(filter: { period: "2025Q2" }, asOf: "2025-12-31", first: 100) { nodes { source period dueOn } } }"#,
+            json!({}),
+        )
+        .await;
+    let regime: Vec<&serde_json::Value> = duties["reportingDuties"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["source"] == "REGIME")
+        .collect();
+    assert!(!regime.is_empty(), "{duties}");
+    assert!(
+        regime
+            .iter()
+            .all(|n| n["period"] == "2025Q2" && n["dueOn"] == "2025-06-20"),
+        "{regime:?}"
+    );
+    let again = api::seed::load(&app.db, &set).await.expect("reseed");
+    assert!(!again.changed(), "second run wrote: {again}");
+    std::fs::remove_dir_all(&good).ok();
+
+    for (regime, field) in [
+        (
+            "  reporting_regime:\n    period_type: QUARTER\n    due_rule: DAY_OF_LAST_MONTH\n    due_value: 20\n    \
+             reporters: LEADS\n    first_period: '202501'\n",
+            "firstPeriod",
+        ),
+        (
+            "  reporting_regime:\n    period_type: MONTH\n    due_rule: DAYS_AFTER_CUTOFF\n    due_value: 61\n    \
+             reporters: ALL_HOLDERS\n    first_period: '202501'\n",
+            "dueValue",
+        ),
+        (
+            "  reporting_regime:\n    period_type: YEAR\n    due_rule: DAY_OF_LAST_MONTH\n    due_value: 20\n    \
+             reporters: LEADS\n    first_period: '2026'\n    last_period: '2025'\n",
+            "lastPeriod",
+        ),
+    ] {
+        let bad = with(regime);
+        let set = api::seed::SeedSet::read(&bad).expect("read");
+        let err = api::seed::load(&app.db, &set)
+            .await
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            err.contains("directives/ct-10-2024") && err.contains(&format!("reporting_regime: {field}")),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&bad).ok();
+    }
 }

@@ -165,6 +165,10 @@ async fn positional_decoding_matches_sea_orm() {
     assert!(same::<progress_report::Entity>(db).await > 0);
     assert!(same::<indicator::Entity>(db).await > 0);
     assert!(same::<indicator_value::Entity>(db).await > 0);
+    assert!(
+        same::<reporting_regime::Entity>(db).await > 0,
+        "the synthetic directives' regimes"
+    );
 
     // A LEFT JOIN read by position: the assignment's columns, then the agency's.
     let by_name = assignment::Entity::find()

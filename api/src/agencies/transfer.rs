@@ -254,6 +254,7 @@ pub async fn reassign(db: &impl ConnectionTrait, scope: &Scope, plan: &Plan<'_>)
                             via_group_id: Set(duty.via_group_id),
                             completed_on: Set(duty.completed_on),
                             transferred_on: Set(Some(plan.effective_on)),
+                            owes_from: Set(Some(plan.effective_on)),
                             written_as: Set(duty.written_as.clone()),
                             created_at: Set(now),
                             updated_at: Set(now),

@@ -101,6 +101,9 @@ orm_cell!(
     TransferKind,
     AddresseeKind,
     ValueKind,
+    RegimePeriod,
+    DueRule,
+    Reporters,
 );
 
 macro_rules! positional {
@@ -205,6 +208,20 @@ positional!(assignment {
     completed_on,
     transferred_on,
     written_as,
+    owes_from,
+    created_at,
+    updated_at
+});
+positional!(reporting_regime {
+    id,
+    directive_id,
+    period_type,
+    due_rule,
+    due_value,
+    reporters,
+    first_period,
+    last_period,
+    set_by,
     created_at,
     updated_at
 });
@@ -356,5 +373,6 @@ mod tests {
         check::<indicator::Entity>();
         check::<indicator_value::Entity>();
         check::<audit_log::Entity>();
+        check::<reporting_regime::Entity>();
     }
 }

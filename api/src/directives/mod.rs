@@ -126,6 +126,17 @@ impl Directive {
             .map(|m| crate::indicators::Indicator(Arc::new(m)))
             .collect())
     }
+    /// The reporting regime (chế độ báo cáo) the directive sets, if any (`setReportingRegime`,
+    /// or the seed file's `reporting_regime`).
+    async fn reporting_regime(&self, ctx: &Context<'_>) -> Result<Option<crate::duties::ReportingRegime>> {
+        let rows = DirectiveLoaders::of(ctx)
+            .regime
+            .load_one(self.0.id)
+            .await
+            .map_err(load_err)?
+            .unwrap_or_default();
+        Ok(rows.first().cloned().map(crate::duties::ReportingRegime))
+    }
     /// When the row was created.
     async fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
         self.0.created_at

@@ -168,6 +168,94 @@ pub enum DueRule {
 /// Longest a regime may put a report after the cut-off.
 pub const MAX_DAYS_AFTER_CUTOFF: u32 = 60;
 
+/// A directive's reporting regime as an administrator (`setReportingRegime`) or a seed file
+/// gives it, checked by [`check_regime`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegimeSpec {
+    pub period_type: PeriodType,
+    pub rule: DueRule,
+    pub first: PeriodId,
+    pub last: Option<PeriodId>,
+}
+
+/// Why a regime was refused: which of its fields (`dueValue`, `firstPeriod`, `lastPeriod`) and
+/// a message for the clerk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegimeRefusal {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// The one check of a regime, for the API and the seed alike: the due day within its range,
+/// both periods of the regime's type and within `years` (the reporting calendar's), the last
+/// not before the first.
+pub fn check_regime(
+    period_type: PeriodType,
+    rule: DueRule,
+    first: &str,
+    last: Option<&str>,
+    years: std::ops::RangeInclusive<i32>,
+) -> Result<RegimeSpec, RegimeRefusal> {
+    let refuse = |field: &'static str, message: String| RegimeRefusal { field, message };
+    match rule {
+        DueRule::DayOfLastMonth(d) if !(1..=31).contains(&d) => {
+            return Err(refuse(
+                "dueValue",
+                "Ngày trong tháng cuối kỳ phải từ 1 đến 31".into(),
+            ));
+        }
+        DueRule::DaysAfterCutoff(n) if n > MAX_DAYS_AFTER_CUTOFF => {
+            return Err(refuse(
+                "dueValue",
+                format!("Số ngày sau ngày chốt số liệu phải từ 0 đến {MAX_DAYS_AFTER_CUTOFF}"),
+            ));
+        }
+        _ => {}
+    }
+    let period = |field: &'static str, value: &str| -> Result<PeriodId, RegimeRefusal> {
+        let p: PeriodId = value
+            .trim()
+            .parse()
+            .map_err(|e: crate::domain::period::PeriodError| refuse(field, e.to_string()))?;
+        if p.period_type() != period_type {
+            return Err(refuse(
+                field,
+                format!(
+                    "Kỳ {p} không phải loại {} của chế độ báo cáo",
+                    period_type.as_str()
+                ),
+            ));
+        }
+        if !years.contains(&p.year()) {
+            return Err(refuse(
+                field,
+                format!(
+                    "Chế độ báo cáo chỉ áp dụng cho các năm {}–{}",
+                    years.start(),
+                    years.end()
+                ),
+            ));
+        }
+        Ok(p)
+    };
+    let first = period("firstPeriod", first)?;
+    let last = last.map(|l| period("lastPeriod", l)).transpose()?;
+    if let Some(l) = last
+        && l < first
+    {
+        return Err(refuse(
+            "lastPeriod",
+            format!("Kỳ cuối {l} đứng trước kỳ đầu {first}"),
+        ));
+    }
+    Ok(RegimeSpec {
+        period_type,
+        rule,
+        first,
+        last,
+    })
+}
+
 impl DueRule {
     /// The due date of a period's report.
     pub fn due_on(self, period: PeriodId) -> NaiveDate {

@@ -34,8 +34,8 @@ pub struct TaskParts {
     pub milestones: Vec<(Option<NaiveDate>, Option<NaiveDate>)>,
     /// The day the directive's periodic duties start from (`twin::issued`).
     pub issued: Option<NaiveDate>,
-    /// The lead assignments: id and completion.
-    pub leads: Vec<(i32, Option<NaiveDate>)>,
+    /// The lead assignments: id, completion and the day the row answers from.
+    pub leads: Vec<(i32, Option<NaiveDate>, Option<NaiveDate>)>,
     pub fulfilments: Vec<Fulfilment>,
 }
 
@@ -97,7 +97,7 @@ impl Loader<i32> for TaskPartsLoader {
             a(assignment::Column::Id),
             null("TEXT"),
             a(assignment::Column::CompletedOn),
-            null("DATE"),
+            a(assignment::Column::OwesFrom),
         );
         leads.from(assignment::Entity);
         recurring_lead(&mut leads);
@@ -164,9 +164,11 @@ impl Loader<i32> for TaskPartsLoader {
             let parts = out.entry(task_id).or_default();
             match kind.as_str() {
                 "M" => parts.milestones.push((get_date("d1")?, get_date("d2")?)),
-                "L" => parts
-                    .leads
-                    .push((row.try_get("", "id").map_err(Arc::new)?, get_date("d1")?)),
+                "L" => parts.leads.push((
+                    row.try_get("", "id").map_err(Arc::new)?,
+                    get_date("d1")?,
+                    get_date("d2")?,
+                )),
                 "R" | "W" => parts.fulfilments.push(Fulfilment {
                     assignment_id: row.try_get("", "id").map_err(Arc::new)?,
                     period: row.try_get("", "period").map_err(Arc::new)?,

@@ -31,6 +31,7 @@ use crate::graphql::scalars::Date;
 use crate::reports::{ProgressReport, ReportLoaders};
 use crate::state::State;
 use crate::tasks::{Assignment, Task, TaskLoaders};
+pub use mutations::ReportingRegime;
 use sql::DutyFilter;
 
 /// The state of a reporting duty.

@@ -12,7 +12,7 @@ use super::{ReportingDuty, list};
 use crate::auth::{Caller, Permission};
 use crate::clock::today;
 use crate::db::calendar::{FIRST_YEAR, LAST_YEAR};
-use crate::domain::duty::MAX_DAYS_AFTER_CUTOFF;
+use crate::domain::duty::{DueRule, check_regime};
 use crate::domain::period::{PeriodId, PeriodType};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::input::period as period_of;
@@ -234,23 +234,6 @@ impl DutyMutation {
     }
 }
 
-fn period_of_type(field: &str, value: &str, t: PeriodType) -> ApiResult<PeriodId> {
-    let p = period_of(field, value)?;
-    if p.period_type() != t {
-        return Err(ApiError::bad_input(
-            field,
-            format!("Kỳ {p} không phải loại {} của chế độ báo cáo", t.as_str()),
-        ));
-    }
-    if !(FIRST_YEAR..=LAST_YEAR).contains(&p.year()) {
-        return Err(ApiError::bad_input(
-            field,
-            format!("Chế độ báo cáo chỉ áp dụng cho các năm {FIRST_YEAR}–{LAST_YEAR}"),
-        ));
-    }
-    Ok(p)
-}
-
 async fn set_regime(
     ctx: &Context<'_>,
     input: SetReportingRegimeInput,
@@ -264,40 +247,26 @@ async fn set_regime(
         RegimePeriodType::Half => (RegimePeriod::Half, PeriodType::Half),
         RegimePeriodType::Year => (RegimePeriod::Year, PeriodType::Year),
     };
-    let due_rule = match input.due_rule {
-        ReportDueRule::DayOfLastMonth => {
-            if !(1..=31).contains(&input.due_value) {
-                return Err(ApiError::bad_input(
-                    "input.dueValue",
-                    "Ngày trong tháng cuối kỳ phải từ 1 đến 31",
-                ));
-            }
-            StoredRule::DayOfLastMonth
-        }
-        ReportDueRule::DaysAfterCutoff => {
-            if !(0..=MAX_DAYS_AFTER_CUTOFF as i32).contains(&input.due_value) {
-                return Err(ApiError::bad_input(
-                    "input.dueValue",
-                    format!("Số ngày sau ngày chốt số liệu phải từ 0 đến {MAX_DAYS_AFTER_CUTOFF}"),
-                ));
-            }
-            StoredRule::DaysAfterCutoff
-        }
+    let (due_rule, rule) = match input.due_rule {
+        ReportDueRule::DayOfLastMonth => (
+            StoredRule::DayOfLastMonth,
+            // A negative day is out of range as 0 is.
+            DueRule::DayOfLastMonth(u32::try_from(input.due_value).unwrap_or(0)),
+        ),
+        ReportDueRule::DaysAfterCutoff => (
+            StoredRule::DaysAfterCutoff,
+            DueRule::DaysAfterCutoff(u32::try_from(input.due_value).unwrap_or(u32::MAX)),
+        ),
     };
-    let first = period_of_type("input.firstPeriod", &input.first_period, pt)?;
-    let last = input
-        .last_period
-        .as_deref()
-        .map(|l| period_of_type("input.lastPeriod", l, pt))
-        .transpose()?;
-    if let Some(l) = last
-        && l < first
-    {
-        return Err(ApiError::bad_input(
-            "input.lastPeriod",
-            format!("Kỳ cuối {l} đứng trước kỳ đầu {first}"),
-        ));
-    }
+    let spec = check_regime(
+        pt,
+        rule,
+        &input.first_period,
+        input.last_period.as_deref(),
+        FIRST_YEAR..=LAST_YEAR,
+    )
+    .map_err(|r| ApiError::bad_input(format!("input.{}", r.field), r.message))?;
+    let (first, last) = (spec.first, spec.last);
     let reporters = match input.reporters {
         RegimeReporters::AllHolders => Reporters::AllHolders,
         RegimeReporters::Leads => Reporters::Leads,

@@ -163,6 +163,15 @@ fn periodic(backend: DbBackend, as_of: NaiveDate) -> Condition {
                 .add(completed.clone().is_null())
                 .add(c("starts_on").lte(completed)),
         )
+        .add(owes_by(c("ends_on")))
+}
+
+/// The assignment answers for a report due (or cut off) on `day`: it held the duty then
+/// (`assignments.owes_from`).
+fn owes_by(day: Expr) -> Condition {
+    Condition::any()
+        .add(a(assignment::Column::OwesFrom).is_null())
+        .add(day.gte(a(assignment::Column::OwesFrom)))
 }
 
 /// The caller's assignments with their tasks and directives, filtered: what every part starts from.
@@ -233,6 +242,7 @@ fn task_part(scope: &Scope, filter: &DutyFilter) -> SelectStatement {
         task_report_on_row(),
     );
     select_columns(&mut q, DutySource::Task, t(task::Column::DueOn));
+    q.cond_where(owes_by(t(task::Column::DueOn)));
     if let Some(p) = filter.period {
         q.cond_where(within(p));
     }
@@ -455,82 +465,75 @@ pub fn duties(
     outer
 }
 
-/// A recurring task's latest fallen-due report (as of `as_of`, due before `before`) is owed by
-/// one of its leads and neither submitted by `as_of` nor waived, the task unfinished then: the
-/// task is overdue (`tasks::status_sql`). The Rust twin is `duties::twin::recurring_parts`.
-pub fn missed_recurring_report(as_of: NaiveDate, before: NaiveDate) -> Condition {
+/// For one recurrence: the due date of the latest report fallen due as of `as_of`, and the
+/// condition (on a row of `tasks`) that a lead of a task with that recurrence owes it: neither
+/// submitted by `as_of` nor waived, the task unfinished then. One per recurrence, shared by
+/// [`missed_recurring_report`] and [`missed_report_due`]. The Rust twin is
+/// `duties::twin::recurring_parts`.
+fn owed_recurring(r: Recurrence, as_of: NaiveDate) -> (NaiveDate, Condition) {
     use progress_report::Column as R;
     let lead_row = Alias::new("rl");
     let l = |col: assignment::Column| Expr::col((lead_row.clone(), col));
-    let mut owed = Condition::any();
-    for r in RECURRENCES {
-        let period = latest_fallen_due(period_type_of(r), recurring_rule(), as_of);
-        let due = recurring_rule().due_on(period);
-        if due >= before {
-            continue;
-        }
-        let row = CalendarRow::of(period);
-        // Counted by scalar subqueries, not EXISTS: the planner would turn a NOT EXISTS into an
-        // anti-join hashing every report of the period for each use, where this probes the
-        // (assignment, period) index for the few leads of recurring tasks.
-        let report = Query::select()
-            .expr(Expr::col(sea_orm::sea_query::Asterisk).count())
-            .from(progress_report::Entity)
-            .and_where(
-                Expr::col((progress_report::Entity, R::AssignmentId))
-                    .equals((lead_row.clone(), assignment::Column::Id)),
-            )
-            .and_where(Expr::col((progress_report::Entity, R::Period)).eq(period.to_string()))
-            .and_where(
-                Expr::col((progress_report::Entity, R::State))
-                    .is_in([ReportState::Submitted, ReportState::Accepted]),
-            )
-            .and_where(Expr::col((progress_report::Entity, R::SubmittedOn)).lte(as_of))
-            .to_owned();
-        let waiver = Query::select()
-            .expr(Expr::col(sea_orm::sea_query::Asterisk).count())
-            .from(Alias::new("reporting_waivers"))
-            .and_where(
-                Expr::col((Alias::new("reporting_waivers"), Alias::new("assignment_id")))
-                    .equals((lead_row.clone(), assignment::Column::Id)),
-            )
-            .and_where(
-                Expr::col((Alias::new("reporting_waivers"), Alias::new("period"))).eq(period.to_string()),
-            )
-            .to_owned();
-        let issued = Expr::col((directive::Entity, directive::Column::IssuedOn));
-        // The civil day after the cut-off began at 00:00 in Vietnam, 17:00 UTC the day before.
-        let after_cutoff = (row.ends_on + chrono::Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .map(|t| t.and_utc() - chrono::Duration::hours(7));
-        let created_by_cutoff = match after_cutoff {
-            Some(at) => Condition::all()
-                .add(issued.clone().is_null())
-                .add(Expr::col((directive::Entity, directive::Column::CreatedAt)).lt(at)),
-            None => Condition::all().add(issued.clone().is_null()),
-        };
-        owed = owed.add(
-            Condition::all()
-                .add(t(task::Column::Recurrence).eq(r))
-                // The period's cut-off on or after the issue date (no issue date: the day
-                // the directive was entered), as in `periodic`.
-                .add(
-                    Condition::any()
-                        .add(issued.lte(row.ends_on))
-                        .add(created_by_cutoff),
-                )
-                .add(
-                    Condition::any()
-                        .add(l(assignment::Column::CompletedOn).is_null())
-                        .add(l(assignment::Column::CompletedOn).gte(row.starts_on)),
-                )
-                .add(Expr::SubQuery(None, Box::new(report.into())).eq(0))
-                .add(Expr::SubQuery(None, Box::new(waiver.into())).eq(0)),
-        );
-    }
-    if owed.is_empty() {
-        return Condition::all().add(Expr::cust("1 = 0"));
-    }
+    let period = latest_fallen_due(period_type_of(r), recurring_rule(), as_of);
+    let due = recurring_rule().due_on(period);
+    let row = CalendarRow::of(period);
+    // Counted by scalar subqueries, not EXISTS: the planner would turn a NOT EXISTS into an
+    // anti-join hashing every report of the period for each use, where this probes the
+    // (assignment, period) index for the few leads of recurring tasks.
+    let report = Query::select()
+        .expr(Expr::col(sea_orm::sea_query::Asterisk).count())
+        .from(progress_report::Entity)
+        .and_where(
+            Expr::col((progress_report::Entity, R::AssignmentId))
+                .equals((lead_row.clone(), assignment::Column::Id)),
+        )
+        .and_where(Expr::col((progress_report::Entity, R::Period)).eq(period.to_string()))
+        .and_where(
+            Expr::col((progress_report::Entity, R::State))
+                .is_in([ReportState::Submitted, ReportState::Accepted]),
+        )
+        .and_where(Expr::col((progress_report::Entity, R::SubmittedOn)).lte(as_of))
+        .to_owned();
+    let waiver = Query::select()
+        .expr(Expr::col(sea_orm::sea_query::Asterisk).count())
+        .from(Alias::new("reporting_waivers"))
+        .and_where(
+            Expr::col((Alias::new("reporting_waivers"), Alias::new("assignment_id")))
+                .equals((lead_row.clone(), assignment::Column::Id)),
+        )
+        .and_where(Expr::col((Alias::new("reporting_waivers"), Alias::new("period"))).eq(period.to_string()))
+        .to_owned();
+    let issued = Expr::col((directive::Entity, directive::Column::IssuedOn));
+    // The civil day after the cut-off began at 00:00 in Vietnam, 17:00 UTC the day before.
+    let after_cutoff = (row.ends_on + chrono::Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc() - chrono::Duration::hours(7));
+    let created_by_cutoff = match after_cutoff {
+        Some(at) => Condition::all()
+            .add(issued.clone().is_null())
+            .add(Expr::col((directive::Entity, directive::Column::CreatedAt)).lt(at)),
+        None => Condition::all().add(issued.clone().is_null()),
+    };
+    let owed = Condition::all()
+        // The period's cut-off on or after the issue date (no issue date: the day
+        // the directive was entered), as in `periodic`.
+        .add(
+            Condition::any()
+                .add(issued.lte(row.ends_on))
+                .add(created_by_cutoff),
+        )
+        .add(
+            Condition::any()
+                .add(l(assignment::Column::CompletedOn).is_null())
+                .add(l(assignment::Column::CompletedOn).gte(row.starts_on)),
+        )
+        .add(
+            Condition::any()
+                .add(l(assignment::Column::OwesFrom).is_null())
+                .add(l(assignment::Column::OwesFrom).lte(row.ends_on)),
+        )
+        .add(Expr::SubQuery(None, Box::new(report.into())).eq(0))
+        .add(Expr::SubQuery(None, Box::new(waiver.into())).eq(0));
     let sub = Query::select()
         .expr(Expr::val(1))
         .from_as(assignment::Entity, lead_row.clone())
@@ -548,7 +551,44 @@ pub fn missed_recurring_report(as_of: NaiveDate, before: NaiveDate) -> Condition
                 .add(t(task::Column::CompletedOn).gt(as_of)),
         )
         .to_owned();
+    (
+        due,
+        Condition::all()
+            .add(t(task::Column::Recurrence).eq(r))
+            .add(Expr::exists(sub)),
+    )
+}
+
+/// A recurring task's latest fallen-due report (as of `as_of`, due before `before`) is owed by
+/// one of its leads and neither submitted by `as_of` nor waived, the task unfinished then: the
+/// task is overdue (`tasks::status_sql`). Evaluated where it stands (a filter's WHERE); a
+/// statement that asks it of each row several times reads [`missed_report_due`] once instead.
+pub fn missed_recurring_report(as_of: NaiveDate, before: NaiveDate) -> Condition {
+    let mut owed = Condition::any();
+    for r in RECURRENCES {
+        let (due, cond) = owed_recurring(r, as_of);
+        if due < before {
+            owed = owed.add(cond);
+        }
+    }
+    if owed.is_empty() {
+        return Condition::all().add(Expr::cust("1 = 0"));
+    }
     Condition::all()
         .add(t(task::Column::Recurrence).is_not_null())
-        .add(Expr::exists(sub))
+        .add(owed)
+}
+
+/// The due date of the report [`missed_recurring_report`] finds missing for the row of
+/// `tasks` as of `as_of` (null when none is): `missed_recurring_report(as_of, before)` holds
+/// exactly when this is before `before`. Computed once per row by `taskStatistics`, whose
+/// counts ask it six times.
+pub fn missed_report_due(as_of: NaiveDate) -> SimpleExpr {
+    let none: Option<NaiveDate> = None;
+    let mut case = Expr::case(t(task::Column::Recurrence).is_null(), Expr::val(none));
+    for r in RECURRENCES {
+        let (due, cond) = owed_recurring(r, as_of);
+        case = case.case(cond, Expr::val(due));
+    }
+    case.into()
 }

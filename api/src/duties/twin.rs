@@ -69,11 +69,13 @@ pub fn issued(d: &directive::Model) -> NaiveDate {
 }
 
 /// The periods of type `t` owed by an assignment: begun by `as_of`, cut-off on or after
-/// `issued`, begun before the assignment (or task) was completed.
+/// `issued` and on or after the day the row answers from (`owes_from`), begun before the
+/// assignment (or task) was completed.
 fn periodic(
     t: PeriodType,
     issued: NaiveDate,
     completed: Option<NaiveDate>,
+    owes_from: Option<NaiveDate>,
     as_of: NaiveDate,
 ) -> Vec<PeriodId> {
     let first_year = crate::db::calendar::FIRST_YEAR;
@@ -85,7 +87,11 @@ fn periodic(
         if row.starts_on > as_of || p.year() > last_year {
             break;
         }
-        if row.ends_on >= issued && completed.is_none_or(|c| row.starts_on <= c) && p.year() >= first_year {
+        if row.ends_on >= issued
+            && completed.is_none_or(|c| row.starts_on <= c)
+            && owes_from.is_none_or(|o| row.ends_on >= o)
+            && p.year() >= first_year
+        {
             out.push(p);
         }
         p = p.next();
@@ -113,14 +119,18 @@ pub fn duties_of(
         (true, true, None, Some(due)) => Some((PeriodId::containing(due, PeriodType::Month), due)),
         _ => None,
     };
-    if let Some((p, due)) = task_report
+    let owed_task_report = match task_report {
+        Some((p, due)) if a.owes_from.is_none_or(|o| due >= o) => Some((p, due)),
+        _ => None,
+    };
+    if let Some((p, due)) = owed_task_report
         && (crate::db::calendar::FIRST_YEAR..=crate::db::calendar::LAST_YEAR).contains(&p.year())
     {
         owed.push((p, DutySource::Task, due));
     }
     let recurring = t.recurrence.filter(|_| lead).map(period_type_of_recurrence);
     if let Some(pt) = recurring {
-        for p in periodic(pt, issued(d), completed, as_of) {
+        for p in periodic(pt, issued(d), completed, a.owes_from, as_of) {
             owed.push((p, DutySource::Recurring, recurring_rule().due_on(p)));
         }
     }
@@ -130,7 +140,7 @@ pub fn duties_of(
     {
         let pt = period_type_of_regime(g.period_type);
         let last = g.last_period.as_deref().and_then(|l| l.parse::<PeriodId>().ok());
-        for p in periodic(pt, issued(d), completed, as_of) {
+        for p in periodic(pt, issued(d), completed, a.owes_from, as_of) {
             let row = CalendarRow::of(p);
             if row.starts_on < CalendarRow::of(first).starts_on
                 || last.is_some_and(|l| row.ends_on > CalendarRow::of(l).ends_on)
@@ -174,11 +184,11 @@ pub fn duties_of(
 /// A recurring task's dated part as of a day: each lead's report of the latest period that fell
 /// due (reached on the day it was sent, or on its due date when waived). The rule of
 /// `duties::sql::missed_recurring_report`. `issued`: [`issued`] of the task's directive; `leads`:
-/// the lead assignments' ids and completion dates.
+/// the lead assignments' ids, completion dates and the days they answer from.
 pub fn recurring_parts(
     t: &task::Model,
     issued: NaiveDate,
-    leads: &[(i32, Option<NaiveDate>)],
+    leads: &[(i32, Option<NaiveDate>, Option<NaiveDate>)],
     fulfilments: &[Fulfilment],
     as_of: NaiveDate,
 ) -> Vec<Part> {
@@ -194,8 +204,10 @@ pub fn recurring_parts(
     let period = p.to_string();
     leads
         .iter()
-        .filter(|(_, completed)| completed.is_none_or(|c| c >= row.starts_on))
-        .map(|(id, _)| {
+        .filter(|(_, completed, owes_from)| {
+            completed.is_none_or(|c| c >= row.starts_on) && owes_from.is_none_or(|o| o <= row.ends_on)
+        })
+        .map(|(id, _, _)| {
             let reached = fulfilments
                 .iter()
                 .filter(|f| f.assignment_id == *id && f.period == period)

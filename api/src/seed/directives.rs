@@ -128,6 +128,10 @@ pub(super) async fn load_directive(
         }
     };
 
+    if let Some(r) = &d.reporting_regime {
+        load_regime(txn, &fname, directive_id, r, report, now).await?;
+    }
+
     let existing_tasks: HashMap<String, task::Model> = task::Entity::find()
         .filter(task::Column::DirectiveId.eq(directive_id))
         .all(txn)
@@ -502,4 +506,75 @@ pub(super) async fn load_directive(
         ));
     }
     Ok((directive_id, task_ids_by_code))
+}
+
+/// The directive's reporting regime as the file sets it, checked as `setReportingRegime`
+/// checks it (`domain::duty::check_regime`). A directive whose file sets none keeps whatever
+/// an administrator set.
+async fn load_regime(
+    txn: &impl ConnectionTrait,
+    fname: &str,
+    directive_id: i32,
+    r: &super::format::RegimeSeed,
+    report: &mut SeedReport,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), SeedError> {
+    use crate::domain::duty::{DueRule, check_regime};
+    use crate::domain::period::PeriodType;
+    use entity::enums::{DueRule as Stored, RegimePeriod};
+    use entity::reporting_regime;
+    let pt = match r.period_type {
+        RegimePeriod::Month => PeriodType::Month,
+        RegimePeriod::Quarter => PeriodType::Quarter,
+        RegimePeriod::Half => PeriodType::Half,
+        RegimePeriod::Year => PeriodType::Year,
+    };
+    let rule = match r.due_rule {
+        Stored::DayOfLastMonth => DueRule::DayOfLastMonth(r.due_value),
+        Stored::DaysAfterCutoff => DueRule::DaysAfterCutoff(r.due_value),
+    };
+    let years = crate::db::calendar::FIRST_YEAR..=crate::db::calendar::LAST_YEAR;
+    let spec = check_regime(pt, rule, &r.first_period, r.last_period.as_deref(), years)
+        .map_err(|e| super::invalid(fname, format!("reporting_regime: {}: {}", e.field, e.message)))?;
+    let existing = reporting_regime::Entity::find()
+        .filter(reporting_regime::Column::DirectiveId.eq(directive_id))
+        .one(txn)
+        .await?;
+    let (first, last) = (spec.first.to_string(), spec.last.map(|l| l.to_string()));
+    let due_value = r.due_value as i32;
+    match existing {
+        Some(m)
+            if m.period_type == r.period_type
+                && m.due_rule == r.due_rule
+                && m.due_value == due_value
+                && m.reporters == r.reporters
+                && m.first_period == first
+                && m.last_period == last => {}
+        found => {
+            let mut am = match found {
+                Some(m) => {
+                    report.update("reporting_regimes");
+                    m.into_active_model()
+                }
+                None => {
+                    report.insert("reporting_regimes");
+                    reporting_regime::ActiveModel {
+                        directive_id: Set(directive_id),
+                        created_at: Set(now),
+                        ..Default::default()
+                    }
+                }
+            };
+            am.period_type = Set(r.period_type);
+            am.due_rule = Set(r.due_rule);
+            am.due_value = Set(due_value);
+            am.reporters = Set(r.reporters);
+            am.first_period = Set(first);
+            am.last_period = Set(last);
+            am.set_by = Set("seed".to_owned());
+            am.updated_at = Set(now);
+            am.save(txn).await?;
+        }
+    }
+    Ok(())
 }

@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 use entity::enums::{
-    AddresseeKind, AgencyKind, AssignmentRole, Comparator, Direction, DirectiveKind, Measure,
+    AddresseeKind, AgencyKind, AssignmentRole, Comparator, Direction, DirectiveKind,
+    DueRule as StoredDueRule, Measure, RegimePeriod, Reporters,
 };
 use serde::Deserialize;
 
@@ -92,6 +93,23 @@ pub struct DirectiveSeed {
     pub signer: Option<String>,
     #[serde(default)]
     pub signer_title: Option<String>,
+    /// The reports every holder (or every lead) owes each period, where the document sets
+    /// them (`setReportingRegime` does the same through the API).
+    #[serde(default)]
+    pub reporting_regime: Option<RegimeSeed>,
+}
+
+/// A directive's reporting regime, as `SetReportingRegimeInput` gives it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegimeSeed {
+    pub period_type: RegimePeriod,
+    pub due_rule: StoredDueRule,
+    pub due_value: u32,
+    pub reporters: Reporters,
+    pub first_period: String,
+    #[serde(default)]
+    pub last_period: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

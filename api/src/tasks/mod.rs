@@ -414,6 +414,13 @@ impl Assignment {
     async fn transferred_on(&self) -> Option<Date> {
         self.m.transferred_on.map(Date)
     }
+    /// The first day this holder answers for reports on the assignment: set when a duty was
+    /// shared among successors (each commune of a former district's area gets its own row on
+    /// the day the succession took effect); the reports that fell due before belong to the row
+    /// that held the duty then. Null: from the directive's start.
+    async fn owes_from(&self) -> Option<Date> {
+        self.m.owes_from.map(Date)
+    }
     /// The document's words for the agency, when it meant this one under another name (10/CT-UBND
     /// writes "Bảo hiểm xã hội Việt Nam"; the province's branch holds the assignment).
     async fn written_as(&self) -> Option<&str> {

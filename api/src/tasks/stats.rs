@@ -7,11 +7,12 @@ use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use entity::{assignment, task};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Query, SelectStatement, SimpleExpr};
-use sea_orm::{Condition, ConnectionTrait, QueryFilter, QueryResult, QueryTrait};
+use sea_orm::{Condition, ConnectionTrait, EntityName, QueryFilter, QueryResult, QueryTrait};
 
 use super::holders::{orphaned_on, orphaned_on_as};
 use super::status_sql::{
-    assignment_completed, fallen_due, overdue_by_more_than, status_condition, task_completed,
+    Parts, add_part_columns, assignment_completed, fallen_due, overdue_by_more_than, status_condition_with,
+    task_completed,
 };
 use super::{TaskFilter, task_condition};
 use crate::agencies::{Agency, load_agency};
@@ -285,25 +286,31 @@ fn add_counts(q: &mut SelectStatement, completed: &SimpleExpr, as_of: NaiveDate,
         (S::InProgressOverdue, "in_progress_overdue"),
         (S::InProgressNoDeadline, "in_progress_no_deadline"),
     ] {
-        sum_if(status_condition(s, completed, as_of), alias, q);
+        sum_if(
+            status_condition_with(s, completed, as_of, Parts::Columns),
+            alias,
+            q,
+        );
     }
-    sum_if(fallen_due(as_of), "fallen_due", q);
+    sum_if(fallen_due(as_of, Parts::Columns), "fallen_due", q);
     for (days, alias) in [(30, "over_30"), (60, "over_60"), (120, "over_120")] {
-        sum_if(overdue_by_more_than(completed, as_of, days), alias, q);
+        sum_if(
+            overdue_by_more_than(completed, as_of, days, Parts::Columns),
+            alias,
+            q,
+        );
     }
     let orphaned = if per_assignment {
         orphaned_on(as_of)
     } else {
+        // The tasks with an orphaned assignment, as one set the statement hashes once (a
+        // correlated EXISTS probed every task's assignments).
         let holder = Alias::new("orphan");
         let mut sub = Query::select();
-        sub.expr(Expr::val(1))
+        sub.column((holder.clone(), assignment::Column::TaskId))
             .from_as(assignment::Entity, holder.clone())
-            .and_where(
-                Expr::col((holder.clone(), assignment::Column::TaskId))
-                    .equals((task::Entity, task::Column::Id)),
-            )
             .cond_where(orphaned_on_as(as_of, &holder));
-        Condition::all().add(Expr::exists(sub.to_owned()))
+        Condition::all().add(Expr::col((task::Entity, task::Column::Id)).in_subquery(sub.to_owned()))
     };
     sum_if(orphaned, "orphaned", q);
 }
@@ -387,11 +394,20 @@ async fn task_statistics(
     Ok(fresh)
 }
 
-/// The tasks a scope may see that match the filter, as a statement to select counts from.
-fn counted(scope: &Scope, cond: Condition) -> SelectStatement {
-    let mut q = scope.find::<task::Entity>().filter(cond).into_query();
-    q.clear_selects();
-    q
+/// The tasks a scope may see that match the filter, as a statement to select counts from:
+/// `SELECT … FROM (SELECT tasks.*, <missed parts> FROM tasks WHERE …) AS tasks`. The inner
+/// select computes each row's missed milestone and recurring report once (`Parts::Columns`),
+/// which the counts then ask six times each; its LIMIT is a fence that keeps PostgreSQL from
+/// pulling the subquery up and copying the two subqueries into every use again.
+fn counted(scope: &Scope, cond: Condition, as_of: NaiveDate) -> SelectStatement {
+    let mut inner = scope.find::<task::Entity>().filter(cond).into_query();
+    inner.clear_selects();
+    inner.column((task::Entity, sea_orm::sea_query::Asterisk));
+    add_part_columns(&mut inner, as_of);
+    inner.limit(i64::MAX as u64);
+    Query::select()
+        .from_subquery(inner, Alias::new(task::Entity.table_name()))
+        .to_owned()
 }
 
 pub(crate) async fn compute(
@@ -403,7 +419,7 @@ pub(crate) async fn compute(
 ) -> ApiResult<TaskStatistics> {
     let cond = task_condition(db, filter, as_of).await?;
 
-    let mut q = counted(scope, cond.clone());
+    let mut q = counted(scope, cond.clone(), as_of);
     add_counts(&mut q, &task_completed(), as_of, false);
     let counts = match db.query_one(&q).await? {
         Some(row) => TaskCounts::from_row(&row)?,
@@ -413,7 +429,7 @@ pub(crate) async fn compute(
     let mut groups = Vec::new();
     if !group_by.is_empty() {
         let by_agency = group_by.contains(&TaskGroupBy::Agency);
-        let mut q = counted(scope, cond);
+        let mut q = counted(scope, cond, as_of);
         if by_agency {
             q.inner_join(
                 assignment::Entity,

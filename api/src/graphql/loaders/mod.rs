@@ -125,6 +125,7 @@ table! {
     progress_report: scoped;
     indicator: scoped;
     indicator_value: scoped;
+    reporting_regime: scoped;
 }
 
 /// Loads rows by primary key, within the scope.
