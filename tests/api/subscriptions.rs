@@ -655,3 +655,165 @@ async fn sockets_waiting_for_init_cannot_take_the_subscribers_slots() {
     }
     let _second = Socket::connect(&app.admin()).await;
 }
+
+const REMINDERS: &str = r#"subscription($f: TaskEventFilter) {
+    taskEvents(filter: $f) { kind task { id code }
+        duty { period dueOn assignment { id agency { code } } } } }"#;
+
+/// A reminder: its kind, the duty's assignment and period, and the holder's code.
+type Reminder = (String, String, String, String);
+
+/// The reminders `sendReportingReminders(asOf: day)` owes the duties `who` may see: those
+/// DUE_SOON on `day`, and those OVERDUE that fell due on or after `since` (the lookback).
+async fn reminders_owed(who: &Client<'_>, day: &str, since: &str) -> Vec<Reminder> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let d = who
+            .data(
+                r#"query($d: Date, $a: String) {
+                    reportingDuties(filter: { state: [OVERDUE, DUE_SOON] }, asOf: $d, first: 100, after: $a) {
+                        pageInfo { hasNextPage endCursor }
+                        nodes { state period dueOn assignment { id agency { code } } } } }"#,
+                json!({ "d": day, "a": after }),
+            )
+            .await;
+        let c = &d["reportingDuties"];
+        for n in c["nodes"].as_array().expect("nodes") {
+            let overdue = n["state"] == "OVERDUE";
+            if overdue && n["dueOn"].as_str().expect("due") < since {
+                continue;
+            }
+            let s = |v: &Value| v.as_str().expect("text").to_owned();
+            let kind = if overdue {
+                "REPORT_OVERDUE"
+            } else {
+                "REPORT_DUE_SOON"
+            };
+            out.push((
+                kind.to_owned(),
+                s(&n["assignment"]["id"]),
+                s(&n["period"]),
+                s(&n["assignment"]["agency"]["code"]),
+            ));
+        }
+        if c["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = c["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    out.sort();
+    out
+}
+
+/// A task with a fixed deadline that `holder` holds and `other` does not.
+async fn apart(app: &TestApp, holder: &str, other: &str) -> Option<String> {
+    let d = app
+        .agency(holder)
+        .data(
+            r#"query($c: String!) { tasks(first: 100, filter: { agencyCode: $c }) {
+                nodes { id deadline { recurrence } assignments { agency { code } } } } }"#,
+            json!({ "c": holder }),
+        )
+        .await;
+    d["tasks"]["nodes"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|n| {
+            let on = n["assignments"].as_array().expect("assignments");
+            n["deadline"]["recurrence"].is_null() && on.iter().all(|x| x["agency"]["code"] != other)
+        })
+        .map(|n| n["id"].as_str().expect("id").to_owned())
+}
+
+/// Reminders reach the duty's holder and not another agency: each agency's socket hears
+/// exactly the reminders of its own duties, each once, and then a sentinel extension of its
+/// own task (so nothing else was on the way).
+#[tokio::test]
+async fn reporting_reminders_reach_the_holder_only() {
+    let app = TestApp::spawn().await;
+    let (day, since) = ("2025-01-21", "2024-12-22");
+    let a = "so-tai-chinh";
+    // Every lead of 10/CT-UBND's tasks owes a monthly report, due the 20th: on 21/01 the
+    // January report is overdue for dozens of agencies.
+    let ct10 = app
+        .data(r#"{ directive(number: "10/CT-UBND") { id } }"#, json!({}))
+        .await;
+    app.data(
+        r#"mutation($i: SetReportingRegimeInput!) { setReportingRegime(input: $i) { regime { firstPeriod } } }"#,
+        json!({ "i": { "directiveId": ct10["directive"]["id"], "periodType": "MONTH",
+                       "dueRule": "DAY_OF_LAST_MONTH", "dueValue": 20, "reporters": "LEADS",
+                       "firstPeriod": "202501" } }),
+    )
+    .await;
+    let every = reminders_owed(&app.admin(), day, since).await;
+    // B: another agency with reminders of its own that day. Each socket's sentinel: a task
+    // with a fixed deadline (the only kind an extension applies to) its agency holds and the
+    // other does not.
+    let mut candidates: Vec<String> = every.iter().map(|r| r.3.clone()).collect();
+    candidates.sort();
+    candidates.dedup();
+    let mut chosen = None;
+    for c in candidates.iter().filter(|c| *c != a) {
+        if let (Some(t), Some(u)) = (apart(&app, a, c).await, apart(&app, c, a).await) {
+            chosen = Some((c.clone(), t, u));
+            break;
+        }
+    }
+    let (b, t, ub) = chosen.unwrap_or_else(|| panic!("no other agency owes a report: {candidates:?}"));
+    let (agency_a, agency_b) = (app.agency(a), app.agency(&b));
+    let owed_a = reminders_owed(&agency_a, day, since).await;
+    let owed_b = reminders_owed(&agency_b, day, since).await;
+    let of = |code: &str| -> Vec<Reminder> { every.iter().filter(|r| r.3 == code).cloned().collect() };
+    assert!(!owed_a.is_empty(), "{a} owes III.3's report");
+    assert_eq!(owed_a, of(a), "{a} sees its own duties and only those");
+    assert_eq!(owed_b, of(&b), "{b} sees its own duties and only those");
+
+    let mut sa = Socket::connect(&agency_a).await;
+    sa.subscribe("a", REMINDERS, json!({})).await;
+    let mut sb = Socket::connect(&agency_b).await;
+    sb.subscribe("b", REMINDERS, json!({})).await;
+    listening(&app, 2).await;
+    // A sweep sends at most 500; the rest go in the next.
+    let mut sent = 0;
+    loop {
+        let d = app
+            .data(
+                r#"mutation($d: Date) { sendReportingReminders(asOf: $d) { dueSoon overdue more } }"#,
+                json!({ "d": day }),
+            )
+            .await;
+        let s = &d["sendReportingReminders"];
+        sent += s["dueSoon"].as_i64().expect("n") + s["overdue"].as_i64().expect("n");
+        if s["more"] != true {
+            break;
+        }
+    }
+    assert_eq!(sent, every.len() as i64);
+    app.data(EXTEND, extend(&t, "2027-08-31")).await;
+    app.data(EXTEND, extend(&ub, "2027-09-30")).await;
+
+    for (socket, id, me, owed, sentinel) in [
+        (&mut sa, "a", a, &owed_a, &t),
+        (&mut sb, "b", b.as_str(), &owed_b, &ub),
+    ] {
+        let mut heard = Vec::new();
+        loop {
+            let e = socket.event(id).await;
+            if e["kind"] == "DEADLINE_EXTENDED" {
+                assert_eq!(&e["task"]["id"], &json!(sentinel), "{me}: {e}");
+                break;
+            }
+            let s = |v: &Value| v.as_str().expect("text").to_owned();
+            heard.push((
+                s(&e["kind"]),
+                s(&e["duty"]["assignment"]["id"]),
+                s(&e["duty"]["period"]),
+                s(&e["duty"]["assignment"]["agency"]["code"]),
+            ));
+        }
+        heard.sort();
+        assert_eq!(&heard, owed, "{me}: its own reminders, each once, and no other");
+    }
+}

@@ -71,9 +71,16 @@ HOME="$TMP" timeout 180 soffice --headless --norestore --convert-to pdf --outdir
 [[ -s "$TMP/follow-up.pdf" ]] || { echo "follow-up: LibreOffice made no PDF" >&2; cat "$TMP/soffice.log" >&2; exit 1; }
 PAGES="$(pdfinfo "$TMP/follow-up.pdf" 2>/dev/null | sed -n 's/^Pages: *//p')"
 rm -f "$OUT"/page-*.png
-pdftoppm -png -r 70 -f 1 -l 1 "$TMP/follow-up.pdf" "$OUT/page"
+pdftoppm -png -r 110 -f 1 -l 1 "$TMP/follow-up.pdf" "$OUT/page"
 PNG="$(ls "$OUT"/page-*1.png | head -n1)"
 [[ -s "$PNG" ]] || { echo "follow-up: no picture of page 1" >&2; exit 1; }
-cp "$TMP/follow-up.pdf" "$OUT/follow-up.pdf"
+cp "$TMP/follow-up.pdf" "$TMP/follow-up.xlsx" "$OUT/"
+# Page 1 as printed: the title from the sheet's header, the table's header, its first agency
+# (the districts come first), the totals and the chart's title.
+pdftotext -f 1 -l 1 -layout "$TMP/follow-up.pdf" "$TMP/page-1.txt"
+for want in "Tình hình thực hiện nhiệm vụ và chế độ báo cáo" "Cơ quan, đơn vị" "UBND huyện Bát Xát" "Tổng cộng" \
+    "Nhiệm vụ quá hạn theo cơ quan"; do
+    grep -qF "$want" "$TMP/page-1.txt" || { echo "follow-up: page 1 lacks «$want»" >&2; cat "$TMP/page-1.txt" >&2; exit 1; }
+done
 say "LibreOffice printed the workbook to ${PAGES:-?} PDF pages; page 1 is $PNG"
 say "passed"
