@@ -170,6 +170,39 @@ pub struct Settings {
     #[arg(long, env = "CHIDAO_WS_RECHECK_SECS", default_value_t = 60)]
     pub ws_recheck_secs: u64,
 
+    /// Hosts webhook endpoints may point at, comma-separated: names or addresses, exact, or
+    /// `*.` and a domain. Empty: no endpoint can be created. A loopback or link-local address is
+    /// a receiver only when its host is named here exactly.
+    #[arg(
+        long,
+        env = "CHIDAO_WEBHOOK_ALLOW_HOSTS",
+        value_delimiter = ',',
+        default_value = ""
+    )]
+    pub webhook_allow_hosts: Vec<String>,
+
+    /// Webhook deliveries this instance sends at once (one endpoint at most a quarter of them).
+    #[arg(long, env = "CHIDAO_WEBHOOK_WORKERS", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub webhook_workers: u64,
+
+    /// Seconds one webhook attempt may take (connect, send, answer).
+    #[arg(long, env = "CHIDAO_WEBHOOK_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub webhook_timeout_secs: u64,
+
+    /// Seconds before each retry of a failed webhook delivery, comma-separated (±20 % jitter);
+    /// after the last the delivery has failed.
+    #[arg(
+        long,
+        env = "CHIDAO_WEBHOOK_RETRY_SECS",
+        value_delimiter = ',',
+        default_value = "5,300,1800,7200,18000,36000,36000"
+    )]
+    pub webhook_retry_secs: Vec<u64>,
+
+    /// Failed attempts in a row after which an endpoint reads as failing.
+    #[arg(long, env = "CHIDAO_WEBHOOK_FAILING_AFTER", default_value_t = 5)]
+    pub webhook_failing_after: u32,
+
     /// Seconds before a request is cut off with 408.
     #[arg(long, env = "CHIDAO_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
@@ -210,6 +243,26 @@ impl Settings {
             jwt_secret: Some(secret.to_owned()),
             rate_per_minute: 0,
             ..Settings::defaults()
+        }
+    }
+
+    /// How webhooks are delivered.
+    pub fn webhooks(&self) -> WebhookSettings {
+        WebhookSettings {
+            allow_hosts: self
+                .webhook_allow_hosts
+                .iter()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .collect(),
+            workers: self.webhook_workers as usize,
+            timeout: std::time::Duration::from_secs(self.webhook_timeout_secs),
+            retry_after: self
+                .webhook_retry_secs
+                .iter()
+                .map(|s| std::time::Duration::from_secs(*s))
+                .collect(),
+            failing_after: self.webhook_failing_after.min(i32::MAX as u32) as i32,
         }
     }
 
@@ -319,5 +372,43 @@ mod tests {
             redact_url("sqlite://chidao.db?mode=rwc"),
             "sqlite://chidao.db?mode=rwc"
         );
+    }
+}
+
+/// How webhooks are delivered (`CHIDAO_WEBHOOK_*`).
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// Hosts (names or addresses, exact, or `*.` and a domain) endpoints may point at.
+    /// Empty: no endpoint may be created.
+    pub allow_hosts: Vec<String>,
+    /// Delivery workers of this instance (at once); one endpoint takes at most a quarter of
+    /// them (at least one).
+    pub workers: usize,
+    /// How long one attempt may take.
+    pub timeout: std::time::Duration,
+    /// The waits before each retry; after the last, a delivery has failed.
+    pub retry_after: Vec<std::time::Duration>,
+    /// Failures in a row after which an endpoint reads as failing.
+    pub failing_after: i32,
+}
+
+impl WebhookSettings {
+    /// Whether `host` is on the allow-list.
+    pub fn allows(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        self.allow_hosts.iter().any(|a| {
+            let a = a.trim().trim_end_matches('.').to_ascii_lowercase();
+            match a.strip_prefix("*.") {
+                Some(domain) => host.ends_with(&format!(".{domain}")),
+                None => host == a || host == a.trim_start_matches('[').trim_end_matches(']'),
+            }
+        })
+    }
+
+    /// The wait before retry `n` (1: the first) with ±20 % jitter, or `None` after the last.
+    pub fn retry_wait(&self, n: usize) -> Option<std::time::Duration> {
+        let base = self.retry_after.get(n.checked_sub(1)?)?;
+        let jitter = 0.8 + 0.4 * rand::random::<f64>();
+        Some(base.mul_f64(jitter))
     }
 }

@@ -93,6 +93,8 @@ pub enum Notice {
 pub struct Events {
     tx: broadcast::Sender<Notice>,
     origin: u64,
+    /// Wakes this instance's webhook workers when a commit wrote to the outbox.
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 impl Default for Events {
@@ -107,6 +109,7 @@ impl Events {
         Events {
             tx,
             origin: rand::random(),
+            outbox: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -120,6 +123,16 @@ impl Events {
             at: Utc::now(),
             origin: self.origin,
         }
+    }
+
+    /// Wakes the webhook workers: a commit wrote deliveries.
+    pub fn wake_outbox(&self) {
+        self.outbox.notify_one();
+    }
+
+    /// Resolves when [`Events::wake_outbox`] was called (since the last wait).
+    pub async fn outbox_woken(&self) {
+        self.outbox.notified().await;
     }
 
     /// Sends a committed event to this instance's subscribers.

@@ -29,6 +29,7 @@ pub mod seed;
 pub mod state;
 pub mod tasks;
 pub mod telemetry;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -113,7 +114,9 @@ impl Application {
                 due_soon_days: settings.due_soon_days,
             },
             reminder_lookback_days: settings.reminder_lookback_days,
+            webhooks: settings.webhooks(),
         });
+        webhooks::worker::start(state.clone(), settings.database_url.clone());
         duties::reminders::start(
             state.clone(),
             std::time::Duration::from_secs(settings.reminder_interval_secs),

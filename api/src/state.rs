@@ -47,6 +47,8 @@ pub struct State {
     pub duties: crate::domain::duty::DutySettings,
     /// `CHIDAO_REMINDER_LOOKBACK_DAYS`.
     pub reminder_lookback_days: u32,
+    /// How webhooks are delivered (`CHIDAO_WEBHOOK_*`).
+    pub webhooks: crate::config::WebhookSettings,
 }
 
 /// Admission by estimated cost: the server's memory under load follows the size of the answers

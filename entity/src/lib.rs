@@ -20,6 +20,9 @@ pub mod reporting_waiver;
 pub mod task;
 pub mod task_addressee;
 pub mod task_milestone;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
 
 pub mod prelude {
     pub use super::agency::Entity as Agency;

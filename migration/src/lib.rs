@@ -10,6 +10,7 @@ mod m20261201_000005_reorganisation;
 mod m20261201_000006_milestone_completion;
 mod m20261202_000007_reporting_duties;
 mod m20261203_000008_assignment_owes_from;
+mod m20261203_000009_webhooks;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_milestone_completion::Migration),
             Box::new(m20261202_000007_reporting_duties::Migration),
             Box::new(m20261203_000008_assignment_owes_from::Migration),
+            Box::new(m20261203_000009_webhooks::Migration),
         ]
     }
 }

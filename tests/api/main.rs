@@ -31,6 +31,7 @@ mod reorganisation;
 mod reports;
 mod statistics;
 mod tasks;
+mod webhooks;
 
 // Setting up a database.
 mod migrations;

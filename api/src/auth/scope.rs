@@ -307,6 +307,18 @@ scoped! {
         Role::Admin => Condition::all(),
         _ => never(),
     };
+    entity::webhook_endpoint::Entity => |s| match s.role {
+        Role::Admin => Condition::all(),
+        _ => never(),
+    };
+    entity::webhook_delivery::Entity => |s| match s.role {
+        Role::Admin => Condition::all(),
+        _ => never(),
+    };
+    entity::webhook_attempt::Entity => |s| match s.role {
+        Role::Admin => Condition::all(),
+        _ => never(),
+    };
 }
 
 impl Public for entity::agency::Entity {}

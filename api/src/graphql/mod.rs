@@ -8,6 +8,7 @@ pub mod input;
 pub mod limits;
 pub mod loaders;
 pub mod order;
+pub mod outbox;
 pub mod relay;
 pub mod scalars;
 pub mod types;

@@ -26,6 +26,8 @@ pub(crate) struct Write<'a> {
     sizes: &'a crate::db::sizes::ListSizes,
     /// Events of this transaction, sent to subscribers once it has committed.
     pending: std::sync::Mutex<Vec<crate::events::Event>>,
+    /// Webhook deliveries this transaction wrote (the workers are woken after COMMIT).
+    outboxed: std::sync::atomic::AtomicU64,
 }
 
 impl Write<'_> {
@@ -59,6 +61,7 @@ impl Write<'_> {
             events: &state.events,
             sizes: &state.sizes,
             pending: std::sync::Mutex::new(Vec::new()),
+            outboxed: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -88,6 +91,9 @@ impl Write<'_> {
     }
 
     async fn publish_event(&self, event: crate::events::Event) -> ApiResult<()> {
+        // The webhook outbox, in this transaction: committed with the change or not at all.
+        let n = crate::graphql::outbox::enqueue(&self.txn, &event).await?;
+        self.outboxed.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
         if self.txn.get_database_backend() == sea_orm::DbBackend::Postgres {
             let payload = serde_json::to_string(&event).map_err(|e| ApiError::Internal(e.into()))?;
             self.txn
@@ -120,6 +126,9 @@ impl Write<'_> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         for event in pending {
             self.events.send(event);
+        }
+        if self.outboxed.into_inner() > 0 {
+            self.events.wake_outbox();
         }
         Ok(())
     }

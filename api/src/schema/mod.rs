@@ -25,6 +25,7 @@ use crate::tasks::mutations::{DeadlineMutation, TaskMutation};
 use crate::tasks::stats::{StatisticsCache, TaskStatisticsQuery};
 use crate::tasks::subscription::TaskSubscription;
 use crate::tasks::{TaskLoaders, TaskQuery};
+use crate::webhooks::{WebhookMutation, WebhookQuery};
 
 /// The root of every read.
 #[derive(MergedObject, Default)]
@@ -38,6 +39,7 @@ pub struct Query(
     TaskStatisticsQuery,
     DutyQuery,
     AuditQuery,
+    WebhookQuery,
 );
 
 /// Changes (mutations). Each takes one `input` and returns a payload; each runs in one
@@ -51,6 +53,7 @@ pub struct Mutation(
     IndicatorMutation,
     AgencyMutation,
     DutyMutation,
+    WebhookMutation,
 );
 
 pub type ChidaoSchema = Schema<Query, Mutation, TaskSubscription>;

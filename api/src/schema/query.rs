@@ -87,6 +87,13 @@ impl NodeQuery {
             NodeKind::Milestone => {
                 return Err(ApiError::bad_input("id", "Mốc thời hạn đọc qua Task.milestones").into());
             }
+            NodeKind::WebhookEndpoint | NodeKind::WebhookDelivery => {
+                return Err(ApiError::bad_input(
+                    "id",
+                    "Webhook đọc qua webhookEndpoints và webhookDeliveries",
+                )
+                .into());
+            }
         };
         node.ok_or_else(|| ApiError::not_found("đối tượng").into())
     }

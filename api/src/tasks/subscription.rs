@@ -286,76 +286,99 @@ impl Feed {
         if f.kinds.as_ref().is_some_and(|k| !k.contains(&event.kind)) {
             return Ok(None);
         }
-        // Fresh loaders: nothing read for an earlier event is reused.
-        let env = Env {
-            reads: self.state.reads.clone(),
-            scope: self.scope.clone(),
-            delay: self.state.loader_delay,
-            prime: false,
-            budget: crate::graphql::loaders::Budget::new(u64::MAX),
-        };
-        let (agencies, directives) = (AgencyLoaders::new(&env), DirectiveLoaders::new(&env));
-        let tasks = TaskLoaders::new(&env, &agencies, &directives);
-        let reports = ReportLoaders::new(&env);
-        let load = load_err;
-        let Some(task) = tasks.task.load_one(event.task_id).await.map_err(load)? else {
+        let Some(seen) = seen_by(&self.state, &self.scope, event).await? else {
             return Ok(None);
         };
-        if f.directive_id.is_some_and(|d| d != task.directive_id) {
+        if f.directive_id.is_some_and(|d| d != seen.task.directive_id) {
             return Ok(None);
         }
-        if let Some(agency) = f.agency_id {
-            let rows = tasks
-                .assignments_of_task
-                .load_one(task.id)
-                .await
-                .map_err(load)?
-                .unwrap_or_default();
-            if !rows
+        if let Some(agency) = f.agency_id
+            && !seen
+                .holders
                 .iter()
                 .any(|a| a.agency_id == agency || a.original_agency_id == agency)
-            {
-                return Ok(None);
-            }
+        {
+            return Ok(None);
         }
-        let report = match event.report_id {
-            Some(id) => match reports.report.load_one(id).await.map_err(load)? {
-                Some(r) => Some(ProgressReport::new(r)),
-                None => return Ok(None),
-            },
-            None => None,
-        };
-        // A reminder reaches only those who may see the duty: its holder (not the task's other
-        // agencies) and the province-wide roles.
-        let duty = match &event.duty {
-            Some(d) => {
-                let Ok(period) = d.period.parse() else {
-                    return Ok(None);
-                };
-                let filter = crate::duties::sql::DutyFilter {
-                    assignment_id: Some(d.assignment_id),
-                    period: Some(period),
-                    ..Default::default()
-                };
-                let day = crate::clock::today();
-                let p = self.state.duties.params(day);
-                let rows = crate::duties::list(&self.state.reads, &self.scope, &filter, &p, 100).await?;
-                match rows.into_iter().find(|r| r.period == d.period) {
-                    Some(r) => Some(crate::duties::ReportingDuty::new(r, day)),
-                    None => return Ok(None),
-                }
-            }
-            None => None,
-        };
+        let day = crate::clock::today();
         Ok(Some(TaskEvent {
             kind: event.kind,
             at: event.at,
-            task: Task::new(task, None),
-            report,
-            duty,
+            task: Task::new(seen.task, None),
+            report: seen.report.map(ProgressReport::new),
+            duty: seen.duty.map(|r| crate::duties::ReportingDuty::new(r, day)),
             _admitted: None,
         }))
     }
+}
+
+/// An event as one scope sees it: the rows it names, read again with that scope.
+pub struct SeenEvent {
+    pub task: entity::task::Model,
+    /// The task's assignments the scope sees.
+    pub holders: Arc<Vec<entity::assignment::Model>>,
+    pub report: Option<entity::progress_report::Model>,
+    pub duty: Option<crate::duties::DutyRow>,
+}
+
+/// The rows an event names as `scope` sees them now, or `None` when it may not see the task,
+/// the report, or (for a reminder) the duty: a reminder reaches only the duty's holder (not
+/// the task's other agencies) and the province-wide roles. Subscriptions and webhooks both
+/// decide what a receiver hears here.
+pub async fn seen_by(state: &State, scope: &Scope, event: &Event) -> Result<Option<SeenEvent>, ApiError> {
+    // Fresh loaders: nothing read for an earlier event is reused.
+    let env = Env {
+        reads: state.reads.clone(),
+        scope: scope.clone(),
+        delay: state.loader_delay,
+        prime: false,
+        budget: crate::graphql::loaders::Budget::new(u64::MAX),
+    };
+    let (agencies, directives) = (AgencyLoaders::new(&env), DirectiveLoaders::new(&env));
+    let tasks = TaskLoaders::new(&env, &agencies, &directives);
+    let reports = ReportLoaders::new(&env);
+    let load = load_err;
+    let Some(task) = tasks.task.load_one(event.task_id).await.map_err(load)? else {
+        return Ok(None);
+    };
+    let holders = tasks
+        .assignments_of_task
+        .load_one(task.id)
+        .await
+        .map_err(load)?
+        .unwrap_or_default();
+    let report = match event.report_id {
+        Some(id) => match reports.report.load_one(id).await.map_err(load)? {
+            Some(r) => Some(r),
+            None => return Ok(None),
+        },
+        None => None,
+    };
+    let duty = match &event.duty {
+        Some(d) => {
+            let Ok(period) = d.period.parse() else {
+                return Ok(None);
+            };
+            let filter = crate::duties::sql::DutyFilter {
+                assignment_id: Some(d.assignment_id),
+                period: Some(period),
+                ..Default::default()
+            };
+            let p = state.duties.params(crate::clock::today());
+            let rows = crate::duties::list(&state.reads, scope, &filter, &p, 100).await?;
+            match rows.into_iter().find(|r| r.period == d.period) {
+                Some(r) => Some(r),
+                None => return Ok(None),
+            }
+        }
+        None => None,
+    };
+    Ok(Some(SeenEvent {
+        task,
+        holders,
+        report,
+        duty,
+    }))
 }
 
 pub fn expired() -> ApiError {

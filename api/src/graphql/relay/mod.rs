@@ -32,6 +32,8 @@ pub enum NodeKind {
     IndicatorValue,
     DeadlineExtension,
     Milestone,
+    WebhookEndpoint,
+    WebhookDelivery,
 }
 
 impl NodeKind {
@@ -46,6 +48,8 @@ impl NodeKind {
             NodeKind::IndicatorValue => "IndicatorValue",
             NodeKind::DeadlineExtension => "DeadlineExtension",
             NodeKind::Milestone => "Milestone",
+            NodeKind::WebhookEndpoint => "WebhookEndpoint",
+            NodeKind::WebhookDelivery => "WebhookDelivery",
         }
     }
 
@@ -60,6 +64,8 @@ impl NodeKind {
             "IndicatorValue" => NodeKind::IndicatorValue,
             "DeadlineExtension" => NodeKind::DeadlineExtension,
             "Milestone" => NodeKind::Milestone,
+            "WebhookEndpoint" => NodeKind::WebhookEndpoint,
+            "WebhookDelivery" => NodeKind::WebhookDelivery,
             _ => return None,
         })
     }

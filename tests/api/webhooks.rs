@@ -1,0 +1,252 @@
+//! Webhook endpoints through GraphQL (the administrator's, checked, audited) and the outbox:
+//! a committed change writes one delivery per endpoint that asked for its kind, in its own
+//! transaction. Delivery itself, with the official verifier, is `tests/webhooks/run.sh`.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, count_rows};
+
+const CREATE: &str = r#"mutation($i: CreateWebhookEndpointInput!) {
+    createWebhookEndpoint(input: $i) { secret endpoint { id url events role agencyCode enabled failing } } }"#;
+
+fn input(url: &str, events: Value, role: &str, agency: Option<&str>) -> Value {
+    json!({ "i": { "url": url, "description": "Cổng thông tin", "events": events, "role": role, "agencyCode": agency } })
+}
+
+async fn allowed() -> TestApp {
+    TestApp::spawn_with(|s| {
+        s.webhook_allow_hosts = vec!["127.0.0.1".into(), "*.laocai.gov.vn".into()];
+        // Nothing listens on port 9; one slow retry keeps the rows PENDING for the test.
+        s.webhook_retry_secs = vec![3600];
+    })
+    .await
+}
+
+#[tokio::test]
+async fn endpoints_are_the_administrators_and_checked() {
+    let app = allowed().await;
+    let ok = input(
+        "https://cong.laocai.gov.vn/hooks/chidao",
+        json!(["REPORT_SUBMITTED"]),
+        "VIEWER",
+        None,
+    );
+    assert_eq!(app.monitor().error_code(CREATE, ok.clone()).await, "FORBIDDEN");
+    assert_eq!(
+        app.agency("so-tai-chinh").error_code(CREATE, ok.clone()).await,
+        "FORBIDDEN"
+    );
+    for (bad, why) in [
+        (
+            input("https://example.com/x", json!(["TASK_CREATED"]), "ADMIN", None),
+            "a host not allowed",
+        ),
+        (
+            input("http://localhost:9/x", json!(["TASK_CREATED"]), "ADMIN", None),
+            "localhost not named",
+        ),
+        (
+            input("ftp://127.0.0.1/x", json!(["TASK_CREATED"]), "ADMIN", None),
+            "ftp",
+        ),
+        (
+            input("http://a:b@127.0.0.1/x", json!(["TASK_CREATED"]), "ADMIN", None),
+            "credentials",
+        ),
+        (
+            input("not a url", json!(["TASK_CREATED"]), "ADMIN", None),
+            "no URL",
+        ),
+        (
+            input("http://127.0.0.1:9/x", json!([]), "ADMIN", None),
+            "no events",
+        ),
+        (
+            input("http://127.0.0.1:9/x", json!(["TASK_CREATED"]), "ANALYST", None),
+            "an analyst sees no task",
+        ),
+        (
+            input("http://127.0.0.1:9/x", json!(["TASK_CREATED"]), "AGENCY", None),
+            "an agency endpoint needs its agency",
+        ),
+        (
+            input(
+                "http://127.0.0.1:9/x",
+                json!(["TASK_CREATED"]),
+                "MONITOR",
+                Some("so-tai-chinh"),
+            ),
+            "only agencies have codes",
+        ),
+        (
+            input(
+                "http://127.0.0.1:9/x",
+                json!(["TASK_CREATED"]),
+                "AGENCY",
+                Some("khong-co"),
+            ),
+            "an unknown agency",
+        ),
+    ] {
+        assert_eq!(app.error_code(CREATE, bad).await, "BAD_USER_INPUT", "{why}");
+    }
+    let d = app.data(CREATE, ok).await;
+    let made = &d["createWebhookEndpoint"];
+    let secret = made["secret"].as_str().expect("secret");
+    assert!(secret.starts_with("whsec_") && secret.len() > 40, "{secret}");
+    assert_eq!(made["endpoint"]["events"], json!(["REPORT_SUBMITTED"]));
+    assert_eq!(made["endpoint"]["role"], "VIEWER");
+    let id = made["endpoint"]["id"].clone();
+    // The secret is shown once: not in the list, not in the audit log.
+    let list = app
+        .data("{ webhookEndpoints { id url enabled } }", json!({}))
+        .await;
+    assert_eq!(list["webhookEndpoints"][0]["id"], id);
+    assert!(!list.to_string().contains(secret));
+    let audit = count_rows(
+        &app.db,
+        "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'createWebhookEndpoint'",
+    )
+    .await;
+    assert_eq!(audit, 1);
+    let leaked = count_rows(
+        &app.db,
+        "SELECT COUNT(*) AS n FROM audit_log WHERE after LIKE '%whsec_%'",
+    )
+    .await;
+    assert_eq!(leaked, 0, "no secret in the audit log");
+
+    // Rotation: a new secret, the old one signing for the grace period.
+    const ROTATE: &str = r#"mutation($i: RotateWebhookSecretInput!) { rotateWebhookSecret(input: $i) {
+        secret endpoint { previousSecretUntil } } }"#;
+    assert_eq!(
+        app.error_code(ROTATE, json!({ "i": { "id": id, "graceHours": 500 } }))
+            .await,
+        "BAD_USER_INPUT"
+    );
+    let r = app.data(ROTATE, json!({ "i": { "id": id } })).await;
+    assert_ne!(r["rotateWebhookSecret"]["secret"], json!(secret));
+    assert!(r["rotateWebhookSecret"]["endpoint"]["previousSecretUntil"].is_string());
+
+    // Disable, enable, delete.
+    const UPDATE: &str = r#"mutation($i: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $i) {
+        endpoint { enabled disabledReason events } } }"#;
+    let u = app
+        .data(
+            UPDATE,
+            json!({ "i": { "id": id, "enabled": false, "events": ["TASK_CREATED", "REPORT_OVERDUE"] } }),
+        )
+        .await;
+    assert_eq!(u["updateWebhookEndpoint"]["endpoint"]["enabled"], false);
+    assert_eq!(
+        u["updateWebhookEndpoint"]["endpoint"]["events"],
+        json!(["REPORT_OVERDUE", "TASK_CREATED"]),
+        "by name"
+    );
+    assert_eq!(
+        app.error_code(
+            UPDATE,
+            json!({ "i": { "id": id, "url": "https://evil.example/x" } })
+        )
+        .await,
+        "BAD_USER_INPUT"
+    );
+    const DELETE: &str = r#"mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { deleted } }"#;
+    assert_eq!(
+        app.data(DELETE, json!({ "id": id })).await["deleteWebhookEndpoint"]["deleted"],
+        true
+    );
+    assert_eq!(
+        app.data(DELETE, json!({ "id": id })).await["deleteWebhookEndpoint"]["deleted"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn without_an_allow_list_no_endpoint_can_be_made() {
+    let app = TestApp::spawn().await;
+    let i = input("http://127.0.0.1:9/x", json!(["TASK_CREATED"]), "ADMIN", None);
+    assert_eq!(app.error_code(CREATE, i).await, "BAD_USER_INPUT");
+}
+
+/// A committed change writes one delivery per enabled endpoint that asked for its kind (in its
+/// transaction), none for the others.
+#[tokio::test]
+async fn a_change_writes_one_delivery_per_endpoint_that_asked() {
+    let app = allowed().await;
+    let make = |events: Value| input("http://127.0.0.1:9/x", events, "ADMIN", None);
+    let wants = app.data(CREATE, make(json!(["DEADLINE_EXTENDED"]))).await;
+    app.data(CREATE, make(json!(["DEADLINE_EXTENDED", "REPORT_SUBMITTED"])))
+        .await;
+    app.data(CREATE, make(json!(["REPORT_SUBMITTED"]))).await;
+    let off = app.data(CREATE, make(json!(["DEADLINE_EXTENDED"]))).await;
+    app.data(
+        r#"mutation($i: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $i) { endpoint { enabled } } }"#,
+        json!({ "i": { "id": off["createWebhookEndpoint"]["endpoint"]["id"], "enabled": false } }),
+    )
+    .await;
+    let d = app
+        .data(
+            r#"{ tasks(first: 20) { nodes { id deadline { recurrence } } } }"#,
+            json!({}),
+        )
+        .await;
+    let task = d["tasks"]["nodes"]
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|n| n["deadline"]["recurrence"].is_null())
+        .expect("a task with a date")["id"]
+        .clone();
+    let before = count_rows(&app.db, "SELECT COUNT(*) AS n FROM webhook_deliveries").await;
+    assert_eq!(before, 0);
+    // A refused change writes nothing.
+    let refused = app
+        .error_code(
+            crate::helpers::EXTEND,
+            json!({ "input": { "taskId": task, "newDueOn": "2020-01-01", "reason": "Công văn 77/UBND-TH" } }),
+        )
+        .await;
+    assert_eq!(refused, "BAD_USER_INPUT");
+    assert_eq!(
+        count_rows(&app.db, "SELECT COUNT(*) AS n FROM webhook_deliveries").await,
+        0
+    );
+    app.data(
+        crate::helpers::EXTEND,
+        json!({ "input": { "taskId": task, "newDueOn": "2027-03-31", "reason": "Công văn 77/UBND-TH" } }),
+    )
+    .await;
+    assert_eq!(
+        count_rows(&app.db, "SELECT COUNT(*) AS n FROM webhook_deliveries").await,
+        2,
+        "the two enabled endpoints that asked for DEADLINE_EXTENDED"
+    );
+    let ids = count_rows(
+        &app.db,
+        "SELECT COUNT(DISTINCT msg_id) AS n FROM webhook_deliveries",
+    )
+    .await;
+    assert_eq!(ids, 1, "one message id for the event");
+    let q = r#"query($e: ID!) { webhookDeliveries(endpointId: $e) { messageId eventType state payload } }"#;
+    let got = app
+        .data(
+            q,
+            json!({ "e": wants["createWebhookEndpoint"]["endpoint"]["id"] }),
+        )
+        .await;
+    let row = &got["webhookDeliveries"][0];
+    assert_eq!(row["eventType"], "task.deadline_extended");
+    let body: Value = serde_json::from_str(row["payload"].as_str().expect("payload")).expect("json");
+    assert_eq!(body["data"]["taskId"], task);
+    assert_eq!(body["type"], "task.deadline_extended");
+    assert_eq!(
+        app.monitor()
+            .error_code(
+                q,
+                json!({ "e": wants["createWebhookEndpoint"]["endpoint"]["id"] })
+            )
+            .await,
+        "FORBIDDEN"
+    );
+}
