@@ -2,7 +2,7 @@
 # The heaviest requests the default limits accept, alone and 20 at once, on the seeded data
 # and on the synthetic scale-1 database (SQLite), with the server's peak RSS read from /proc
 # (tests/limits/heaviest.py says how). Fails when a request raises the peak by more than
-# MAX_RSS_MB (64) or answers with an error; times are printed against the 2 s target (enforced
+# MAX_RSS_MB (96) or answers with an error; times are printed against the 2 s target (enforced
 # only when MAX_SECONDS is set: shared VMs differ by instance).
 # Usage: bash tests/limits/run.sh   (CHIDAO_BIN picks the binary; default `cargo build`)
 set -euo pipefail
