@@ -57,6 +57,9 @@ pub struct Metrics {
     statements: Counter<u64, AtomicU64>,
     reuse: Family<ReuseLabels, Counter>,
     key_fetches: Family<ResultLabels, Counter>,
+    webhook_attempts: Family<ResultLabels, Counter>,
+    webhook_queue: Gauge,
+    webhook_oldest: Gauge,
     /// The operation names that have a label value of their own (at most
     /// [`MAX_OPERATION_LABELS`]; later new names share [`OTHER_OPERATIONS`]).
     operations: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -119,8 +122,29 @@ impl Default for Metrics {
             "Fetches of the identity provider's keys (JWT_JWKS_URL, JWT_OIDC_ISSUER) by result: ok or error",
             key_fetches.clone(),
         );
+        let webhook_attempts = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "webhook_attempts",
+            "Webhook attempts by result: delivered, failed (retried later), given_up (FAILED), skipped (not visible to the endpoint)",
+            webhook_attempts.clone(),
+        );
+        let webhook_queue = Gauge::default();
+        registry.register(
+            "webhook_queue_depth",
+            "Webhook deliveries PENDING (every instance's, read from the outbox every few seconds)",
+            webhook_queue.clone(),
+        );
+        let webhook_oldest = Gauge::default();
+        registry.register(
+            "webhook_oldest_pending_seconds",
+            "Age of the oldest PENDING webhook delivery (0 when none)",
+            webhook_oldest.clone(),
+        );
         Metrics {
             registry,
+            webhook_attempts,
+            webhook_queue,
+            webhook_oldest,
             requests,
             duration,
             errors,
@@ -147,6 +171,21 @@ impl Metrics {
                 .clone()
         };
         (get("hit"), get("miss"))
+    }
+
+    /// Counts one webhook attempt by its result.
+    pub fn webhook_attempt(&self, result: &str) {
+        self.webhook_attempts
+            .get_or_create(&ResultLabels {
+                result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The outbox's PENDING deliveries and the age of the oldest, in seconds.
+    pub fn set_webhook_queue(&self, depth: i64, oldest_secs: i64) {
+        self.webhook_queue.set(depth);
+        self.webhook_oldest.set(oldest_secs);
     }
 
     /// The (ok, error) counters of fetches of the identity provider's keys.

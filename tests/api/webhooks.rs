@@ -249,4 +249,22 @@ async fn a_change_writes_one_delivery_per_endpoint_that_asked() {
             .await,
         "FORBIDDEN"
     );
+    // Nothing listens on port 9: each delivery's first attempt fails and waits for its retry;
+    // `/metrics` counts the attempts and shows the queue (read every 5 s).
+    let failed = "chidao_webhook_attempts_total{result=\"failed\"} 2";
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = app.metrics().await;
+        if text.contains(failed) && text.contains("chidao_webhook_queue_depth 2") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let shown: Vec<&str> = text.lines().filter(|l| l.contains("webhook")).collect();
+    assert!(text.contains(failed), "{shown:#?}");
+    assert!(text.contains("chidao_webhook_queue_depth 2"), "{shown:#?}");
+    assert!(
+        text.contains("chidao_webhook_oldest_pending_seconds"),
+        "{shown:#?}"
+    );
 }

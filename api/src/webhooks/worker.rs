@@ -38,6 +38,8 @@ use crate::state::State;
 const LEASE_MARGIN: Duration = Duration::from_secs(10);
 /// How often the workers look for due rows when nothing woke them.
 const POLL: Duration = Duration::from_secs(1);
+/// How often the queue's depth and oldest row are read for `/metrics`.
+const MEASURE: Duration = Duration::from_secs(5);
 /// The most of a receiver's answer kept in an attempt's error.
 const MAX_ERROR: usize = 300;
 
@@ -68,7 +70,14 @@ pub fn start(state: Arc<State>, database_url: String) {
         let permits = Arc::new(tokio::sync::Semaphore::new(settings.workers.max(1)));
         let per_endpoint = (settings.workers / 4).max(1);
         let busy: Arc<Mutex<HashMap<i32, usize>>> = Arc::default();
+        let mut measured: Option<Instant> = None;
         loop {
+            if measured.is_none_or(|t| t.elapsed() >= MEASURE) {
+                measured = Some(Instant::now());
+                if let Err(e) = measure(&state, &conn).await {
+                    tracing::warn!(error = ?e, "webhook outbox: could not measure the queue");
+                }
+            }
             let free = permits.available_permits();
             let full: Vec<i32> = {
                 let b = busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -130,6 +139,24 @@ fn placeholder(backend: DbBackend, n: usize) -> String {
         DbBackend::Postgres => format!("${n}"),
         _ => format!("?{n}"),
     }
+}
+
+/// Reads the outbox's PENDING rows and the oldest's age into the metrics.
+async fn measure(state: &State, conn: &DatabaseConnection) -> ApiResult<()> {
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM webhook_deliveries WHERE state = 'PENDING'",
+        ))
+        .await?;
+    let (n, oldest): (i64, Option<DateTime<Utc>>) = match row {
+        Some(r) => (r.try_get("", "n")?, r.try_get("", "oldest")?),
+        None => (0, None),
+    };
+    let age = oldest.map_or(0, |t| (Utc::now() - t).num_seconds().max(0));
+    state.metrics.set_webhook_queue(n, age);
+    Ok(())
 }
 
 /// A transaction on the workers' connection, under SQLite's write lock.
@@ -453,6 +480,12 @@ async fn record(
             [row.id.into(), now.into(), status.into(), latency_ms.into(), error.into()],
         ))
         .await?;
+    state.metrics.webhook_attempt(match (&outcome, state_after) {
+        (Outcome::Delivered(_), _) => "delivered",
+        (Outcome::Skipped(_), _) => "skipped",
+        (_, "PENDING") => "failed",
+        _ => "given_up",
+    });
     let delivered_at: Option<DateTime<Utc>> = matches!(outcome, Outcome::Delivered(_)).then_some(now);
     txn.execute_raw(Statement::from_sql_and_values(
         backend,
