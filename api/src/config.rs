@@ -181,8 +181,9 @@ pub struct Settings {
     )]
     pub webhook_allow_hosts: Vec<String>,
 
-    /// Webhook deliveries this instance sends at once (one endpoint at most a quarter of them).
-    #[arg(long, env = "CHIDAO_WEBHOOK_WORKERS", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
+    /// Webhook deliveries this instance sends at once (one endpoint at most a quarter of them);
+    /// 0: this instance sends none (the outbox still fills; other instances deliver).
+    #[arg(long, env = "CHIDAO_WEBHOOK_WORKERS", default_value_t = 8, value_parser = clap::value_parser!(u64).range(0..=256))]
     pub webhook_workers: u64,
 
     /// Seconds one webhook attempt may take (connect, send, answer).

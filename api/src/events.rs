@@ -59,6 +59,103 @@ pub enum EventKind {
     ReportOverdue,
 }
 
+/// What a webhook endpoint may ask for: every task event above, and the changes that are
+/// not about one task (heard by webhooks only; subscriptions follow tasks).
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WebhookEventKind {
+    /// A task was created.
+    TaskCreated,
+    /// A task's text, deadline or assignments were edited.
+    TaskUpdated,
+    /// A task's deadline was extended.
+    DeadlineExtended,
+    /// A progress report on a task was submitted.
+    ReportSubmitted,
+    /// A progress report on a task was accepted or returned.
+    ReportReviewed,
+    /// A task's assignments moved to other agencies.
+    AssignmentsReassigned,
+    /// A milestone of a task was recorded as reached, or the record undone.
+    MilestoneRecorded,
+    /// A reporting duty falls due soon and is not met yet.
+    ReportDueSoon,
+    /// A reporting duty is past due and not met.
+    ReportOverdue,
+    /// A directive was created (`createDirective`). An agency endpoint hears of it only
+    /// once the directive gives the agency a task, as a token of the agency would see it.
+    DirectiveCreated,
+    /// An indicator's value was recorded (`recordIndicatorValue`). An agency endpoint hears
+    /// of the indicators it is responsible for.
+    IndicatorValueRecorded,
+    /// An agency ended and others took over its work (`mergeAgencies`, or
+    /// `reassignAssignments` with `endSource`): one event per ended agency.
+    AgencyReorganised,
+}
+
+impl From<EventKind> for WebhookEventKind {
+    fn from(k: EventKind) -> Self {
+        match k {
+            EventKind::TaskCreated => Self::TaskCreated,
+            EventKind::TaskUpdated => Self::TaskUpdated,
+            EventKind::DeadlineExtended => Self::DeadlineExtended,
+            EventKind::ReportSubmitted => Self::ReportSubmitted,
+            EventKind::ReportReviewed => Self::ReportReviewed,
+            EventKind::AssignmentsReassigned => Self::AssignmentsReassigned,
+            EventKind::MilestoneRecorded => Self::MilestoneRecorded,
+            EventKind::ReportDueSoon => Self::ReportDueSoon,
+            EventKind::ReportOverdue => Self::ReportOverdue,
+        }
+    }
+}
+
+impl WebhookEventKind {
+    /// Whether the kind is about a task (a role that sees no task hears none of them).
+    pub fn is_task_event(self) -> bool {
+        !matches!(
+            self,
+            Self::DirectiveCreated | Self::IndicatorValueRecorded | Self::AgencyReorganised
+        )
+    }
+
+    /// The stored name (`REPORT_SUBMITTED`).
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
+
+/// A committed change that is not about one task, for the webhook outbox only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OtherEvent {
+    /// A new directive.
+    DirectiveCreated { directive_id: i32 },
+    /// A new value of an indicator, for a period.
+    IndicatorValueRecorded {
+        indicator_id: i32,
+        value_id: i32,
+        period: String,
+    },
+    /// An agency ended on `last_day`; `successor_ids` carry its work from the day after.
+    AgencyReorganised {
+        agency_id: i32,
+        successor_ids: Vec<i32>,
+        last_day: chrono::NaiveDate,
+    },
+}
+
+impl OtherEvent {
+    pub fn kind(&self) -> WebhookEventKind {
+        match self {
+            Self::DirectiveCreated { .. } => WebhookEventKind::DirectiveCreated,
+            Self::IndicatorValueRecorded { .. } => WebhookEventKind::IndicatorValueRecorded,
+            Self::AgencyReorganised { .. } => WebhookEventKind::AgencyReorganised,
+        }
+    }
+}
+
 /// The duty an event is about: an assignment and a period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DutyRef {

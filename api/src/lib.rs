@@ -116,7 +116,11 @@ impl Application {
             reminder_lookback_days: settings.reminder_lookback_days,
             webhooks: settings.webhooks(),
         });
-        webhooks::worker::start(state.clone(), settings.database_url.clone());
+        if state.webhooks.workers > 0 {
+            webhooks::worker::start(state.clone(), settings.database_url.clone());
+        } else {
+            tracing::info!("webhook delivery is off on this instance (CHIDAO_WEBHOOK_WORKERS=0)");
+        }
         duties::reminders::start(
             state.clone(),
             std::time::Duration::from_secs(settings.reminder_interval_secs),

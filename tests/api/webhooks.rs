@@ -268,3 +268,127 @@ async fn a_change_writes_one_delivery_per_endpoint_that_asked() {
         "{shown:#?}"
     );
 }
+
+/// Changes that are not about one task reach the endpoints that asked for them: a directive
+/// created, an indicator value recorded, an agency merged into another (one message per ended
+/// agency). An ANALYST endpoint may ask for these, and for no task event.
+#[tokio::test]
+async fn directives_values_and_reorganisations_are_events_too() {
+    let app = allowed().await;
+    let others = json!([
+        "DIRECTIVE_CREATED",
+        "INDICATOR_VALUE_RECORDED",
+        "AGENCY_REORGANISED"
+    ]);
+    let e = app
+        .gql(
+            CREATE,
+            input(
+                "http://127.0.0.1:9/x",
+                json!(["INDICATOR_VALUE_RECORDED", "TASK_CREATED"]),
+                "ANALYST",
+                None,
+            ),
+        )
+        .await;
+    assert_eq!(e["errors"][0]["extensions"]["field"], "input.events", "{e}");
+    let bi = app
+        .data(
+            CREATE,
+            input("http://127.0.0.1:9/bi", others.clone(), "ANALYST", None),
+        )
+        .await;
+    let bi = bi["createWebhookEndpoint"]["endpoint"]["id"].clone();
+    let tasks_only = app
+        .data(
+            CREATE,
+            input("http://127.0.0.1:9/t", json!(["TASK_CREATED"]), "ADMIN", None),
+        )
+        .await;
+    let tasks_only = tasks_only["createWebhookEndpoint"]["endpoint"]["id"].clone();
+    let q = r#"query($e: ID!) { webhookDeliveries(endpointId: $e) { eventType payload } }"#;
+    let bodies = |d: &Value| -> Vec<Value> {
+        let mut v: Vec<Value> = d["webhookDeliveries"]
+            .as_array()
+            .expect("deliveries")
+            .iter()
+            .map(|x| serde_json::from_str(x["payload"].as_str().expect("payload")).expect("json"))
+            .collect();
+        v.sort_by_key(|b| b["type"].to_string());
+        v
+    };
+
+    let d = app
+        .data(
+            r#"mutation { createDirective(input: { code: "15-ct-ubnd-2026", number: "15/CT-UBND",
+                kind: CHI_THI, title: "Về tăng cường kỷ luật hành chính", issuedOn: "2026-11-02" }) {
+                directive { id } } }"#,
+            json!({}),
+        )
+        .await;
+    let directive = d["createDirective"]["directive"]["id"].clone();
+    let revenue = crate::helpers::indicator_id(&app, "2025.09").await;
+    let v = app
+        .monitor()
+        .data(
+            r#"mutation($i: RecordIndicatorValueInput!) { recordIndicatorValue(input: $i) { indicatorValue { id } } }"#,
+            json!({ "i": { "indicatorId": revenue, "period": "2025Q1", "value": "5000", "kind": "OFFICIAL" } }),
+        )
+        .await;
+    let value = v["recordIndicatorValue"]["indicatorValue"]["id"].clone();
+    // A refused value (a quarter not begun) writes nothing.
+    let refused = app
+        .monitor()
+        .error_code(
+            r#"mutation($i: RecordIndicatorValueInput!) { recordIndicatorValue(input: $i) { indicatorValue { id } } }"#,
+            json!({ "i": { "indicatorId": revenue, "period": "2025Q9", "value": "1", "kind": "OFFICIAL" } }),
+        )
+        .await;
+    assert_eq!(refused, "BAD_USER_INPUT");
+    let m = app
+        .data(
+            r#"mutation { mergeAgencies(input: { dissolvedAgencyCodes: ["so-y-te", "so-noi-vu"],
+                successorCode: "so-tai-chinh", effectiveOn: "2026-11-01" }) {
+                successor { id } dissolved { id } } }"#,
+            json!({}),
+        )
+        .await;
+    let successor = m["mergeAgencies"]["successor"]["id"].clone();
+    let dissolved: Vec<Value> = m["mergeAgencies"]["dissolved"]
+        .as_array()
+        .expect("dissolved")
+        .iter()
+        .map(|a| a["id"].clone())
+        .collect();
+
+    let got = bodies(&app.data(q, json!({ "e": bi })).await);
+    let types: Vec<&str> = got.iter().map(|b| b["type"].as_str().expect("type")).collect();
+    assert_eq!(
+        types,
+        [
+            "agency.reorganised",
+            "agency.reorganised",
+            "directive.created",
+            "indicator.value_recorded"
+        ],
+        "{got:?}"
+    );
+    let mut ended: Vec<Value> = got[..2].iter().map(|b| b["data"]["agencyId"].clone()).collect();
+    let mut want = dissolved.clone();
+    ended.sort_by_key(Value::to_string);
+    want.sort_by_key(Value::to_string);
+    assert_eq!(ended, want);
+    for b in &got[..2] {
+        assert_eq!(b["data"]["successorIds"], json!([successor]));
+        assert_eq!(b["data"]["lastDay"], "2026-10-31");
+        assert_eq!(b["data"]["kind"], "AGENCY_REORGANISED");
+    }
+    assert_eq!(got[2]["data"]["directiveId"], directive);
+    assert_eq!(got[3]["data"]["indicatorId"], revenue);
+    assert_eq!(got[3]["data"]["indicatorValueId"], value);
+    assert_eq!(got[3]["data"]["period"], "2025Q1");
+    // The task-only endpoint heard none of these (the merge moved assignments: those are
+    // ASSIGNMENTS_REASSIGNED, which it did not ask for either).
+    let none = app.data(q, json!({ "e": tasks_only })).await;
+    assert_eq!(none["webhookDeliveries"], json!([]));
+}

@@ -7,6 +7,8 @@ Usage: check_webhooks.py PHASE CHIDAO_URL ADMIN_TOKEN AGENCY_TOKEN STATE_DIR
                   receiver is down, and a committed change for it (run.sh then kills chidao -9).
   PHASE "after":  (chidao restarted on the same database) the receiver is started now, and the
                   change committed before the kill arrives.
+  PHASE "two":    two instances on one PostgreSQL database: each message exactly once, latency.
+  PHASE "fill", "drain": one instance's delivery throughput from a pre-filled outbox.
 """
 import json
 import os
@@ -205,6 +207,10 @@ def live():
     assert by_task == {other: "SKIPPED", own: "DELIVERED"}, by_task
     say(f"agency endpoint of {b}: its task delivered, another's skipped")
     srv3.shutdown()
+    data(ADMIN, "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { deleted } }", {"id": ep3})
+
+    other_changes()
+    slow_receiver(t)
 
     # 4. Refused URLs: a host not on the allow-list, a name for loopback not named, a scheme.
     for bad in ["http://example.com/hook", f"http://localhost:{port}/hook", "ftp://127.0.0.1/x",
@@ -219,9 +225,123 @@ def live():
     # 5. Before the crash: a receiver that is down, and a committed change for it.
     port5 = free_port()
     ep5, secret5 = create(f"http://127.0.0.1:{port5}/after", ["DEADLINE_EXTENDED"])
-    data(ADMIN, EXTEND, {"i": {"taskId": t, "newDueOn": "2027-06-30", "reason": "Công văn 80/UBND-TH"}})
+    data(ADMIN, EXTEND, {"i": {"taskId": t, "newDueOn": "2030-06-30", "reason": "Công văn 80/UBND-TH"}})
     json.dump({"port": port5, "secret": secret5, "endpoint": ep5, "task": t}, open(os.path.join(STATE, "crash.json"), "w"))
     say("committed an extension for a receiver that is down; chidao is killed next")
+
+
+def other_changes():
+    """A directive created and indicator values recorded reach an ANALYST endpoint (a BI tool)
+    and, as a token of the agency would see them, an agency endpoint."""
+    class Bi(Flaky):
+        seen = []
+        fail_first = 0
+
+    class Own(Flaky):
+        seen = []
+        fail_first = 0
+    kinds = ["DIRECTIVE_CREATED", "INDICATOR_VALUE_RECORDED"]
+    pb, sb = serve(Bi)
+    po, so = serve(Own)
+    eb, Bi.secret = create(f"http://127.0.0.1:{pb}/bi", kinds, role="ANALYST")
+    eo, Own.secret = create(f"http://127.0.0.1:{po}/stc", kinds, role="AGENCY", agency="so-tai-chinh")
+    inds = data(ADMIN, """{ indicators(first: 100) { nodes { id code qualitative year
+        responsibleAgency { code } } } }""")["indicators"]["nodes"]
+    inds = [i for i in inds if not i["qualitative"] and i["year"] == 2025 and i["responsibleAgency"]]
+    mine = [i for i in inds if i["responsibleAgency"]["code"] == "so-tai-chinh"][0]
+    theirs = [i for i in inds if i["responsibleAgency"]["code"] != "so-tai-chinh"][0]
+    record = """mutation($i: RecordIndicatorValueInput!) { recordIndicatorValue(input: $i) {
+        indicatorValue { id } } }"""
+    values = {}
+    for ind in (mine, theirs):
+        v = data(ADMIN, record, {"i": {"indicatorId": ind["id"], "period": "2025Q3", "value": "17",
+                                       "kind": "ESTIMATE"}})
+        values[ind["id"]] = v["recordIndicatorValue"]["indicatorValue"]["id"]
+    directive = data(ADMIN, """mutation { createDirective(input: { code: "22-ct-ubnd-2026",
+        number: "22/CT-UBND", kind: CHI_THI, title: "Về chuyển đổi số", issuedOn: "2026-11-20" }) {
+        directive { id } } }""")["createDirective"]["directive"]["id"]
+
+    def settled(e, n):
+        xs = data(ADMIN, DELIVERIES, {"e": e})["webhookDeliveries"]
+        return xs if len(xs) == n and all(x["state"] != "PENDING" for x in xs) else None
+    until("the analyst's deliveries", lambda: settled(eb, 3))
+    states = until("the agency's deliveries", lambda: settled(eo, 3))
+    time.sleep(0.5)
+    assert all(x["ok"] for x in Bi.seen + Own.seen), Bi.seen + Own.seen
+    heard = sorted((x["event"]["type"], x["event"]["data"].get("indicatorId") or x["event"]["data"]["directiveId"])
+                   for x in Bi.seen)
+    assert heard == sorted([("directive.created", directive), ("indicator.value_recorded", mine["id"]),
+                            ("indicator.value_recorded", theirs["id"])]), heard
+    own = [(x["event"]["type"], x["event"]["data"]["indicatorId"], x["event"]["data"]["indicatorValueId"])
+           for x in Own.seen]
+    assert own == [("indicator.value_recorded", mine["id"], values[mine["id"]])], Own.seen
+    skipped = sorted(x["eventType"] for x in states if x["state"] == "SKIPPED")
+    assert skipped == ["directive.created", "indicator.value_recorded"], states
+    say("directive created, indicator values recorded: the analyst endpoint heard all three, the agency "
+        "endpoint its own indicator only (another's value and a directive without its task skipped)")
+    for e in (eb, eo):
+        data(ADMIN, "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { deleted } }", {"id": e})
+    sb.shutdown()
+    so.shutdown()
+
+
+def slow_receiver(task):
+    """A slow receiver holds at most a quarter of the workers (8 by default: 2), and a fast one
+    beside it is not kept waiting: both receivers are down for the first attempts, so all the
+    retries fall due together, and a lease must not hand them all to the slow endpoint."""
+    from http.server import ThreadingHTTPServer
+    n = 12
+
+    class Slow(BaseHTTPRequestHandler):
+        lock = threading.Lock()
+        now = 0
+        most = 0
+        done = []
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            Webhook(Slow.secret).verify(body, dict(self.headers))
+            with Slow.lock:
+                Slow.now += 1
+                Slow.most = max(Slow.most, Slow.now)
+            time.sleep(2.0)
+            with Slow.lock:
+                Slow.now -= 1
+                Slow.done.append(self.headers["webhook-id"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    class Fast(Flaky):
+        seen = []
+        fail_first = 0
+    ps, pf = free_port(), free_port()
+    es, Slow.secret = create(f"http://127.0.0.1:{ps}/slow", ["DEADLINE_EXTENDED"])
+    ef, Fast.secret = create(f"http://127.0.0.1:{pf}/fast", ["DEADLINE_EXTENDED"])
+    for i in range(n):
+        data(ADMIN, EXTEND, {"i": {"taskId": task, "newDueOn": (date(2029, 1, 1) + timedelta(days=i)).isoformat(),
+                                   "reason": f"Công văn {100 + i}/UBND-TH"}})
+    # Every first attempt failed (nothing listens yet); the retries are due in about 1 s.
+    until("first attempts", lambda: all(len([x for x in data(ADMIN, DELIVERIES, {"e": e})["webhookDeliveries"]
+                                             if x["attemptCount"] >= 1]) == n for e in (es, ef)) or None)
+    srv_s = ThreadingHTTPServer(("127.0.0.1", ps), Slow)
+    threading.Thread(target=srv_s.serve_forever, daemon=True).start()
+    srv_f = ThreadingHTTPServer(("127.0.0.1", pf), Fast)
+    threading.Thread(target=srv_f.serve_forever, daemon=True).start()
+    until("the fast receiver's messages", lambda: len({x["id"] for x in Fast.seen}) >= n or None)
+    slow_then = len(Slow.done)
+    until("the slow receiver's messages", lambda: len(set(Slow.done)) >= n or None, wait=60)
+    assert all(x["ok"] for x in Fast.seen), Fast.seen
+    assert 1 <= Slow.most <= 2, f"the slow endpoint held {Slow.most} workers at once"
+    assert slow_then <= n // 2, f"the fast receiver waited for the slow one ({slow_then} of {n} slow done)"
+    say(f"slow receiver (2 s an answer): at most {Slow.most} of 8 workers at once; the fast one had all {n} "
+        f"messages when the slow one had answered {slow_then}")
+    for e in (es, ef):
+        data(ADMIN, "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { deleted } }", {"id": e})
+    srv_s.shutdown()
+    srv_f.shutdown()
 
 
 def after():
@@ -273,7 +393,7 @@ def two():
     t0 = time.time()
     for i in range(n):
         URL = urls[i % 2]
-        day = (date(2028, 1, 1) + timedelta(days=i // len(tasks))).isoformat()
+        day = (date(2034, 1, 1) + timedelta(days=i // len(tasks))).isoformat()
         data(ADMIN, EXTEND, {"i": {"taskId": tasks[i % len(tasks)]["id"], "newDueOn": day,
                                    "reason": f"Công văn {i}/UBND-TH"}})
     committed = time.time()
@@ -294,4 +414,77 @@ def two():
     srv.shutdown()
 
 
-{"live": live, "after": after, "two": two}[PHASE]()
+class Counter(BaseHTTPRequestHandler):
+    """Verifies each message and keeps its id and arrival time (per endpoint path)."""
+    secrets = {}
+    seen = {}
+    lock = threading.Lock()
+
+    def do_POST(self):
+        got = time.time()
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        ok = True
+        try:
+            Webhook(Counter.secrets[self.path]).verify(body, dict(self.headers))
+        except WebhookVerificationError:
+            ok = False
+        with Counter.lock:
+            Counter.seen.setdefault(self.path, []).append((self.headers["webhook-id"], got, ok))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+FILL = 4  # endpoints: 4 × a quarter of the workers = all 8
+
+
+def fill():
+    """(chidao runs with CHIDAO_WEBHOOK_WORKERS=0) FILL endpoints, each for DEADLINE_EXTENDED, and
+    WEBHOOK_FILL changes: the outbox holds FILL × WEBHOOK_FILL messages, none sent."""
+    n = int(os.environ.get("WEBHOOK_FILL", "500"))
+    port = free_port()
+    made = []
+    for i in range(FILL):
+        e, secret = create(f"http://127.0.0.1:{port}/fill{i}", ["DEADLINE_EXTENDED"])
+        made.append({"endpoint": e, "secret": secret, "path": f"/fill{i}"})
+    tasks = fixed(tasks_of(ADMIN, None))[:20]
+    for i in range(n):
+        day = (date(2031, 1, 1) + timedelta(days=i // len(tasks))).isoformat()
+        data(ADMIN, EXTEND, {"i": {"taskId": tasks[i % len(tasks)]["id"], "newDueOn": day,
+                                   "reason": f"Công văn {i}/UBND-TH"}})
+    d = data(ADMIN, DELIVERIES, {"e": made[0]["endpoint"]})["webhookDeliveries"]
+    assert all(x["attemptCount"] == 0 for x in d), "nothing is sent with no workers"
+    json.dump({"port": port, "n": n, "endpoints": made}, open(os.path.join(STATE, "fill.json"), "w"))
+    say(f"outbox filled: {FILL} endpoints × {n} changes, none sent with CHIDAO_WEBHOOK_WORKERS=0")
+
+
+def drain():
+    """The receiver first (STATE/drain-ready), then run.sh starts one chidao with 8 workers
+    (its URL in STATE/drain-url): the time from its first delivery to its last."""
+    from http.server import ThreadingHTTPServer
+    f = json.load(open(os.path.join(STATE, "fill.json")))
+    Counter.secrets = {e["path"]: e["secret"] for e in f["endpoints"]}
+    srv = ThreadingHTTPServer(("127.0.0.1", f["port"]), Counter)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    open(os.path.join(STATE, "drain-ready"), "w").close()
+    total = f["n"] * len(f["endpoints"])
+    count = lambda: sum(len({x[0] for x in v}) for v in Counter.seen.values())
+    until(f"{total} messages", lambda: count() >= total or None, wait=600)
+    time.sleep(2)
+    every = [x for v in Counter.seen.values() for x in v]
+    assert len(every) == total and all(x[2] for x in every), (len(every), total)
+    first, last = min(x[1] for x in every), max(x[1] for x in every)
+    per = [len(v) / (max(x[1] for x in v) - min(x[1] for x in v)) for v in Counter.seen.values()]
+    global URL
+    URL = open(os.path.join(STATE, "drain-url")).read().strip()
+    for e in f["endpoints"]:
+        data(ADMIN, "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { deleted } }", {"id": e["endpoint"]})
+    say(f"one instance, a pre-filled outbox: {total} messages to {len(f['endpoints'])} endpoints in "
+        f"{last - first:.1f} s, {total / (last - first):.0f} deliveries/s (each endpoint "
+        f"{min(per):.0f}–{max(per):.0f}/s on its quarter of the workers), each once and verified")
+    srv.shutdown()
+
+
+{"live": live, "after": after, "two": two, "fill": fill, "drain": drain}[PHASE]()

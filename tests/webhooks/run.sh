@@ -4,7 +4,9 @@
 # requirements.txt): the README's receiver (receiver.py), three attempts of one message to a
 # receiver that fails twice, an agency endpoint that hears only its own tasks, refused URLs; then
 # `kill -9` of chidao after a change committed while its receiver was down, a restart, and the
-# message delivered.
+# message delivered; a slow receiver beside a fast one; directives and indicator values. On
+# PostgreSQL (WEBHOOK_PG_URL): one instance's throughput from a pre-filled outbox, and two
+# instances delivering each message once.
 # Usage: bash tests/webhooks/run.sh   (CHIDAO_BIN picks the binary; default `cargo build`)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,7 +41,7 @@ start() {
     : >"$log"
     DATABASE_URL="${2:-$DB}" CHIDAO_BIND=127.0.0.1:0 CHIDAO_SEEDS="$ROOT/seeds" JWT_SECRET="$SECRET" \
         CHIDAO_WEBHOOK_ALLOW_HOSTS=127.0.0.1 CHIDAO_WEBHOOK_RETRY_SECS=1,1,1,2,2,2,2,2,2,2,2,2,2,2,2 \
-        CHIDAO_WEBHOOK_TIMEOUT_SECS=3 CHIDAO_RATE_PER_MINUTE=0 RUST_LOG="warn,chidao=info" NO_COLOR=1 "$BIN" serve >"$log" 2>&1 </dev/null &
+        CHIDAO_WEBHOOK_TIMEOUT_SECS=3 CHIDAO_WEBHOOK_WORKERS="${WORKERS:-8}" CHIDAO_RATE_PER_MINUTE=0 RUST_LOG="warn,chidao=info" NO_COLOR=1 "$BIN" serve >"$log" 2>&1 </dev/null &
     SERVER_PID=$!
     PORT=""
     for _ in $(seq 1 300); do
@@ -76,6 +78,19 @@ run after
 # Two instances on one PostgreSQL database (WEBHOOK_PG_URL, an empty database; .ci/run gives
 # one): each message reaches the counting receiver exactly once; latency and throughput.
 if [[ -n "${WEBHOOK_PG_URL:-}" ]]; then
+    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+    # One instance's throughput: the outbox filled by an instance that delivers nothing, then
+    # drained by one with 8 workers.
+    DB="$WEBHOOK_PG_URL"
+    WORKERS=0 start pg-fill "$WEBHOOK_PG_URL"
+    ADMIN="$(tok --role admin)"
+    run fill
+    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+    run drain & DRAIN=$!
+    for _ in $(seq 1 100); do [[ -f "$TMP/drain-ready" ]] && break; sleep 0.1; done
+    start pg-drain "$WEBHOOK_PG_URL"
+    echo "http://127.0.0.1:$PORT" >"$TMP/drain-url"
+    wait "$DRAIN"
     kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
     start pg-a "$WEBHOOK_PG_URL"; A_PID=$SERVER_PID; A_PORT=$PORT
     start pg-b "$WEBHOOK_PG_URL"; B_PID=$SERVER_PID; B_PORT=$PORT

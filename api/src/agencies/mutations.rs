@@ -177,6 +177,12 @@ async fn merge(ctx: &Context<'_>, input: MergeAgenciesInput) -> ApiResult<MergeA
         for t in &done.tasks {
             w.publish(EventKind::AssignmentsReassigned, *t, None).await?;
         }
+        w.publish_other(crate::events::OtherEvent::AgencyReorganised {
+            agency_id: after.id,
+            successor_ids: vec![successor.id],
+            last_day,
+        })
+        .await?;
         let n = done.moved + done.merged;
         moved += n;
         audit(
@@ -544,15 +550,23 @@ async fn reassign_assignments(
             .chain(plan.parts.iter().flat_map(|(_, t)| t.iter()))
             .copied()
             .collect();
-        for heir in heirs {
+        for heir in &heirs {
             agency_succession::ActiveModel {
                 predecessor_id: Set(from.id),
-                successor_id: Set(heir),
+                successor_id: Set(*heir),
                 effective_on: Set(effective_on),
                 note: Set(Some(reason.clone())),
                 ..Default::default()
             }
             .insert(&w.txn)
+            .await?;
+        }
+        if let Some(last_day) = from.valid_to {
+            w.publish_other(crate::events::OtherEvent::AgencyReorganised {
+                agency_id: from.id,
+                successor_ids: heirs.into_iter().collect(),
+                last_day,
+            })
             .await?;
         }
     }

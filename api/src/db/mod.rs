@@ -118,3 +118,12 @@ where
     }
     done
 }
+
+/// Parameter `n` (from 1) of a raw statement: `$n` on PostgreSQL, `?n` on SQLite (both may
+/// repeat it).
+pub fn placeholder(backend: sea_orm::DbBackend, n: usize) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    }
+}

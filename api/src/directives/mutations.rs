@@ -112,6 +112,8 @@ async fn create_directive(
     }
     .insert(&w.txn)
     .await?;
+    w.publish_other(crate::events::OtherEvent::DirectiveCreated { directive_id: m.id })
+        .await?;
     audit(
         &w,
         ctx,

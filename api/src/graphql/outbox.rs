@@ -6,35 +6,33 @@
 //!
 //! The body is a Standard Webhooks envelope: `{"type", "timestamp", "data"}`, `data` holding
 //! the global ids a client reads the rest with (no tokens, no secrets, no text of the rows).
+//! Changes that are not about one task (a directive created, an indicator value recorded, an
+//! agency reorganised) are written with [`enqueue_other`].
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
 use serde_json::json;
 
 use super::relay::{NodeKind, global_id};
-use crate::events::{Event, EventKind};
+use crate::events::{Event, OtherEvent, WebhookEventKind};
 
-/// The envelope's `type` for an event kind.
-pub fn event_type(kind: EventKind) -> &'static str {
+/// The envelope's `type` for a kind.
+pub fn event_type(kind: WebhookEventKind) -> &'static str {
+    use WebhookEventKind as K;
     match kind {
-        EventKind::TaskCreated => "task.created",
-        EventKind::TaskUpdated => "task.updated",
-        EventKind::DeadlineExtended => "task.deadline_extended",
-        EventKind::ReportSubmitted => "task.report_submitted",
-        EventKind::ReportReviewed => "task.report_reviewed",
-        EventKind::AssignmentsReassigned => "task.assignments_reassigned",
-        EventKind::MilestoneRecorded => "task.milestone_recorded",
-        EventKind::ReportDueSoon => "duty.due_soon",
-        EventKind::ReportOverdue => "duty.overdue",
+        K::TaskCreated => "task.created",
+        K::TaskUpdated => "task.updated",
+        K::DeadlineExtended => "task.deadline_extended",
+        K::ReportSubmitted => "task.report_submitted",
+        K::ReportReviewed => "task.report_reviewed",
+        K::AssignmentsReassigned => "task.assignments_reassigned",
+        K::MilestoneRecorded => "task.milestone_recorded",
+        K::ReportDueSoon => "duty.due_soon",
+        K::ReportOverdue => "duty.overdue",
+        K::DirectiveCreated => "directive.created",
+        K::IndicatorValueRecorded => "indicator.value_recorded",
+        K::AgencyReorganised => "agency.reorganised",
     }
-}
-
-/// The name endpoints store for a kind (`REPORT_SUBMITTED`).
-pub fn kind_name(kind: EventKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// A message id: `msg_` and 26 random base32 characters (130 bits).
@@ -47,40 +45,96 @@ pub fn new_msg_id() -> String {
     out
 }
 
-/// The JSON body of an event's message.
+fn millis(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn gid(k: NodeKind, i: i32) -> String {
+    global_id(k, i).to_string()
+}
+
+/// The JSON body of a message: `data` and the envelope around it.
+fn wrap(kind: WebhookEventKind, data: serde_json::Value, at: DateTime<Utc>) -> String {
+    json!({ "type": event_type(kind), "timestamp": millis(at), "data": data }).to_string()
+}
+
+/// The JSON body of a task event's message.
 pub fn envelope(event: &Event, at: DateTime<Utc>) -> String {
-    let id = |k: NodeKind, i: i32| global_id(k, i).to_string();
+    let kind = WebhookEventKind::from(event.kind);
     let mut data = json!({
-        "kind": kind_name(event.kind),
-        "taskId": id(NodeKind::Task, event.task_id),
-        "at": event.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "kind": kind.name(),
+        "taskId": gid(NodeKind::Task, event.task_id),
+        "at": millis(event.at),
     });
     if let Some(r) = event.report_id {
-        data["reportId"] = json!(id(NodeKind::ProgressReport, r));
+        data["reportId"] = json!(gid(NodeKind::ProgressReport, r));
     }
     if let Some(d) = &event.duty {
         data["duty"] = json!({
-            "assignmentId": id(NodeKind::Assignment, d.assignment_id),
+            "assignmentId": gid(NodeKind::Assignment, d.assignment_id),
             "period": d.period,
         });
     }
-    json!({
-        "type": event_type(event.kind),
-        "timestamp": at.to_rfc3339_opts(SecondsFormat::Millis, true),
-        "data": data,
-    })
-    .to_string()
+    wrap(kind, data, at)
 }
 
-/// Writes the event's message for every enabled endpoint that asked for its kind, in `txn`
-/// (one statement whatever the number of endpoints). Returns how many rows it wrote.
+/// The JSON body of another change's message; `happened` is when it was committed.
+pub fn other_envelope(event: &OtherEvent, happened: DateTime<Utc>, at: DateTime<Utc>) -> String {
+    let kind = event.kind();
+    let mut data = json!({ "kind": kind.name(), "at": millis(happened) });
+    match event {
+        OtherEvent::DirectiveCreated { directive_id } => {
+            data["directiveId"] = json!(gid(NodeKind::Directive, *directive_id));
+        }
+        OtherEvent::IndicatorValueRecorded {
+            indicator_id,
+            value_id,
+            period,
+        } => {
+            data["indicatorId"] = json!(gid(NodeKind::Indicator, *indicator_id));
+            data["indicatorValueId"] = json!(gid(NodeKind::IndicatorValue, *value_id));
+            data["period"] = json!(period);
+        }
+        OtherEvent::AgencyReorganised {
+            agency_id,
+            successor_ids,
+            last_day,
+        } => {
+            data["agencyId"] = json!(gid(NodeKind::Agency, *agency_id));
+            data["successorIds"] = json!(
+                successor_ids
+                    .iter()
+                    .map(|s| gid(NodeKind::Agency, *s))
+                    .collect::<Vec<_>>()
+            );
+            data["lastDay"] = json!(last_day.to_string());
+        }
+    }
+    wrap(kind, data, at)
+}
+
+/// Writes a task event's message for every enabled endpoint that asked for its kind, in
+/// `txn`. Returns how many rows it wrote.
 pub async fn enqueue(txn: &impl ConnectionTrait, event: &Event) -> Result<u64, DbErr> {
-    let backend = txn.get_database_backend();
     let now = Utc::now();
-    let p = |n: usize| match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    };
+    write(txn, event.kind.into(), envelope(event, now), now).await
+}
+
+/// The same for a change that is not about one task.
+pub async fn enqueue_other(txn: &impl ConnectionTrait, event: &OtherEvent) -> Result<u64, DbErr> {
+    let now = Utc::now();
+    write(txn, event.kind(), other_envelope(event, now, now), now).await
+}
+
+/// One statement whatever the number of endpoints.
+async fn write(
+    txn: &impl ConnectionTrait,
+    kind: WebhookEventKind,
+    body: String,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let backend = txn.get_database_backend();
+    let p = |n: usize| crate::db::placeholder(backend, n);
     let sql = format!(
         "INSERT INTO webhook_deliveries (endpoint_id, msg_id, event_type, payload, state, attempts, \
          next_attempt_at, created_at) SELECT id, {}, {}, {}, 'PENDING', 0, {}, {} FROM webhook_endpoints \
@@ -89,18 +143,17 @@ pub async fn enqueue(txn: &impl ConnectionTrait, event: &Event) -> Result<u64, D
         p(2),
         p(3),
         p(4),
+        p(4),
         p(5),
-        p(6),
-        p(7)
+        p(6)
     );
     let values: Vec<Value> = vec![
         new_msg_id().into(),
-        event_type(event.kind).into(),
-        envelope(event, now).into(),
-        now.into(),
+        event_type(kind).into(),
+        body.into(),
         now.into(),
         true.into(),
-        format!("%,{},%", kind_name(event.kind)).into(),
+        format!("%,{},%", kind.name()).into(),
     ];
     let done = txn
         .execute_raw(Statement::from_sql_and_values(backend, sql, values))

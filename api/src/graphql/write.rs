@@ -90,6 +90,15 @@ impl Write<'_> {
         self.publish_event(event).await
     }
 
+    /// Records a change that is not about one task (a directive created, an indicator value
+    /// recorded, an agency reorganised) for the webhook endpoints that asked for it, in this
+    /// transaction. Subscriptions follow tasks and do not hear of it.
+    pub async fn publish_other(&self, event: crate::events::OtherEvent) -> ApiResult<()> {
+        let n = crate::graphql::outbox::enqueue_other(&self.txn, &event).await?;
+        self.outboxed.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
     async fn publish_event(&self, event: crate::events::Event) -> ApiResult<()> {
         // The webhook outbox, in this transaction: committed with the change or not at all.
         let n = crate::graphql::outbox::enqueue(&self.txn, &event).await?;

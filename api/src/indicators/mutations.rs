@@ -116,6 +116,12 @@ async fn record(
     }
     .insert(&w.txn)
     .await?;
+    w.publish_other(crate::events::OtherEvent::IndicatorValueRecorded {
+        indicator_id: ind.id,
+        value_id: m.id,
+        period: m.period.clone(),
+    })
+    .await?;
     audit(
         &w,
         ctx,

@@ -15,8 +15,8 @@ use sea_orm::{
 
 use crate::auth::{Caller, Permission, Role};
 use crate::error::{ApiError, ApiResult};
-use crate::events::EventKind;
-use crate::graphql::outbox::{kind_name, new_secret};
+use crate::events::WebhookEventKind;
+use crate::graphql::outbox::new_secret;
 use crate::graphql::relay::{NodeKind, decode_id, global_id};
 use crate::graphql::write::{Write, audit};
 use crate::state::State;
@@ -49,7 +49,7 @@ impl WebhookEndpoint {
         &self.0.description
     }
     /// The events it receives, by name.
-    async fn events(&self) -> Vec<EventKind> {
+    async fn events(&self) -> Vec<WebhookEventKind> {
         kinds_of(&self.0.events)
     }
     /// The role whose read rights it has: it receives an event only when a token of that role
@@ -92,7 +92,7 @@ impl WebhookEndpoint {
     }
 }
 
-fn kinds_of(stored: &str) -> Vec<EventKind> {
+fn kinds_of(stored: &str) -> Vec<WebhookEventKind> {
     stored
         .split(',')
         .filter(|s| !s.is_empty())
@@ -100,14 +100,27 @@ fn kinds_of(stored: &str) -> Vec<EventKind> {
         .collect()
 }
 
-fn stored_kinds(kinds: &[EventKind]) -> ApiResult<String> {
+/// The stored form of an endpoint's kinds (`,A,B,`); a role that sees no task (ANALYST)
+/// may ask only for the other changes.
+fn stored_kinds(kinds: &[WebhookEventKind], role: Role) -> ApiResult<String> {
     if kinds.is_empty() {
         return Err(ApiError::bad_input(
             "input.events",
             "Cần chọn ít nhất một loại sự kiện",
         ));
     }
-    let mut names: Vec<String> = kinds.iter().map(|k| kind_name(*k)).collect();
+    if role == Role::Analyst
+        && let Some(k) = kinds.iter().find(|k| k.is_task_event())
+    {
+        return Err(ApiError::bad_input(
+            "input.events",
+            format!(
+                "Vai trò ANALYST không xem được nhiệm vụ nên không nhận sự kiện {}; chọn DIRECTIVE_CREATED, INDICATOR_VALUE_RECORDED hoặc AGENCY_REORGANISED",
+                k.name()
+            ),
+        ));
+    }
+    let mut names: Vec<String> = kinds.iter().map(|k| k.name()).collect();
     names.sort();
     names.dedup();
     Ok(format!(",{},", names.join(",")))
@@ -228,7 +241,7 @@ pub struct CreateWebhookEndpointInput {
     /// What the endpoint is for (at most 500 characters).
     pub description: String,
     /// The events it receives (at least one).
-    pub events: Vec<EventKind>,
+    pub events: Vec<WebhookEventKind>,
     /// Whose read rights the endpoint has.
     pub role: Role,
     /// For the AGENCY role: the agency's code.
@@ -254,7 +267,7 @@ pub struct UpdateWebhookEndpointInput {
     /// A new description.
     pub description: Option<String>,
     /// The events it receives from now on.
-    pub events: Option<Vec<EventKind>>,
+    pub events: Option<Vec<WebhookEventKind>>,
     /// False disables it (no deliveries are made); true enables it again and clears its
     /// failures.
     pub enabled: Option<bool>,
@@ -473,7 +486,7 @@ async fn create(ctx: &Context<'_>, input: CreateWebhookEndpointInput) -> ApiResu
     let state = State::of(ctx);
     let url = checked_url(state, "input.url", &input.url)?;
     let description = checked_description(&input.description)?;
-    let events = stored_kinds(&input.events)?;
+    let events = stored_kinds(&input.events, input.role)?;
     let agency_id = match (input.role, input.agency_code.as_deref()) {
         (Role::Agency, Some(code)) => {
             let code = crate::graphql::input::agency_code("input.agencyCode", code)?;
@@ -494,12 +507,6 @@ async fn create(ctx: &Context<'_>, input: CreateWebhookEndpointInput) -> ApiResu
             return Err(ApiError::bad_input(
                 "input.agencyCode",
                 "Chỉ endpoint vai trò AGENCY mới có mã cơ quan",
-            ));
-        }
-        (Role::Analyst, None) => {
-            return Err(ApiError::bad_input(
-                "input.role",
-                "Vai trò ANALYST không xem được nhiệm vụ nên không nhận sự kiện nào",
             ));
         }
         (_, None) => None,
@@ -579,9 +586,14 @@ async fn update(ctx: &Context<'_>, input: UpdateWebhookEndpointInput) -> ApiResu
         .as_deref()
         .map(checked_description)
         .transpose()?;
-    let events = input.events.as_deref().map(stored_kinds).transpose()?;
     let w = Write::begin(ctx).await?;
     let before = locked(&w, caller, &input.id).await?;
+    let role = Role::parse(&before.role).unwrap_or(Role::Viewer);
+    let events = input
+        .events
+        .as_deref()
+        .map(|k| stored_kinds(k, role))
+        .transpose()?;
     let mut am = before.clone().into_active_model();
     if let Some(u) = url {
         am.url = Set(u);

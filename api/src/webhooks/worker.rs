@@ -29,7 +29,7 @@ use sea_orm::{
 use crate::auth::{Role, Scope};
 use crate::config::WebhookSettings;
 use crate::error::ApiResult;
-use crate::events::{DutyRef, Event, EventKind};
+use crate::events::{DutyRef, Event, EventKind, OtherEvent, WebhookEventKind};
 use crate::graphql::outbox::signature;
 use crate::graphql::relay::{NodeKind, decode_id};
 use crate::state::State;
@@ -70,6 +70,9 @@ pub fn start(state: Arc<State>, database_url: String) {
         let permits = Arc::new(tokio::sync::Semaphore::new(settings.workers.max(1)));
         let per_endpoint = (settings.workers / 4).max(1);
         let busy: Arc<Mutex<HashMap<i32, usize>>> = Arc::default();
+        // A finished delivery frees a worker (and maybe its endpoint's share): lease again then,
+        // not at the next poll.
+        let freed = Arc::new(tokio::sync::Notify::new());
         let mut measured: Option<Instant> = None;
         loop {
             if measured.is_none_or(|t| t.elapsed() >= MEASURE) {
@@ -79,17 +82,14 @@ pub fn start(state: Arc<State>, database_url: String) {
                 }
             }
             let free = permits.available_permits();
-            let full: Vec<i32> = {
-                let b = busy.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                b.iter()
-                    .filter(|(_, n)| **n >= per_endpoint)
-                    .map(|(e, _)| *e)
-                    .collect()
-            };
+            let in_flight = busy
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
             let leased = if free == 0 {
                 Vec::new()
             } else {
-                match lease(&state, &conn, free, &full, &settings).await {
+                match lease(&state, &conn, free, &in_flight, per_endpoint, &settings).await {
                     Ok(rows) => rows,
                     Err(e) => {
                         tracing::warn!(error = ?e, "webhook outbox: could not lease deliveries");
@@ -100,6 +100,7 @@ pub fn start(state: Arc<State>, database_url: String) {
             if leased.is_empty() {
                 tokio::select! {
                     _ = state.events.outbox_woken() => {}
+                    _ = freed.notified() => {}
                     _ = tokio::time::sleep(POLL) => {}
                 }
                 continue;
@@ -113,7 +114,7 @@ pub fn start(state: Arc<State>, database_url: String) {
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .entry(row.endpoint_id)
                     .or_default() += 1;
-                let (state, busy, conn) = (state.clone(), busy.clone(), conn.clone());
+                let (state, busy, conn, freed) = (state.clone(), busy.clone(), conn.clone(), freed.clone());
                 tokio::spawn(async move {
                     let endpoint = row.endpoint_id;
                     if let Err(e) = deliver(&state, &conn, row).await {
@@ -126,19 +127,13 @@ pub fn start(state: Arc<State>, database_url: String) {
                             b.remove(&endpoint);
                         }
                     }
+                    drop(b);
                     drop(permit);
+                    freed.notify_one();
                 });
             }
         }
     });
-}
-
-/// Parameter `n` (from 1): `$n` on PostgreSQL, `?n` on SQLite (both may repeat it).
-fn placeholder(backend: DbBackend, n: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => format!("?{n}"),
-    }
 }
 
 /// Reads the outbox's PENDING rows and the oldest's age into the metrics.
@@ -171,23 +166,26 @@ async fn begin<'a>(
     Ok((lock, conn.begin().await?))
 }
 
-/// Leases up to `most` due rows, none of the endpoints in `skip`.
+/// Leases up to `most` due rows, at most `cap` of each endpoint counting those it has in
+/// flight (`busy`): one lease cannot give an endpoint with a long queue every free worker.
 async fn lease(
     state: &State,
     conn: &DatabaseConnection,
     most: usize,
-    skip: &[i32],
+    busy: &HashMap<i32, usize>,
+    cap: usize,
     settings: &WebhookSettings,
 ) -> ApiResult<Vec<Leased>> {
     let backend = conn.get_database_backend();
     let now = Utc::now();
+    let p = |n| crate::db::placeholder(backend, n);
     // A read first: an idle poll takes no write lock (SQLite's would block other writers).
     let due = conn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             format!(
                 "SELECT 1 AS due FROM webhook_deliveries WHERE state = 'PENDING' AND next_attempt_at <= {} LIMIT 1",
-                placeholder(backend, 1)
+                p(1)
             ),
             [now.into()],
         ))
@@ -197,20 +195,32 @@ async fn lease(
     }
     let (_lock, txn) = begin(state, conn).await?;
     let until = now + chrono::Duration::from_std(settings.timeout + LEASE_MARGIN).unwrap_or_default();
-    let p = |n| placeholder(backend, n);
-    let mut values: Vec<Value> = vec![until.into(), now.into(), (most as i64).into()];
-    let mut not_in = String::new();
-    if !skip.is_empty() {
-        let list: Vec<String> = skip
-            .iter()
-            .enumerate()
-            .map(|(i, id)| {
-                values.push((*id).into());
-                p(4 + i)
-            })
-            .collect();
-        not_in = format!(" AND d.endpoint_id NOT IN ({})", list.join(", "));
+    // Candidates are locked (SKIP LOCKED: another instance's are passed over) in a scan a few
+    // times the lease, then cut to each endpoint's allowance; PostgreSQL allows no window
+    // function beside FOR UPDATE, hence the two levels.
+    let scan = (most * 4).clamp(16, 1000) as i64;
+    let mut values: Vec<Value> = vec![until.into(), now.into(), (most as i64).into(), scan.into()];
+    let (mut not_in, mut allowance) = (Vec::new(), Vec::new());
+    for (endpoint, n) in busy {
+        values.push((*endpoint).into());
+        let at = values.len();
+        if *n >= cap {
+            not_in.push(p(at));
+        } else {
+            values.push(((cap - n) as i64).into());
+            allowance.push(format!("WHEN {} THEN {}", p(at), p(at + 1)));
+        }
     }
+    let not_in = if not_in.is_empty() {
+        String::new()
+    } else {
+        format!(" AND d.endpoint_id NOT IN ({})", not_in.join(", "))
+    };
+    let allowed = if allowance.is_empty() {
+        cap.to_string()
+    } else {
+        format!("CASE c.endpoint_id {} ELSE {cap} END", allowance.join(" "))
+    };
     let lock = if backend == DbBackend::Postgres {
         " FOR UPDATE SKIP LOCKED"
     } else {
@@ -218,12 +228,17 @@ async fn lease(
     };
     let sql = format!(
         "UPDATE webhook_deliveries SET lease_until = {until}, attempts = attempts + 1 WHERE id IN \
-         (SELECT d.id FROM webhook_deliveries d WHERE d.state = 'PENDING' AND d.next_attempt_at <= {now} \
+         (SELECT r.id FROM (SELECT c.id, c.next_attempt_at, c.rn, {allowed} AS allowed FROM \
+         (SELECT s.id, s.endpoint_id, s.next_attempt_at, ROW_NUMBER() OVER (PARTITION BY s.endpoint_id \
+         ORDER BY s.next_attempt_at, s.id) AS rn FROM (SELECT d.id, d.endpoint_id, d.next_attempt_at \
+         FROM webhook_deliveries d WHERE d.state = 'PENDING' AND d.next_attempt_at <= {now} \
          AND (d.lease_until IS NULL OR d.lease_until < {now}){not_in} ORDER BY d.next_attempt_at, d.id \
-         LIMIT {most}{lock}) RETURNING id, endpoint_id, msg_id, payload, attempts",
+         LIMIT {scan}{lock}) s) c) r WHERE r.rn <= r.allowed ORDER BY r.next_attempt_at, r.id LIMIT {most}) \
+         RETURNING id, endpoint_id, msg_id, payload, attempts",
         until = p(1),
         now = p(2),
         most = p(3),
+        scan = p(4),
     );
     let rows = txn
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
@@ -270,15 +285,45 @@ async fn deliver(state: &State, conn: &DatabaseConnection, row: Leased) -> ApiRe
     record(state, conn, &row, endpoint.as_ref(), outcome, latency).await
 }
 
+/// What a payload names.
+enum Named {
+    Task(Event),
+    Other(OtherEvent),
+}
+
 /// The event a payload names (its ids decoded).
-fn event_of(payload: &str) -> Option<Event> {
+fn event_of(payload: &str) -> Option<Named> {
     let v: serde_json::Value = serde_json::from_str(payload).ok()?;
     let d = &v["data"];
-    let kind: EventKind = serde_json::from_value(d["kind"].clone()).ok()?;
+    let kind: WebhookEventKind = serde_json::from_value(d["kind"].clone()).ok()?;
     let id = |v: &serde_json::Value, k: NodeKind| -> Option<i32> {
         decode_id(&async_graphql::ID(v.as_str()?.to_owned()), k, "id").ok()
     };
-    Some(Event {
+    let other = match kind {
+        WebhookEventKind::DirectiveCreated => Some(OtherEvent::DirectiveCreated {
+            directive_id: id(&d["directiveId"], NodeKind::Directive)?,
+        }),
+        WebhookEventKind::IndicatorValueRecorded => Some(OtherEvent::IndicatorValueRecorded {
+            indicator_id: id(&d["indicatorId"], NodeKind::Indicator)?,
+            value_id: id(&d["indicatorValueId"], NodeKind::IndicatorValue)?,
+            period: d["period"].as_str()?.to_owned(),
+        }),
+        WebhookEventKind::AgencyReorganised => Some(OtherEvent::AgencyReorganised {
+            agency_id: id(&d["agencyId"], NodeKind::Agency)?,
+            successor_ids: d["successorIds"]
+                .as_array()?
+                .iter()
+                .map(|s| id(s, NodeKind::Agency))
+                .collect::<Option<_>>()?,
+            last_day: d["lastDay"].as_str()?.parse().ok()?,
+        }),
+        _ => None,
+    };
+    if let Some(o) = other {
+        return Some(Named::Other(o));
+    }
+    let kind: EventKind = serde_json::from_value(d["kind"].clone()).ok()?;
+    Some(Named::Task(Event {
         kind,
         task_id: id(&d["taskId"], NodeKind::Task)?,
         report_id: match d.get("reportId") {
@@ -296,6 +341,45 @@ fn event_of(payload: &str) -> Option<Event> {
             .ok()?
             .with_timezone(&Utc),
         origin: 0,
+    }))
+}
+
+/// Whether `scope` may see (now) the rows the event names: a task event as a subscriber
+/// would, another change by the scoped finder of its rows.
+async fn seen(state: &State, scope: &Scope, named: &Named) -> ApiResult<bool> {
+    use entity::{agency, directive, indicator_value};
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
+    Ok(match named {
+        Named::Task(event) => crate::tasks::subscription::seen_by(state, scope, event)
+            .await?
+            .is_some(),
+        Named::Other(OtherEvent::DirectiveCreated { directive_id }) => {
+            scope
+                .find_by_id::<directive::Entity>(*directive_id)
+                .count(&state.reads)
+                .await?
+                > 0
+        }
+        // A value is visible with its indicator (an agency: those it is responsible for).
+        Named::Other(OtherEvent::IndicatorValueRecorded {
+            indicator_id,
+            value_id,
+            ..
+        }) => {
+            scope
+                .find_by_id::<indicator_value::Entity>(*value_id)
+                .filter(indicator_value::Column::IndicatorId.eq(*indicator_id))
+                .count(&state.reads)
+                .await?
+                > 0
+        }
+        // The agency directory is public.
+        Named::Other(OtherEvent::AgencyReorganised { agency_id, .. }) => {
+            crate::auth::scope::public_by_id::<agency::Entity>(*agency_id)
+                .count(&state.reads)
+                .await?
+                > 0
+        }
     })
 }
 
@@ -322,9 +406,9 @@ async fn attempt(state: &State, e: &webhook_endpoint::Model, row: &Leased) -> Ou
             return Outcome::Failed(None, format!("không kiểm tra được quyền xem: {}", err.message()));
         }
     };
-    match crate::tasks::subscription::seen_by(state, &scope, &event).await {
-        Ok(Some(_)) => {}
-        Ok(None) => {
+    match seen(state, &scope, &event).await {
+        Ok(true) => {}
+        Ok(false) => {
             return Outcome::Skipped("vai trò của endpoint không được xem các dòng của sự kiện".into());
         }
         Err(err) => {
@@ -444,7 +528,7 @@ async fn record(
     let settings = &state.webhooks;
     let (_lock, txn) = begin(state, conn).await?;
     let backend = txn.get_database_backend();
-    let p = |n| placeholder(backend, n);
+    let p = |n| crate::db::placeholder(backend, n);
     let now = Utc::now();
     let (status, error, state_after, next): (Option<i32>, Option<String>, &str, Option<DateTime<Utc>>) =
         match &outcome {
