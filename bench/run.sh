@@ -80,20 +80,20 @@ profile=$(case "$CHIDAO_BIN" in *release*) echo release;; *) echo debug;; esac)
 for round in $(seq 1 "$ROUNDS"); do
   for q in $QUERIES; do
     echo "== round $round $q chidao" >&2
-    echo "q=$q method=chidao round=$round $(SERVER_PID=$CHIDAO_PID AUTH_TOKEN=$TOKEN ./load.sh "$CHIDAO_URL" chidao/$q.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+    echo "q=$q method=chidao round=$round $(SERVER_PID=$CHIDAO_PID AUTH_TOKEN=$TOKEN ./load.sh "$CHIDAO_URL" chidao/$q.graphql | tee >(cat >&2) | grep '^RESULT')" >> "$raw"
     if [ -f "postgraphile/$q.graphql" ]; then # Q5 (reporting duties) has no PostGraphile counterpart
       echo "== round $round $q postgraphile" >&2
-      echo "q=$q method=pgl round=$round $(SERVER_PID=$PGL_PID ./load.sh "$PGL_URL" postgraphile/$q.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+      echo "q=$q method=pgl round=$round $(SERVER_PID=$PGL_PID ./load.sh "$PGL_URL" postgraphile/$q.graphql | tee >(cat >&2) | grep '^RESULT')" >> "$raw"
     fi
     echo "== round $round $q sql" >&2
-    echo "q=$q method=sql round=$round $(./sql-bound.sh sql/$q.sql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+    echo "q=$q method=sql round=$round $(./sql-bound.sh sql/$q.sql | tee >(cat >&2) | grep '^RESULT')" >> "$raw"
     if [ "$q" = q2 ]; then
       echo "== round $round q2 sql, flat rows (the floor)" >&2
-      echo "q=q2f method=sql round=$round $(./sql-bound.sh sql/q2flat.sql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+      echo "q=q2f method=sql round=$round $(./sql-bound.sh sql/q2flat.sql | tee >(cat >&2) | grep '^RESULT')" >> "$raw"
     fi
     if [ "$q" = q4 ]; then
       echo "== round $round q4 chidao, every answer computed" >&2
-      echo "q=q4c method=chidao round=$round $(SERVER_PID=$NOREUSE_PID AUTH_TOKEN=$TOKEN ./load.sh "$NOREUSE_URL" chidao/q4.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+      echo "q=q4c method=chidao round=$round $(SERVER_PID=$NOREUSE_PID AUTH_TOKEN=$TOKEN ./load.sh "$NOREUSE_URL" chidao/q4.graphql | tee >(cat >&2) | grep '^RESULT')" >> "$raw"
     fi
   done
 done

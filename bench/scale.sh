@@ -52,7 +52,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for q in q1 q2; do
     for db in "$BENCH_DB" "$BIG"; do
       echo "== round $round $q $db" >&2
-      echo "q=$q db=$db round=$round $(SERVER_PID=${PID[$db]} AUTH_TOKEN=$TOKEN ./load.sh "${URL[$db]}" chidao/$q.graphql | tee /dev/stderr | grep '^RESULT')" >> "$raw"
+      echo "q=$q db=$db round=$round $(SERVER_PID=${PID[$db]} AUTH_TOKEN=$TOKEN ./load.sh "${URL[$db]}" chidao/$q.graphql | tee >(cat >&2) | grep '^RESULT')" >> "$raw"
     done
   done
 done

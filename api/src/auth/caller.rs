@@ -64,22 +64,22 @@ pub async fn authenticate(
                 .collect::<String>()
         ))
     })?;
-    let (agency_id, holders) = if role == Role::Agency {
+    let agency_id = if role == Role::Agency {
         let code = claims.agency.as_deref().ok_or_else(|| {
             ApiError::Unauthenticated("Token vai trò agency phải có trường `agency` (mã cơ quan)".into())
         })?;
-        let id = directory::token_agency(reads, code, crate::clock::today()).await?;
-        (Some(id), Some(directory::holder_scope(reads, id).await?))
+        Some(directory::token_agency(reads, code, crate::clock::today()).await?)
     } else {
-        (None, None)
+        None
     };
+    let scope = directory::scope_of_role(reads, role, agency_id).await?;
     Ok(Caller {
         principal: Principal {
             subject: claims.sub,
             role,
             agency_id,
         },
-        scope: Scope::for_role(role, holders),
+        scope,
         request_id: headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())

@@ -116,6 +116,20 @@ pub async fn token_agency(db: &impl ConnectionTrait, code: &str, on: NaiveDate) 
     Ok(a.id)
 }
 
+/// The scope of `role`; for role agency, of the agency `agency_id` (its rows and those of
+/// the agencies it succeeded). A token's caller and a webhook endpoint are scoped by it.
+pub async fn scope_of_role(
+    db: &impl ConnectionTrait,
+    role: super::Role,
+    agency_id: Option<i32>,
+) -> Result<super::Scope, DbErr> {
+    let holders = match (role, agency_id) {
+        (super::Role::Agency, Some(id)) => Some(holder_scope(db, id).await?),
+        _ => None,
+    };
+    Ok(super::Scope::for_role(role, holders))
+}
+
 /// The agencies whose assignments an agency holds: itself and, transitively, those it
 /// succeeded. An agency token's scope.
 pub async fn holder_scope(db: &impl ConnectionTrait, agency_id: i32) -> Result<Arc<[i32]>, DbErr> {

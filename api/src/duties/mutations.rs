@@ -13,7 +13,7 @@ use crate::auth::{Caller, Permission};
 use crate::clock::today;
 use crate::db::calendar::{FIRST_YEAR, LAST_YEAR};
 use crate::domain::duty::{DueRule, check_regime};
-use crate::domain::period::{PeriodId, PeriodType};
+use crate::domain::period::PeriodId;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::input::period as period_of;
 use crate::graphql::input::text;
@@ -241,12 +241,13 @@ async fn set_regime(
     let caller = Caller::of(ctx);
     caller.principal.role.require(Permission::Administer)?;
     let directive_id = decode_id(&input.directive_id, NodeKind::Directive, "input.directiveId")?;
-    let (period_type, pt) = match input.period_type {
-        RegimePeriodType::Month => (RegimePeriod::Month, PeriodType::Month),
-        RegimePeriodType::Quarter => (RegimePeriod::Quarter, PeriodType::Quarter),
-        RegimePeriodType::Half => (RegimePeriod::Half, PeriodType::Half),
-        RegimePeriodType::Year => (RegimePeriod::Year, PeriodType::Year),
+    let period_type = match input.period_type {
+        RegimePeriodType::Month => RegimePeriod::Month,
+        RegimePeriodType::Quarter => RegimePeriod::Quarter,
+        RegimePeriodType::Half => RegimePeriod::Half,
+        RegimePeriodType::Year => RegimePeriod::Year,
     };
+    let pt = super::twin::period_type_of_regime(period_type);
     let (due_rule, rule) = match input.due_rule {
         ReportDueRule::DayOfLastMonth => (
             StoredRule::DayOfLastMonth,

@@ -45,6 +45,7 @@ pub fn period_type_of_recurrence(r: Recurrence) -> PeriodType {
     crate::tasks::stored::from_recurrence(r).period_type()
 }
 
+/// The calendar period of a stored regime type (for the twin, the mutation and the seed).
 pub fn period_type_of_regime(r: RegimePeriod) -> PeriodType {
     match r {
         RegimePeriod::Month => PeriodType::Month,

@@ -520,15 +520,9 @@ async fn load_regime(
     now: chrono::DateTime<Utc>,
 ) -> Result<(), SeedError> {
     use crate::domain::duty::{DueRule, check_regime};
-    use crate::domain::period::PeriodType;
-    use entity::enums::{DueRule as Stored, RegimePeriod};
+    use entity::enums::DueRule as Stored;
     use entity::reporting_regime;
-    let pt = match r.period_type {
-        RegimePeriod::Month => PeriodType::Month,
-        RegimePeriod::Quarter => PeriodType::Quarter,
-        RegimePeriod::Half => PeriodType::Half,
-        RegimePeriod::Year => PeriodType::Year,
-    };
+    let pt = crate::duties::twin::period_type_of_regime(r.period_type);
     let rule = match r.due_rule {
         Stored::DayOfLastMonth => DueRule::DayOfLastMonth(r.due_value),
         Stored::DaysAfterCutoff => DueRule::DaysAfterCutoff(r.due_value),

@@ -388,11 +388,9 @@ async fn scope_of(state: &State, e: &webhook_endpoint::Model) -> ApiResult<Optio
     let Some(role) = Role::parse(&e.role) else {
         return Ok(None);
     };
-    let holders = match (role, e.agency_id) {
-        (Role::Agency, Some(id)) => Some(crate::auth::directory::holder_scope(&state.reads, id).await?),
-        _ => None,
-    };
-    Ok(Some(Scope::for_role(role, holders)))
+    Ok(Some(
+        crate::auth::directory::scope_of_role(&state.reads, role, e.agency_id).await?,
+    ))
 }
 
 async fn attempt(state: &State, e: &webhook_endpoint::Model, row: &Leased) -> Outcome {
