@@ -24,6 +24,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 READY_TIMEOUT_S=60
 CHROMIUM=/usr/bin/chromium
 START=$SECONDS
+source "$HERE/../lib.sh"
 
 say() { echo "browser-test: $*"; }
 
@@ -59,24 +60,8 @@ else
 fi
 [[ -x "$BIN" ]] || { echo "browser-test: no chidao binary at $BIN" >&2; exit 2; }
 
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/chidao-browser.XXXXXX")"
-SERVER_PID=""
-cleanup() {
-    local rc=$?
-    set +e
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null
-        wait "$SERVER_PID" 2>/dev/null
-    fi
-    rm -rf "$TMP"
-    say "done in $((SECONDS - START))s (exit $rc)"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+done_in() { say "done in $((SECONDS - START))s (exit $1)"; }
+lib_tmp_term browser done_in
 
 # A fresh key of 48 random bytes, as hex, for this run only.
 SECRET="$(od -An -N48 -tx1 /dev/urandom | tr -d ' \n')"

@@ -7,6 +7,8 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
+source "$HERE/../lib.sh"
+LIB_NAME=follow-up
 say() { echo "follow-up: $*"; }
 
 if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then
@@ -21,41 +23,11 @@ if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then
     fi
 fi
 
-REQ="$HERE/requirements.txt"
-PYDEPS="$ROOT/target/pydeps-followup/$(sha256sum "$REQ" | cut -c1-12)"
-if [[ ! -f "$PYDEPS/.installed" ]]; then
-    mkdir -p "$PYDEPS"
-    python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$PYDEPS" -r "$REQ"
-    touch "$PYDEPS/.installed"
-fi
-
-if [[ -n "${CHIDAO_BIN:-}" ]]; then
-    BIN="$CHIDAO_BIN"
-else
-    (cd "$ROOT" && cargo build -q)
-    BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/chidao"
-fi
-TMP="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+lib_pydeps followup "$HERE/requirements.txt"
+lib_bin
+lib_tmp
 SECRET="$(od -An -N48 -tx1 /dev/urandom | tr -d ' \n')"
-LOG="$TMP/server.log"
-: >"$LOG"
-DATABASE_URL="sqlite://$TMP/followup.db?mode=rwc" CHIDAO_BIND=127.0.0.1:0 CHIDAO_SEEDS="$ROOT/seeds" \
-    JWT_SECRET="$SECRET" RUST_LOG="warn,chidao=info" NO_COLOR=1 "$BIN" serve >"$LOG" 2>&1 </dev/null &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 1 300); do
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOG" >&2; exit 2; }
-    PORT="$(sed -n 's#.*listening on http://[^ ]*:\([0-9][0-9]*\)/graphql.*#\1#p' "$LOG" | head -n1 || true)"
-    [[ -n "$PORT" ]] && curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && break
-    sleep 0.2
-done
-[[ -n "$PORT" ]] || { echo "follow-up: chidao not ready" >&2; cat "$LOG" >&2; exit 2; }
+lib_serve "$TMP/server.log" DATABASE_URL="sqlite://$TMP/followup.db?mode=rwc" JWT_SECRET="$SECRET"
 tok() { DATABASE_URL="sqlite://$TMP/followup.db?mode=rwc" JWT_SECRET="$SECRET" "$BIN" token --ttl 15m "$@"; }
 ADMIN="$(tok --role admin)"
 AGENCY="$(tok --role agency --agency so-tai-chinh)"

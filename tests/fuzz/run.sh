@@ -29,6 +29,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
+source "$HERE/../lib.sh"
 READY_TIMEOUT_S=60
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
@@ -52,23 +53,7 @@ fi
 command -v "$PYTHON" >/dev/null || { echo "fuzz: $PYTHON is required" >&2; exit 2; }
 
 started=$SECONDS
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/chidao-fuzz.XXXXXX")"
-SERVER_PID=""
-cleanup() {
-    local rc=$?
-    set +e
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null
-        wait "$SERVER_PID" 2>/dev/null
-    fi
-    rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+lib_tmp_term fuzz
 
 # 1. The virtualenv, with the pinned packages; reinstalled only when requirements.txt changes.
 REQS="$HERE/requirements.txt"

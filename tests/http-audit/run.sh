@@ -19,6 +19,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
+source "$HERE/../lib.sh"
 READY_TIMEOUT_S=60
 
 BIN="${CHIDAO_BIN:-target/debug/chidao}"
@@ -30,23 +31,7 @@ fi
 command -v node >/dev/null || { echo "http-audit: node is required" >&2; exit 2; }
 command -v npm >/dev/null || { echo "http-audit: npm is required" >&2; exit 2; }
 
-TMP="$(mktemp -d "${TMPDIR:-/tmp}/chidao-http-audit.XXXXXX")"
-SERVER_PID=""
-cleanup() {
-    local rc=$?
-    set +e
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null
-        wait "$SERVER_PID" 2>/dev/null
-    fi
-    rm -rf "$TMP"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+lib_tmp_term http-audit
 
 # 1. The pinned graphql-http, exactly as the lockfile says.
 if [[ "${HTTP_AUDIT_SKIP_NPM:-0}" != 1 ]]; then

@@ -11,46 +11,19 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
+source "$HERE/../lib.sh"
+LIB_NAME=webhooks
 say() { echo "webhooks: $*"; }
 
-REQ="$HERE/requirements.txt"
-PYDEPS="$ROOT/target/pydeps-webhooks/$(sha256sum "$REQ" | cut -c1-12)"
-if [[ ! -f "$PYDEPS/.installed" ]]; then
-    mkdir -p "$PYDEPS"
-    python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$PYDEPS" -r "$REQ"
-    touch "$PYDEPS/.installed"
-fi
-if [[ -n "${CHIDAO_BIN:-}" ]]; then
-    BIN="$CHIDAO_BIN"
-else
-    (cd "$ROOT" && cargo build -q)
-    BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/chidao"
-fi
-TMP="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
+lib_pydeps webhooks "$HERE/requirements.txt"
+lib_bin
+lib_tmp
 SECRET="$(od -An -N48 -tx1 /dev/urandom | tr -d ' \n')"
 DB="sqlite://$TMP/webhooks.db?mode=rwc"
-PORT=""
-start() {
-    local log="$TMP/server-$1.log"
-    : >"$log"
-    DATABASE_URL="${2:-$DB}" CHIDAO_BIND=127.0.0.1:0 CHIDAO_SEEDS="$ROOT/seeds" JWT_SECRET="$SECRET" \
+start() { # NAME [DATABASE_URL]; WORKERS=N before it: that many delivery workers (default 8)
+    lib_serve "$TMP/server-$1.log" DATABASE_URL="${2:-$DB}" JWT_SECRET="$SECRET" \
         CHIDAO_WEBHOOK_ALLOW_HOSTS=127.0.0.1 CHIDAO_WEBHOOK_RETRY_SECS=1,1,1,2,2,2,2,2,2,2,2,2,2,2,2 \
-        CHIDAO_WEBHOOK_TIMEOUT_SECS=3 CHIDAO_WEBHOOK_WORKERS="${WORKERS:-8}" CHIDAO_RATE_PER_MINUTE=0 RUST_LOG="warn,chidao=info" NO_COLOR=1 "$BIN" serve >"$log" 2>&1 </dev/null &
-    SERVER_PID=$!
-    PORT=""
-    for _ in $(seq 1 300); do
-        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$log" >&2; exit 2; }
-        PORT="$(sed -n 's#.*listening on http://[^ ]*:\([0-9][0-9]*\)/graphql.*#\1#p' "$log" | head -n1 || true)"
-        [[ -n "$PORT" ]] && curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && break
-        sleep 0.2
-    done
-    [[ -n "$PORT" ]] || { echo "webhooks: chidao not ready" >&2; cat "$log" >&2; exit 2; }
+        CHIDAO_WEBHOOK_TIMEOUT_SECS=3 CHIDAO_WEBHOOK_WORKERS="${WORKERS:-8}" CHIDAO_RATE_PER_MINUTE=0
 }
 tok() { DATABASE_URL="$DB" JWT_SECRET="$SECRET" "$BIN" token --ttl 15m "$@"; }
 run() { PYTHONPATH="$PYDEPS" PYTHONNOUSERSITE=1 python3 "$HERE/check_webhooks.py" "$1" "http://127.0.0.1:$PORT" "$ADMIN" "$AGENCY" "$TMP"; }
@@ -99,7 +72,7 @@ if [[ -n "${WEBHOOK_PG_URL:-}" ]]; then
     ADMIN="$(tok --role admin)"
     PORT=$A_PORT
     SERVER_PID=$A_PID
-    trap 'kill $B_PID 2>/dev/null; cleanup' EXIT
+    trap 'kill $B_PID 2>/dev/null; lib_cleanup' EXIT
     run two
 else
     say "two instances on PostgreSQL: skipped (set WEBHOOK_PG_URL to an empty database)"
