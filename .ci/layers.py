@@ -21,7 +21,7 @@ INFRA = {
     "auth", "db", "graphql", "http", "seed", "state", "config", "error", "metrics",
     "events", "changes", "clock", "telemetry", "domain", "schema",
 }
-CAPABILITIES = {"agencies", "directives", "tasks", "reports", "indicators", "audit", "duties", "webhooks"}
+CAPABILITIES = {"agencies", "directives", "tasks", "reports", "indicators", "audit", "duties", "webhooks", "intake"}
 ALLOW_FINDERS = {os.path.join("auth", "scope.rs"), os.path.join("seed", "mod.rs")}
 
 

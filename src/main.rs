@@ -49,6 +49,11 @@ enum Command {
     },
     /// Print the GraphQL SDL.
     Schema,
+    /// Read a document into a draft for review: `chidao import directive FILE`.
+    Import {
+        #[command(subcommand)]
+        what: Import,
+    },
     /// Print an HS256 token signed with JWT_SECRET, for local use and tests.
     Token {
         /// admin, monitor, agency, viewer or analyst.
@@ -63,6 +68,22 @@ enum Command {
         /// The token's subject (`sub`); defaults to the role.
         #[arg(long)]
         subject: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum Import {
+    /// Read a directive's text (UTF-8) into a draft seed file whose doubts are `# KIỂM TRA:`
+    /// comments; review it, then load it with `chidao seed`.
+    Directive {
+        /// The directive's text.
+        file: PathBuf,
+        /// Where to write the draft (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The agencies file names are resolved against (default: `<seeds>/agencies.yaml`).
+        #[arg(long)]
+        agencies: Option<PathBuf>,
     },
 }
 
@@ -139,6 +160,32 @@ async fn main() -> anyhow::Result<()> {
             println!("{report}");
         }
         Command::Schema => print!("{}", api::schema::sdl()),
+        Command::Import {
+            what: Import::Directive { file, out, agencies },
+        } => {
+            let started = std::time::Instant::now();
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("could not read {} as UTF-8 text", file.display()))?;
+            let agencies = agencies.unwrap_or_else(|| cli.settings.seeds.join("agencies.yaml"));
+            let names = api::seed::format::read_agencies(&agencies)?;
+            let draft = api::intake::read(&text, &names);
+            let yaml = api::intake::yaml::write(&draft, &file.display().to_string());
+            let flagged = draft.tasks.iter().filter(|t| !t.doubts.is_empty()).count();
+            match &out {
+                Some(path) => std::fs::write(path, &yaml)
+                    .with_context(|| format!("could not write {}", path.display()))?,
+                None => print!("{yaml}"),
+            }
+            eprintln!(
+                "{} tasks, {flagged} with doubts (# KIỂM TRA), {} on the document; read in {} ms{}",
+                draft.tasks.len(),
+                draft.doubts.len(),
+                started.elapsed().as_millis(),
+                out.as_ref()
+                    .map(|p| format!(" → {}", p.display()))
+                    .unwrap_or_default()
+            );
+        }
         Command::Token {
             role,
             agency,

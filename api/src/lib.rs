@@ -22,6 +22,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod indicators;
+pub mod intake;
 pub mod metrics;
 pub mod reports;
 pub mod schema;

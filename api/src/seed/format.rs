@@ -228,6 +228,11 @@ fn yaml_files_in(dir: &Path) -> Result<Vec<PathBuf>, SeedError> {
     Ok(files)
 }
 
+/// Reads an `agencies.yaml` alone (the directive importer's names).
+pub fn read_agencies(path: &Path) -> Result<AgenciesFile, SeedError> {
+    read_yaml(path)
+}
+
 impl SeedSet {
     /// Reads `agencies.yaml`, `directives/*.yaml` and `indicators-*.yaml` from `dir`.
     pub fn read(dir: &Path) -> Result<Self, SeedError> {
