@@ -73,8 +73,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum Import {
-    /// Read a directive's text (UTF-8) into a draft seed file whose doubts are `# KIỂM TRA:`
-    /// comments; review it, then load it with `chidao seed`.
+    /// Read a directive (UTF-8 text, or `.docx`) into a draft seed file whose doubts are
+    /// `# KIỂM TRA:` comments; review it, then load it with `chidao seed`.
     Directive {
         /// The directive's text.
         file: PathBuf,
@@ -164,8 +164,15 @@ async fn main() -> anyhow::Result<()> {
             what: Import::Directive { file, out, agencies },
         } => {
             let started = std::time::Instant::now();
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("could not read {} as UTF-8 text", file.display()))?;
+            let is_docx = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("docx"));
+            let text = if is_docx {
+                let bytes =
+                    std::fs::read(&file).with_context(|| format!("could not read {}", file.display()))?;
+                api::intake::docx::text_of(&bytes).with_context(|| format!("{}", file.display()))?
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("could not read {} as UTF-8 text", file.display()))?
+            };
             let agencies = agencies.unwrap_or_else(|| cli.settings.seeds.join("agencies.yaml"));
             let names = api::seed::format::read_agencies(&agencies)?;
             let draft = api::intake::read(&text, &names);

@@ -520,6 +520,16 @@ async fn mutations_refused_by_role_write_nothing() {
             "mutation($i: MergeAgenciesInput!) { mergeAgencies(input: $i) { movedAssignments } }",
             json!({ "dissolvedAgencyCodes": [YTE], "successorCode": STC, "effectiveOn": "2026-01-01" }),
         ),
+        (
+            "importDirective",
+            "mutation($i: ImportDirectiveInput!) { importDirective(input: $i) { draft { code } } }",
+            json!({ "text": "II. NHIỆM VỤ\n\n1. Sở Y tế chủ trì thực hiện.", "dryRun": false }),
+        ),
+        (
+            "publishDirectiveDraft",
+            "mutation($i: PublishDirectiveDraftInput!) { publishDirectiveDraft(input: $i) { taskCount } }",
+            json!({ "yaml": "directive:\n  code: sec-test-3\n  kind: CHI_THI\n  title: Thử\n  issuer: UBND tỉnh\ntasks: []\n" }),
+        ),
     ];
     let every: Vec<&str> = mutations.iter().map(|(n, _, _)| *n).collect();
     let refused = vec![
@@ -535,6 +545,8 @@ async fn mutations_refused_by_role_write_nothing() {
                 "createTask",
                 "updateTask",
                 "mergeAgencies",
+                "importDirective",
+                "publishDirectiveDraft",
             ],
         ),
         (
@@ -547,6 +559,8 @@ async fn mutations_refused_by_role_write_nothing() {
                 "mergeAgencies",
                 "submitProgressReport",
                 "updateProgressReport",
+                "importDirective",
+                "publishDirectiveDraft",
             ],
         ),
     ];

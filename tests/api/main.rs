@@ -27,6 +27,7 @@ mod duties;
 mod exports;
 mod indicators;
 mod inputs;
+mod intake;
 mod reorganisation;
 mod reports;
 mod statistics;

@@ -324,7 +324,7 @@ fn the_document_header_is_read() {
         &super::agencies(),
     );
     assert_eq!(d.directive.number.as_deref(), Some("15/CT-UBND"));
-    assert_eq!(d.directive.kind, "CHI_THI");
+    assert_eq!(d.directive.kind, entity::enums::DirectiveKind::ChiThi);
     assert_eq!(d.directive.code, "ct-15-2025");
     assert_eq!(d.directive.issued_on, Some(api::intake::day(2025, 3, 10)));
     assert_eq!(d.directive.title, "Về tăng cường kỷ luật hành chính");

@@ -82,13 +82,17 @@ impl SearchKeys {
 /// Longest text any input may carry (a task's full text is the longest the API stores).
 pub const MAX_INPUT_CHARS: usize = 20_000;
 
+/// Longest whole document an input may carry (`DocumentText`: a directive to import, a
+/// reviewed draft); the request body limit is usually the tighter bound.
+pub const MAX_DOCUMENT_CHARS: usize = 1_000_000;
+
 /// Why an input text is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputTextError {
     /// A control character other than newline and tab (NUL, ESC…), at this character index.
     Control { at: usize, code: u32 },
-    /// Longer than [`MAX_INPUT_CHARS`].
-    TooLong { chars: usize },
+    /// Longer than the limit ([`MAX_INPUT_CHARS`], or [`MAX_DOCUMENT_CHARS`] for a document).
+    TooLong { chars: usize, max: usize },
 }
 
 impl std::fmt::Display for InputTextError {
@@ -98,8 +102,8 @@ impl std::fmt::Display for InputTextError {
                 f,
                 "Văn bản chứa ký tự điều khiển U+{code:04X} ở vị trí {at}; chỉ cho phép xuống dòng và tab"
             ),
-            InputTextError::TooLong { chars } => {
-                write!(f, "Văn bản dài {chars} ký tự, tối đa {MAX_INPUT_CHARS}")
+            InputTextError::TooLong { chars, max } => {
+                write!(f, "Văn bản dài {chars} ký tự, tối đa {max}")
             }
         }
     }
@@ -110,6 +114,11 @@ impl std::fmt::Display for InputTextError {
 /// control character (NUL, which PostgreSQL refuses and SQLite stores, ESC…), at most
 /// [`MAX_INPUT_CHARS`]. Returns the text to keep.
 pub fn clean_input(s: &str) -> Result<String, InputTextError> {
+    clean_input_up_to(s, MAX_INPUT_CHARS)
+}
+
+/// [`clean_input`] with another length limit (a whole document: [`MAX_DOCUMENT_CHARS`]).
+pub fn clean_input_up_to(s: &str, max: usize) -> Result<String, InputTextError> {
     let unified = if s.contains('\r') {
         s.replace("\r\n", "\n").replace('\r', "\n")
     } else {
@@ -130,8 +139,8 @@ pub fn clean_input(s: &str) -> Result<String, InputTextError> {
         }
         chars = at + 1;
     }
-    if chars > MAX_INPUT_CHARS {
-        return Err(InputTextError::TooLong { chars });
+    if chars > max {
+        return Err(InputTextError::TooLong { chars, max });
     }
     Ok(text)
 }
@@ -248,7 +257,8 @@ mod tests {
         assert_eq!(
             clean_input(&long),
             Err(InputTextError::TooLong {
-                chars: MAX_INPUT_CHARS + 1
+                chars: MAX_INPUT_CHARS + 1,
+                max: MAX_INPUT_CHARS
             })
         );
         assert!(clean_input(&"ệ".repeat(MAX_INPUT_CHARS)).is_ok());

@@ -148,3 +148,24 @@ mod tests {
         }
     }
 }
+
+/// The text of a whole document (a directive to import, a reviewed draft): a string of up to
+/// 1,000,000 characters, by the input rule otherwise (NFC, no control character but newline
+/// and tab). Other strings carry at most 20,000.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentText(pub String);
+
+/// The text of a whole document: a string of up to 1,000,000 characters.
+#[Scalar(name = "DocumentText")]
+impl ScalarType for DocumentText {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match value {
+            Value::String(s) => Ok(DocumentText(s)),
+            other => Err(InputValueError::expected_type(other)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.clone())
+    }
+}

@@ -1,7 +1,8 @@
 //! The one input layer: before an operation runs, every value it passes (arguments written in
 //! the document and the variables they use, down through input objects and lists) is checked
 //! against its type in the schema. Text (`String`, `ID`) follows `domain::text::clean_input`:
-//! no NUL or other control character except newline and tab, at most 20,000 characters, and a
+//! no NUL or other control character except newline and tab, at most 20,000 characters (a
+//! `DocumentText`, a whole document: 1,000,000), and a
 //! variable's text is put in NFC in place; a `Date` lies in [`scalars::MIN_DATE`,
 //! `scalars::MAX_DATE`]; a `Decimal` written as text is digits and a point. A refusal is BAD_USER_INPUT naming the argument's path
 //! (`input.summary`, `filter.codes[2]`), and nothing has run. What each field accepts beyond
@@ -208,7 +209,13 @@ fn text_or_date(s: &str, ty: Option<&Type>, path: &str) -> ApiResult<Option<Stri
         }
         _ => {}
     }
-    let clean = clean_input(s).map_err(|e| bad(path, e.to_string()))?;
+    let clean = match ty.map(named) {
+        Some("DocumentText") => {
+            crate::domain::text::clean_input_up_to(s, crate::domain::text::MAX_DOCUMENT_CHARS)
+        }
+        _ => clean_input(s),
+    }
+    .map_err(|e| bad(path, e.to_string()))?;
     Ok((clean != s).then_some(clean))
 }
 

@@ -15,6 +15,8 @@
 //!
 //! Whatever the reader is unsure of is a doubt, written as a `# KIỂM TRA:` comment on its task.
 
+pub mod docx;
+pub mod graphql;
 pub mod names;
 pub mod yaml;
 
@@ -22,6 +24,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
+use entity::enums::DirectiveKind;
 use regex::Regex;
 use serde::Serialize;
 
@@ -42,8 +45,7 @@ pub struct Draft {
 pub struct DirectiveDraft {
     pub code: String,
     pub number: Option<String>,
-    /// CHI_THI, KE_HOACH, CONG_VAN, QUYET_DINH, THONG_BAO.
-    pub kind: String,
+    pub kind: DirectiveKind,
     pub title: String,
     pub issued_on: Option<NaiveDate>,
     pub issuer: String,
@@ -190,10 +192,10 @@ fn header(lines: &[&str], body_start: usize, doubts: &mut Vec<String>) -> Direct
     });
     let folded: Vec<String> = head.iter().map(|l| fold(l.trim())).collect();
     let kinds = [
-        ("chi thi", "CHI_THI"),
-        ("ke hoach", "KE_HOACH"),
-        ("quyet dinh", "QUYET_DINH"),
-        ("thong bao", "THONG_BAO"),
+        ("chi thi", DirectiveKind::ChiThi),
+        ("ke hoach", DirectiveKind::KeHoach),
+        ("quyet dinh", DirectiveKind::QuyetDinh),
+        ("nghi quyet", DirectiveKind::NghiQuyet),
     ];
     let mut kind = None;
     let mut title = None;
@@ -210,17 +212,14 @@ fn header(lines: &[&str], body_start: usize, doubts: &mut Vec<String>) -> Direct
     }
     let kind = match kind {
         Some(k) => k,
-        None if folded.iter().any(|f| f.starts_with("kinh gui")) => "CONG_VAN",
+        None if folded.iter().any(|f| f.starts_with("kinh gui")) => DirectiveKind::CongVan,
         None => {
             doubts.push("Không thấy loại văn bản (CHỈ THỊ, KẾ HOẠCH…): ghi CONG_VAN, kiểm tra".into());
-            "CONG_VAN"
+            DirectiveKind::CongVan
         }
     };
     let title = match title {
-        Some(t) => {
-            doubts.push("Trích yếu viết lại từ chữ in hoa: kiểm tra chữ hoa của tên riêng".into());
-            t
-        }
+        Some(t) => t,
         None => {
             doubts.push("Không có trích yếu trong văn bản: tiêu đề tạm, thay bằng trích yếu thật".into());
             "(trích yếu chưa có)".into()
@@ -265,11 +264,11 @@ fn header(lines: &[&str], body_start: usize, doubts: &mut Vec<String>) -> Direct
     }
     // The seeds' convention: kind, number and year ("ct-10-2024").
     let prefix = match kind {
-        "CHI_THI" => "ct",
-        "KE_HOACH" => "kh",
-        "QUYET_DINH" => "qd",
-        "THONG_BAO" => "tb",
-        _ => "cv",
+        DirectiveKind::ChiThi => "ct",
+        DirectiveKind::KeHoach => "kh",
+        DirectiveKind::QuyetDinh => "qd",
+        DirectiveKind::NghiQuyet => "nq",
+        DirectiveKind::CongVan => "cv",
     };
     let digits = number
         .as_deref()
@@ -286,7 +285,7 @@ fn header(lines: &[&str], body_start: usize, doubts: &mut Vec<String>) -> Direct
     DirectiveDraft {
         code,
         number,
-        kind: kind.into(),
+        kind,
         title,
         issued_on,
         issuer: "UBND tỉnh".into(),
@@ -310,9 +309,11 @@ pub fn read(text: &str, agencies: &crate::seed::format::AgenciesFile) -> Draft {
         .replace('\r', "");
     let lines: Vec<&str> = text.lines().collect();
     let mut doubts = Vec::new();
+    // The body opens with the first part (`I.`, or whichever comes first), else with `1.`.
     let body_start = lines
         .iter()
-        .position(|l| ROMAN.is_match(l.trim()) && l.trim().starts_with("I."))
+        .position(|l| ROMAN.is_match(l.trim()))
+        .or_else(|| lines.iter().position(|l| l.trim().starts_with("1. ")))
         .unwrap_or(0);
     let body_end = lines
         .iter()
@@ -785,7 +786,11 @@ fn structure(paras: &[String], dir: &Directory, on: NaiveDate, doubts: &mut Vec<
             _ if skipping => {}
             Para::Numbered(n, rest) => {
                 open_bullet = None;
-                let code = format!("{roman}.{n}");
+                let code = if roman.is_empty() {
+                    n.to_owned()
+                } else {
+                    format!("{roman}.{n}")
+                };
                 let has_children = matches!(
                     next,
                     Some(Para::Bullet(_) | Para::Plain(_) | Para::Sub(_) | Para::Item(..))

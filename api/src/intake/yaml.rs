@@ -25,7 +25,7 @@ pub fn write(d: &Draft, source: &str) -> String {
     let _ = writeln!(out, "# Bản nháp do `chidao import directive` đọc từ {source}.");
     let _ = writeln!(
         out,
-        "# Đọc lại từng nhiệm vụ có dòng “# KIỂM TRA:”, sửa, rồi nạp bằng `chidao seed`. Tiêu đề (title) là câu mở đầu của nhiệm vụ: rút gọn nếu cần."
+        "# Đọc lại từng nhiệm vụ có dòng “# KIỂM TRA:”, sửa, rồi nạp bằng `chidao seed`. Tiêu đề (title) là câu mở đầu của nhiệm vụ: rút gọn nếu cần; trích yếu viết lại từ chữ in hoa: sửa chữ hoa của tên riêng."
     );
     let flagged = d.tasks.iter().filter(|t| !t.doubts.is_empty()).count();
     let _ = writeln!(out, "# {} nhiệm vụ, {flagged} cần kiểm tra.", d.tasks.len());
@@ -35,7 +35,11 @@ pub fn write(d: &Draft, source: &str) -> String {
     let _ = writeln!(out, "\ndirective:");
     let _ = writeln!(out, "  code: {}", s(&dd.code));
     let _ = writeln!(out, "  number: {}", opt(dd.number.as_deref()));
-    let _ = writeln!(out, "  kind: {}", dd.kind);
+    let kind = serde_json::to_value(dd.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  kind: {kind}");
     let _ = writeln!(out, "  title: {}", s(&dd.title));
     let _ = writeln!(
         out,

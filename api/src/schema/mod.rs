@@ -19,6 +19,7 @@ use crate::graphql::limits::Limits;
 use crate::graphql::loaders::{Budget, Env};
 use crate::graphql::relay::{NestedCountLoader, NestedCounts};
 use crate::indicators::{IndicatorLoaders, IndicatorQuery, mutations::IndicatorMutation};
+use crate::intake::graphql::IntakeMutation;
 use crate::reports::{ReportLoaders, ReportQuery, mutations::ReportMutation};
 use crate::state::State;
 use crate::tasks::mutations::{DeadlineMutation, TaskMutation};
@@ -54,6 +55,7 @@ pub struct Mutation(
     AgencyMutation,
     DutyMutation,
     WebhookMutation,
+    IntakeMutation,
 );
 
 pub type ChidaoSchema = Schema<Query, Mutation, TaskSubscription>;

@@ -165,6 +165,46 @@ pub async fn load(db: &DatabaseConnection, set: &SeedSet) -> Result<SeedReport, 
     Ok(report)
 }
 
+/// Loads one directive file (a reviewed import draft, `publishDirectiveDraft`) in `txn`, against
+/// the agencies and groups already in the database, as `chidao seed` would load it. Returns the
+/// directive's id and its tasks' ids by code. The caller refuses a code that exists.
+pub async fn load_one_directive(
+    txn: &impl sea_orm::ConnectionTrait,
+    file: &format::DirectiveFile,
+) -> Result<(i32, HashMap<String, i32>), SeedError> {
+    use entity::{agency, agency_group, agency_group_member};
+    let agency_ids: Ids = agency::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.code, a.id))
+        .collect();
+    let mut members: HashMap<i32, Vec<i32>> = HashMap::new();
+    for m in agency_group_member::Entity::find().all(txn).await? {
+        members.entry(m.group_id).or_default().push(m.agency_id);
+    }
+    let groups: Groups = agency_group::Entity::find()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|g| {
+            let mut ms = members.remove(&g.id).unwrap_or_default();
+            ms.sort_unstable();
+            (
+                g.code.clone(),
+                Group {
+                    id: g.id,
+                    code: g.code,
+                    name: g.name,
+                    members: ms,
+                },
+            )
+        })
+        .collect();
+    let mut report = SeedReport::default();
+    load_directive(txn, file, &agency_ids, &groups, &mut report, Utc::now()).await
+}
+
 /// Migrates and, when the database has no directive yet, loads the seed files of `seeds`,
 /// both under the set-up lock: what `chidao serve` does before it listens.
 pub async fn prepare(db: &DatabaseConnection, seeds: &Path) -> Result<Option<SeedReport>, SeedError> {
