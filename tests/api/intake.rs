@@ -126,6 +126,11 @@ async fn bad_input_is_refused_clearly() {
         "tasks: [",
         "directive: 3",
         "directive:\n  code: Có Dấu\n  kind: CHI_THI\n  title: T\n  issuer: U\ntasks: []\n",
+        // Beyond a column (a task code of 70 characters): refused before anything is written.
+        &format!(
+            "directive:\n  code: ct-99-2026\n  kind: CHI_THI\n  title: T\n  issuer: U\ntasks:\n  - code: {}\n    section: II\n    title: T\n    text: T\n    leads: [so-y-te]\n",
+            "X".repeat(70)
+        ),
     ] {
         let e = app.gql(PUBLISH, json!({ "i": { "yaml": yaml } })).await;
         assert_eq!(

@@ -306,6 +306,40 @@ async fn import(ctx: &Context<'_>, input: ImportDirectiveInput) -> ApiResult<Imp
     })
 }
 
+/// The limits `createDirective` and `createTask` apply (and the columns hold), per field of the
+/// draft: a draft beyond them is refused before anything is written.
+fn check_sizes(file: &DirectiveFile) -> ApiResult<()> {
+    use crate::graphql::input::{code, opt_text, text};
+    let d = &file.directive;
+    code("input.yaml: directive.code", &d.code)?;
+    opt_text("input.yaml: directive.number", d.number.as_deref(), 60)?;
+    text("input.yaml: directive.title", &d.title, 1000)?;
+    text("input.yaml: directive.issuer", &d.issuer, 200)?;
+    opt_text("input.yaml: directive.signer", d.signer.as_deref(), 200)?;
+    opt_text(
+        "input.yaml: directive.signer_title",
+        d.signer_title.as_deref(),
+        128,
+    )?;
+    if file.tasks.len() > 2000 {
+        return Err(ApiError::bad_input(
+            "input.yaml",
+            "Bản nháp có quá 2.000 nhiệm vụ",
+        ));
+    }
+    for (i, t) in file.tasks.iter().enumerate() {
+        let f = |name: &str| format!("input.yaml: tasks[{i}].{name}");
+        text(&f("code"), &t.code, 64)?;
+        text(&f("section"), &t.section, 32)?;
+        opt_text(&f("item"), t.item.as_deref(), 16)?;
+        opt_text(&f("section_title"), t.section_title.as_deref(), 1000)?;
+        text(&f("title"), &t.title, 1000)?;
+        text(&f("text"), &t.text, 20_000)?;
+        opt_text(&f("deadline"), t.deadline.as_deref(), 500)?;
+    }
+    Ok(())
+}
+
 async fn publish_yaml(ctx: &Context<'_>, yaml: &str) -> ApiResult<PublishDirectiveDraftPayload> {
     let caller = Caller::of(ctx);
     caller.principal.role.require(Permission::Administer)?;
@@ -317,18 +351,27 @@ async fn publish_yaml(ctx: &Context<'_>, yaml: &str) -> ApiResult<PublishDirecti
     }
     let file: DirectiveFile = serde_norway::from_str(yaml)
         .map_err(|e| ApiError::bad_input("input.yaml", format!("Bản nháp không đúng định dạng: {e}")))?;
-    crate::graphql::input::code("input.yaml: directive.code", &file.directive.code)?;
+    check_sizes(&file)?;
     let w = Write::begin(ctx).await?;
+    let mut same = sea_orm::Condition::any().add(directive::Column::Code.eq(&file.directive.code));
+    if let Some(n) = &file.directive.number {
+        same = same.add(directive::Column::Number.eq(n));
+    }
     let taken = caller
         .scope
         .find::<directive::Entity>()
-        .filter(directive::Column::Code.eq(&file.directive.code))
+        .filter(same)
         .count(&w.txn)
         .await?;
     if taken > 0 {
         return Err(ApiError::Conflict(format!(
-            "Đã có văn bản mã '{}': đặt mã khác trong bản nháp",
-            file.directive.code
+            "Đã có văn bản mã '{}'{}: đặt mã khác trong bản nháp",
+            file.directive.code,
+            file.directive
+                .number
+                .as_deref()
+                .map(|n| format!(" hoặc số hiệu '{n}'"))
+                .unwrap_or_default()
         )));
     }
     let (id, tasks) = crate::seed::load_one_directive(&w.txn, &file)
