@@ -224,3 +224,50 @@ async fn statistics_are_reused_until_a_write_commits() {
         count(&seen, "inProgressOnTime") + 1
     );
 }
+
+/// With reuse off (`CHIDAO_STATISTICS_REUSE_SECS=0`) every answer is computed: the database runs
+/// the counts for each request, though the built statement may be kept (on PostgreSQL, until a
+/// write commits). A statement built before a write is not used after it: the counts of a
+/// directive number that did not exist yet follow its creation at once.
+#[tokio::test]
+async fn with_reuse_off_every_answer_is_computed_and_follows_writes() {
+    const Q: &str = r#"query($n: String!) { taskStatistics(filter: { directiveNumber: $n }) { total } }"#;
+    let app = TestApp::spawn_with(|s| s.statistics_reuse_secs = 0).await;
+    let vars = json!({ "n": "31/CT-UBND" });
+    let total = |d: &Value| d["taskStatistics"]["total"].as_i64().expect("total");
+    assert_eq!(
+        total(&app.data(Q, vars.clone()).await),
+        0,
+        "no such directive yet"
+    );
+    for _ in 0..3 {
+        let before = app.statements.get();
+        assert_eq!(total(&app.data(Q, vars.clone()).await), 0);
+        assert_eq!(
+            app.statements.get() - before,
+            1,
+            "computed: one statement each time"
+        );
+    }
+    let d = app
+        .data(
+            r#"mutation { createDirective(input: { code: "31-ct-ubnd-2026", number: "31/CT-UBND",
+                kind: CHI_THI, title: "Về phòng chống rét", issuedOn: "2026-11-20" }) { directive { id } } }"#,
+            json!({}),
+        )
+        .await;
+    let directive = d["createDirective"]["directive"]["id"].clone();
+    assert_eq!(
+        total(&app.data(Q, vars.clone()).await),
+        0,
+        "the directive has no task yet"
+    );
+    app.data(
+        "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id } } }",
+        json!({ "i": { "directiveId": directive, "code": "II.1-1", "section": "II.1", "title": "Chống rét",
+                       "fullText": "Sở Nông nghiệp và Môi trường hướng dẫn chống rét cho gia súc.",
+                       "leadAgencyCodes": ["so-nong-nghiep-moi-truong"] } }),
+    )
+    .await;
+    assert_eq!(total(&app.data(Q, vars).await), 1, "seen on the next request");
+}

@@ -335,7 +335,9 @@ def slow_receiver(task):
     until("the slow receiver's messages", lambda: len(set(Slow.done)) >= n or None, wait=60)
     assert all(x["ok"] for x in Fast.seen), Fast.seen
     assert 1 <= Slow.most <= 2, f"the slow endpoint held {Slow.most} workers at once"
-    assert slow_then <= n // 2, f"the fast receiver waited for the slow one ({slow_then} of {n} slow done)"
+    # The slow one needs 2 s per pair of messages: with 4 or more still to answer it had 4 s of
+    # work left when the fast one had everything (a starved fast one waits for all of it).
+    assert slow_then <= n - 4, f"the fast receiver waited for the slow one ({slow_then} of {n} slow done)"
     say(f"slow receiver (2 s an answer): at most {Slow.most} of 8 workers at once; the fast one had all {n} "
         f"messages when the slow one had answered {slow_then}")
     for e in (es, ef):

@@ -32,14 +32,47 @@ use crate::state::State;
 /// each agency for its own.
 const KEPT: usize = 1024;
 
-/// `taskStatistics` answers kept until the data changes (schema data, made by `lib.rs`).
-pub struct StatisticsCache(Reuse<StatisticsKey, Arc<TaskStatistics>>);
+/// How many built statements are kept (each a few kilobytes of SQL and its values).
+const BUILT: usize = 256;
+
+/// `taskStatistics` answers kept until the data changes (schema data, made by `lib.rs`), and
+/// the statements that compute them.
+pub struct StatisticsCache(
+    Reuse<StatisticsKey, Arc<TaskStatistics>>,
+    std::sync::Mutex<lru::LruCache<(StatisticsKey, u64), Arc<Built>>>,
+);
 
 impl StatisticsCache {
     /// Answers kept at most `reuse_for` (0: none), counted in `metrics`.
     pub fn new(reuse_for: std::time::Duration, metrics: &crate::metrics::Metrics) -> Self {
         let (hits, misses) = metrics.reuse_counters("task_statistics");
-        StatisticsCache(Reuse::new(reuse_for, KEPT, hits, misses))
+        StatisticsCache(
+            Reuse::new(reuse_for, KEPT, hits, misses),
+            std::sync::Mutex::new(lru::LruCache::new(
+                std::num::NonZeroUsize::new(BUILT).unwrap_or(std::num::NonZeroUsize::MIN),
+            )),
+        )
+    }
+
+    /// The statements of `key` built under data generation `generation`, built now if not
+    /// kept. Building (the condition's lookups, the expression tree, its SQL) was most of a
+    /// computed answer's server time; the database still runs them for every answer.
+    async fn built(&self, db: &Reads, key: &StatisticsKey, generation: u64) -> ApiResult<Arc<Built>> {
+        let k = (key.clone(), generation);
+        if let Some(b) = self
+            .1
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&k)
+        {
+            return Ok(b.clone());
+        }
+        let b = Arc::new(build(db, &key.scope, &key.filter, key.as_of, &key.group_by).await?);
+        self.1
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .put(k, b.clone());
+        Ok(b)
     }
 }
 
@@ -327,7 +360,7 @@ const MAX_KEPT_FILTER_BYTES: usize = 256;
 /// What a `taskStatistics` answer depends on besides the data: the caller's rows, the
 /// filter, the date and the grouping. Answers are kept under it ([`StatisticsCache`])
 /// until the data changes (`crate::changes`).
-#[derive(PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct StatisticsKey {
     scope: Scope,
     filter: TaskFilter,
@@ -377,15 +410,21 @@ async fn task_statistics(
         as_of,
         group_by,
     };
-    // `None` on SQLite, with reuse turned off, or while the listener reconnects.
-    let generation = state.changes.current().filter(|_| kept.enabled());
-    let Some(generation) = generation.filter(|_| key.small()) else {
+    // `None` on SQLite or while the listener reconnects: nothing is kept.
+    let Some(generation) = state.changes.current().filter(|_| key.small()) else {
         return compute(db, &key.scope, &key.filter, as_of, &key.group_by).await;
     };
+    let cache = ctx.data_unchecked::<Arc<StatisticsCache>>();
+    if !kept.enabled() {
+        // Every answer computed (CHIDAO_STATISTICS_REUSE_SECS=0): only the statements are kept.
+        let built = cache.built(db, &key, generation).await?;
+        return run(db, &built, as_of, &key.group_by).await;
+    }
     if let Some(answer) = kept.get(&key, generation) {
         return Ok(TaskStatistics::clone(&answer));
     }
-    let fresh = compute(db, &key.scope, &key.filter, as_of, &key.group_by).await?;
+    let built = cache.built(db, &key, generation).await?;
+    let fresh = run(db, &built, as_of, &key.group_by).await?;
     // Not kept when a write was committed meanwhile (a slow request must not replace a
     // newer answer).
     if fresh.groups.len() <= MAX_KEPT_GROUPS && state.changes.current() == Some(generation) {
@@ -410,6 +449,13 @@ fn counted(scope: &Scope, cond: Condition, as_of: NaiveDate) -> SelectStatement 
         .to_owned()
 }
 
+/// A `taskStatistics` answer's statements: the counts, and the groups' when it is grouped.
+pub struct Built {
+    counts: sea_orm::Statement,
+    groups: Option<sea_orm::Statement>,
+}
+
+/// Computes an answer (its statements built and run).
 pub(crate) async fn compute(
     db: &Reads,
     scope: &Scope,
@@ -417,17 +463,26 @@ pub(crate) async fn compute(
     as_of: NaiveDate,
     group_by: &[TaskGroupBy],
 ) -> ApiResult<TaskStatistics> {
-    let cond = task_condition(db, filter, as_of).await?;
+    let built = build(db, scope, filter, as_of, group_by).await?;
+    run(db, &built, as_of, group_by).await
+}
 
+/// The statements of an answer.
+async fn build(
+    db: &Reads,
+    scope: &Scope,
+    filter: &TaskFilter,
+    as_of: NaiveDate,
+    group_by: &[TaskGroupBy],
+) -> ApiResult<Built> {
+    let backend = db.get_database_backend();
+    let cond = task_condition(db, filter, as_of).await?;
     let mut q = counted(scope, cond.clone(), as_of);
     add_counts(&mut q, &task_completed(), as_of, false);
-    let counts = match db.query_one(&q).await? {
-        Some(row) => TaskCounts::from_row(&row)?,
-        None => TaskCounts::default(),
-    };
-
-    let mut groups = Vec::new();
-    if !group_by.is_empty() {
+    let counts = backend.build(&q);
+    let groups = if group_by.is_empty() {
+        None
+    } else {
         let by_agency = group_by.contains(&TaskGroupBy::Agency);
         let mut q = counted(scope, cond, as_of);
         if by_agency {
@@ -470,7 +525,27 @@ pub(crate) async fn compute(
         // over years of directives would be tens of thousands: refused, not built.
         let most = crate::graphql::limits::MAX_GROUPS;
         q.limit(most + 1);
-        let rows = db.query_all(&q).await?;
+        Some(backend.build(&q))
+    };
+    Ok(Built { counts, groups })
+}
+
+/// Runs an answer's statements.
+async fn run(
+    db: &Reads,
+    built: &Built,
+    as_of: NaiveDate,
+    group_by: &[TaskGroupBy],
+) -> ApiResult<TaskStatistics> {
+    let counts = match db.query_one_raw(built.counts.clone()).await? {
+        Some(row) => TaskCounts::from_row(&row)?,
+        None => TaskCounts::default(),
+    };
+    let mut groups = Vec::new();
+    if let Some(stmt) = &built.groups {
+        let by_agency = group_by.contains(&TaskGroupBy::Agency);
+        let most = crate::graphql::limits::MAX_GROUPS;
+        let rows = db.query_all_raw(stmt.clone()).await?;
         if rows.len() as u64 > most {
             return Err(crate::error::ApiError::TooComplex(format!(
                 "Thống kê có hơn {most} nhóm; hãy thu hẹp bộ lọc hoặc bớt tiêu chí groupBy"
