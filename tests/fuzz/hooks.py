@@ -2,7 +2,7 @@
 
 What they add to a plain `schemathesis run` against schema/schema.graphql:
 
-* Strategies for the custom scalars (`Date`, `DateTime`, `Decimal`, `JSON`), without which
+* Strategies for the custom scalars (`Date`, `DateTime`, `Decimal`, `JSON`, `DocumentText`), without which
   schemathesis skips every operation taking one, and `Int`/`ID`/`String` strategies that mix
   small numbers, real ids and real codes into the random values.
 * Real values from the seeded database. At load time the hooks page through the running
@@ -40,11 +40,14 @@ import atexit
 import base64
 import dataclasses
 import datetime as dt
+import io
 import json
 import os
 import threading
 import urllib.request
+import zipfile
 from collections import Counter, defaultdict
+from xml.sax.saxutils import escape as xml_escape
 
 import graphql
 import schemathesis
@@ -305,6 +308,54 @@ schemathesis.graphql.scalar(
 )
 # Output-only in the schema today; registered so that a future JSON input is not skipped.
 schemathesis.graphql.scalar("JSON", st.text(max_size=20).map(nodes.String))
+
+# DocumentText: a whole document (importDirective's text or docxBase64, publishDirectiveDraft's
+# yaml). Directive-shaped pieces in any order (headings, bullets, items, agency names, deadline
+# phrases, the source's quirks), draft-shaped YAML (an alias bomb among them), a small .docx of
+# such pieces in base64, random base64 and random text.
+DOC_PIECES = [
+    "Số: 12/CT-UBND", "Lào Cai, ngày 3 tháng 11 năm 2026", "CHỈ THỊ", "VỀ VIỆC THỬ NGHIỆM", "Kính gửi:",
+    "I. QUAN ĐIỂM", "II. NHIỆM VỤ", "III. TỔ CHỨC THỰC HIỆN", "1. Về kinh tế", "1.1. Tăng trưởng", "2.",
+    "- Sở Tài chính chủ trì, phối hợp với các sở, ngành: (1) Rà soát thu chi; (2) Phối hợp với UBND các "
+    "xã, phường đôn đốc, báo cáo UBND tỉnh trước ngày 15/01/2027.",
+    "- Sở Y tế:", "+ Tăng cường kiểm tra trong Quý I/2027;", "(1) Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh",
+    "báo cáo **trong tháng 01/2027**", "Các sở: Tư pháp, Nội vụ chủ trì", "Căn cứ Chỉ thị này, các cấp, các ngành",
+    "Giao Sở Kế hoạch và Đầu tư (cơ quan thường trực) trước 30/2/2027", "hàng tháng", "(1) (2) (3)", "**", "- ",
+    "CHỦ TỊCHNơi nhận:", "Nơi nhận:", "CHỦ TỊCH", "Nguyễn Văn A", "514/UBND-", "TC ngày 22/7/2025",
+    "directive:\n  code: ct-9-2026\n  kind: CHI_THI\n  title: T\n  issuer: U\ntasks: []\n",
+    "tasks:\n  - code: II.1-1\n    section: II.1\n    title: T\n    text: T\n    leads: [so-y-te]\n",
+    "a: &a [x, x, x]\nb: &b [*a, *a, *a]\ndirective: *b\n",
+]
+doc_texts = st.lists(st.sampled_from(DOC_PIECES), max_size=14).map("\n\n".join)
+
+
+def _docx(text):
+    """A minimal .docx (one paragraph a line, ** as bold runs), base64."""
+    paras = []
+    for line in text.split("\n"):
+        runs, bold = [], False
+        for piece in line.split("**"):
+            t = xml_escape(piece)
+            runs.append(f'<w:r>{"<w:rPr><w:b/></w:rPr>" if bold else ""}<w:t xml:space="preserve">{t}</w:t></w:r>')
+            bold = not bold
+        paras.append(f"<w:p>{''.join(runs)}</w:p>")
+    xml = ('<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+           f'wordprocessingml/2006/main"><w:body>{"".join(paras)}</w:body></w:document>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", xml)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+schemathesis.graphql.scalar(
+    "DocumentText",
+    st.one_of(
+        doc_texts,
+        doc_texts.map(_docx),
+        st.binary(max_size=64).map(lambda b: base64.b64encode(b).decode()),
+        st.text(max_size=200),
+    ).map(nodes.String),
+)
 
 
 # --------------------------------------------------------------------------------------------
