@@ -326,7 +326,10 @@ fn the_document_header_is_read() {
     assert_eq!(d.directive.number.as_deref(), Some("15/CT-UBND"));
     assert_eq!(d.directive.kind, entity::enums::DirectiveKind::ChiThi);
     assert_eq!(d.directive.code, "ct-15-2025");
-    assert_eq!(d.directive.issued_on, Some(api::intake::day(2025, 3, 10)));
+    assert_eq!(
+        d.directive.issued_on,
+        chrono::NaiveDate::from_ymd_opt(2025, 3, 10)
+    );
     assert_eq!(d.directive.title, "Về tăng cường kỷ luật hành chính");
     assert_eq!(d.directive.signer.as_deref(), Some("Nguyễn Văn A"));
     assert!(d.doubts.iter().any(|x| x.contains("Phần I")), "{:?}", d.doubts);

@@ -78,10 +78,10 @@ pub fn envelope(event: &Event, at: DateTime<Utc>) -> String {
     wrap(kind, data, at)
 }
 
-/// The JSON body of another change's message; `happened` is when it was committed.
-pub fn other_envelope(event: &OtherEvent, happened: DateTime<Utc>, at: DateTime<Utc>) -> String {
+/// The JSON body of another change's message, written at `at` (just before its COMMIT).
+pub fn other_envelope(event: &OtherEvent, at: DateTime<Utc>) -> String {
     let kind = event.kind();
-    let mut data = json!({ "kind": kind.name(), "at": millis(happened) });
+    let mut data = json!({ "kind": kind.name(), "at": millis(at) });
     match event {
         OtherEvent::DirectiveCreated { directive_id } => {
             data["directiveId"] = json!(gid(NodeKind::Directive, *directive_id));
@@ -123,7 +123,7 @@ pub async fn enqueue(txn: &impl ConnectionTrait, event: &Event) -> Result<u64, D
 /// The same for a change that is not about one task.
 pub async fn enqueue_other(txn: &impl ConnectionTrait, event: &OtherEvent) -> Result<u64, DbErr> {
     let now = Utc::now();
-    write(txn, event.kind(), other_envelope(event, now, now), now).await
+    write(txn, event.kind(), other_envelope(event, now), now).await
 }
 
 /// One statement whatever the number of endpoints.

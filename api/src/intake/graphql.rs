@@ -214,7 +214,9 @@ async fn directory(state: &State) -> ApiResult<AgenciesFile> {
     let successions = public::<agency_succession::Entity>().all(&state.reads).await?;
     let groups = public::<agency_group::Entity>().all(&state.reads).await?;
     let members = public::<agency_group_member::Entity>().all(&state.reads).await?;
-    let code_of = |id: i32| agencies.iter().find(|a| a.id == id).map(|a| a.code.clone());
+    let codes: std::collections::HashMap<i32, &str> =
+        agencies.iter().map(|a| (a.id, a.code.as_str())).collect();
+    let code_of = |id: i32| codes.get(&id).map(|c| (*c).to_owned());
     Ok(AgenciesFile {
         agencies: agencies
             .iter()

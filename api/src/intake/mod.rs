@@ -30,7 +30,7 @@ use serde::Serialize;
 
 use crate::domain::deadline::parse_deadline;
 use crate::domain::text::fold;
-use names::{Directory, Mention, Target, date};
+use names::{Directory, Mention, Target};
 
 /// A directive read from its text.
 #[derive(Debug, Clone, Serialize)]
@@ -869,9 +869,4 @@ fn structure(paras: &[String], dir: &Directory, on: NaiveDate, doubts: &mut Vec<
         }
     }
     b.tasks
-}
-
-/// A day, for tests.
-pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    date(y, m, d)
 }

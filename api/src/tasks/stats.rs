@@ -402,7 +402,8 @@ async fn task_statistics(
     group_by: Vec<TaskGroupBy>,
 ) -> ApiResult<TaskStatistics> {
     let state = State::of(ctx);
-    let kept = &ctx.data_unchecked::<Arc<StatisticsCache>>().0;
+    let cache = ctx.data_unchecked::<Arc<StatisticsCache>>();
+    let kept = &cache.0;
     let db = &state.reads;
     let key = StatisticsKey {
         scope: Caller::of(ctx).scope.for_aggregates(),
@@ -414,7 +415,6 @@ async fn task_statistics(
     let Some(generation) = state.changes.current().filter(|_| key.small()) else {
         return compute(db, &key.scope, &key.filter, as_of, &key.group_by).await;
     };
-    let cache = ctx.data_unchecked::<Arc<StatisticsCache>>();
     if !kept.enabled() {
         // Every answer computed (CHIDAO_STATISTICS_REUSE_SECS=0): only the statements are kept.
         let built = cache.built(db, &key, generation).await?;
