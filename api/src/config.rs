@@ -10,6 +10,17 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://chidao.db?mode=rwc")]
     pub database_url: String,
 
+    /// A PostgreSQL streaming replica (a hot standby of DATABASE_URL) that query requests
+    /// read from; writes, the change listener and kept answers stay on the primary, and a
+    /// caller reads its own writes (`db::replica`). Unset: everything reads the primary.
+    #[arg(long, env = "DATABASE_READ_URL")]
+    pub database_read_url: Option<String>,
+
+    /// How long a query request waits for the read replica to replay its caller's last
+    /// write before it reads from the primary instead, in milliseconds.
+    #[arg(long, env = "CHIDAO_REPLICA_WAIT_MS", default_value_t = 200, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub replica_wait_ms: u64,
+
     /// Address to listen on.
     #[arg(long, env = "CHIDAO_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
@@ -333,7 +344,7 @@ pub struct Limits {
     pub max_body_bytes: usize,
 }
 
-fn redact_url(url: &str) -> String {
+pub fn redact_url(url: &str) -> String {
     // postgres://user:secret@host/db -> postgres://user:***@host/db
     if let Some((scheme, rest)) = url.split_once("://")
         && let Some((creds, host)) = rest.split_once('@')

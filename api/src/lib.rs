@@ -82,6 +82,29 @@ impl Application {
         let db_backend = sea_orm::ConnectionTrait::get_database_backend(&db);
         let reads = db::reads::Reads::new(&settings.database_url, &db, settings.db_pool, statements.clone())?;
         let metrics = metrics::Metrics::default();
+        let replica = match settings.database_read_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(_) if db_backend != sea_orm::DbBackend::Postgres => {
+                anyhow::bail!("DATABASE_READ_URL needs DATABASE_URL on PostgreSQL")
+            }
+            Some(url) => {
+                let r = Arc::new(
+                    db::replica::Replica::connect(
+                        url,
+                        &reads,
+                        settings.db_pool,
+                        statements.clone(),
+                        std::time::Duration::from_millis(settings.replica_wait_ms),
+                        |choice| metrics.read_route(choice),
+                        metrics.replica_lag(),
+                    )
+                    .await?,
+                );
+                r.watch(db.clone());
+                tracing::info!(replica = %config::redact_url(url), "query requests read from the replica");
+                Some(r)
+            }
+            None => None,
+        };
         verifier.start(Some(metrics.key_fetch_counters())).await;
         let reuse_for = std::time::Duration::from_secs(settings.statistics_reuse_secs);
         let events = events::Events::new();
@@ -99,6 +122,7 @@ impl Application {
         let state = Arc::new(State {
             db,
             reads,
+            replica,
             statements,
             loader_delay: std::time::Duration::from_millis(settings.loader_delay_ms),
             verifier,
@@ -213,9 +237,15 @@ impl Application {
                 .any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
         });
         let mut request = request;
+        let reads = if mutation {
+            self.state.reads.clone()
+        } else {
+            self.state.query_reads(&caller.principal.subject).await
+        };
         schema::request_data(
             &mut request.data,
             &self.state,
+            reads,
             &caller.scope,
             !mutation,
             self.max_nodes,

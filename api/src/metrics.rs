@@ -60,6 +60,8 @@ pub struct Metrics {
     webhook_attempts: Family<ResultLabels, Counter>,
     webhook_queue: Gauge,
     webhook_oldest: Gauge,
+    read_routes: Family<ResultLabels, Histogram>,
+    replica_lag: Gauge,
     /// The operation names that have a label value of their own (at most
     /// [`MAX_OPERATION_LABELS`]; later new names share [`OTHER_OPERATIONS`]).
     operations: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -140,8 +142,26 @@ impl Default for Metrics {
             "Age of the oldest PENDING webhook delivery (0 when none)",
             webhook_oldest.clone(),
         );
+        // 1 µs to ~0.5 s: a route without a wait is a lookup (microseconds); a wait lasts
+        // until the replica replays the caller's write, at most CHIDAO_REPLICA_WAIT_MS.
+        let read_routes = Family::<ResultLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.000_001, 4.0, 11))
+        });
+        registry.register(
+            "read_route_seconds",
+            "Time to choose where a query request reads (DATABASE_READ_URL), by choice: replica, replica_after_wait (the caller's own write replayed while it waited), primary_after_wait (not replayed in CHIDAO_REPLICA_WAIT_MS), primary_replica_down",
+            read_routes.clone(),
+        );
+        let replica_lag = Gauge::default();
+        registry.register(
+            "replica_lag_bytes",
+            "WAL bytes the read replica had not replayed at its last check (every 500 ms)",
+            replica_lag.clone(),
+        );
         Metrics {
             registry,
+            read_routes,
+            replica_lag,
             webhook_attempts,
             webhook_queue,
             webhook_oldest,
@@ -171,6 +191,20 @@ impl Metrics {
                 .clone()
         };
         (get("hit"), get("miss"))
+    }
+
+    /// The histogram of the time to route query requests as `result` (see `db::replica`).
+    pub fn read_route(&self, result: &str) -> Histogram {
+        self.read_routes
+            .get_or_create(&ResultLabels {
+                result: result.to_owned(),
+            })
+            .clone()
+    }
+
+    /// The gauge of the read replica's replay lag, in WAL bytes.
+    pub fn replica_lag(&self) -> Gauge {
+        self.replica_lag.clone()
     }
 
     /// Counts one webhook attempt by its result.

@@ -15,8 +15,11 @@ use crate::db::reads::Reads;
 pub struct State {
     /// sea-orm's pool: writes (transactions), migrations, exports, health.
     pub db: DatabaseConnection,
-    /// What queries read through (on PostgreSQL a pool without sqlx's ping per statement).
+    /// What queries read through (on PostgreSQL a pool without sqlx's ping per statement),
+    /// on the primary; a query request may read the replica instead ([`State::reads_of`]).
     pub reads: Reads,
+    /// The read replica (`DATABASE_READ_URL`), when there is one.
+    pub replica: Option<Arc<crate::db::replica::Replica>>,
     pub statements: StatementCounter,
     /// Extra wait before a loader batch runs (0: batches close when the request's task yields).
     pub loader_delay: Duration,
@@ -76,8 +79,30 @@ impl InFlight {
     }
 }
 
+/// The reads of one request, when it has been routed ([`State::query_reads`]).
+pub struct RequestReads(pub Reads);
+
 impl State {
     pub fn of<'a>(ctx: &async_graphql::Context<'a>) -> &'a State {
         ctx.data_unchecked::<Arc<State>>()
+    }
+
+    /// What a resolver reads through: the read replica or the primary, as its request was
+    /// routed (the primary when it was not: a mutation, a subscription event).
+    pub fn reads_of<'a>(ctx: &async_graphql::Context<'a>) -> &'a Reads {
+        match ctx.data_opt::<RequestReads>() {
+            Some(r) => &r.0,
+            None => &Self::of(ctx).reads,
+        }
+    }
+
+    /// Where a query request (or an export) of the token subject `subject` reads: the
+    /// replica once it has replayed the subject's last write, else the primary
+    /// (`db::replica`); the primary when there is no replica.
+    pub async fn query_reads(&self, subject: &str) -> Reads {
+        match &self.replica {
+            Some(r) => r.route(subject, &self.reads).await,
+            None => self.reads.clone(),
+        }
     }
 }

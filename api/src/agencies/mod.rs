@@ -233,7 +233,7 @@ impl AgencyQuery {
     ) -> Result<AgencyConnection> {
         let args = PageArgs::parse(first, after, last, before)?;
         Ok(queries::list_agencies(
-            &State::of(ctx).reads,
+            State::reads_of(ctx),
             filter.unwrap_or_default(),
             order_by.unwrap_or_default(),
             args,
@@ -266,7 +266,7 @@ impl AgencyQuery {
             (Some(id), None) => load_agency(ctx, decode_id(&id, NodeKind::Agency, "id")?).await?,
             (None, Some(code)) => {
                 let code = input::agency_code("code", &code)?;
-                queries::agency_by_code(&State::of(ctx).reads, &code).await?
+                queries::agency_by_code(State::reads_of(ctx), &code).await?
             }
             _ => return Err(ApiError::bad_input("id", "Cần đúng một trong `id` hoặc `code`").into()),
         };

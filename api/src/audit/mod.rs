@@ -163,7 +163,7 @@ impl AuditQuery {
     ) -> Result<AuditEntryConnection> {
         let args = PageArgs::parse(first, after, last, before)?;
         Ok(list(
-            &State::of(ctx).reads,
+            State::reads_of(ctx),
             &Caller::of(ctx).scope,
             filter.unwrap_or_default(),
             args,

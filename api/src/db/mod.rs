@@ -5,6 +5,7 @@
 pub mod calendar;
 pub mod positional;
 pub mod reads;
+pub mod replica;
 pub mod sizes;
 
 use std::sync::Arc;

@@ -59,6 +59,18 @@ impl Reads {
         if db.get_database_backend() != DbBackend::Postgres {
             return Ok(Reads::Orm(db.clone()));
         }
+        Self::pg(url, size, counter, None)
+    }
+
+    /// The ping-free read pool on the PostgreSQL server at `url`: the primary's, or a read
+    /// replica's (`db::replica`), whose reads run on `fallback` (the primary's pool) when the
+    /// replica cannot be reached.
+    pub fn pg(
+        url: &str,
+        size: u32,
+        counter: StatementCounter,
+        fallback: Option<&Reads>,
+    ) -> Result<Self, DbErr> {
         let opts = PgConnectOptions::from_str(url)
             .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))))?
             .disable_statement_logging();
@@ -70,7 +82,15 @@ impl Reads {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| DbErr::Custom(format!("read pool: {e}")))?;
-        Ok(Reads::Pg(Arc::new(PgReads { pool, counter })))
+        let fallback = match fallback {
+            Some(Reads::Pg(p)) => Some(p.clone()),
+            _ => None,
+        };
+        Ok(Reads::Pg(Arc::new(PgReads {
+            pool,
+            counter,
+            fallback,
+        })))
     }
 
     /// (open connections, idle ones, maximum) of the read pool; `None` when reads share
@@ -90,6 +110,8 @@ impl Reads {
 pub struct PgReads {
     pool: managed::Pool<Manager>,
     counter: StatementCounter,
+    /// Where a read runs when this server cannot be reached (a replica's primary).
+    fallback: Option<Arc<PgReads>>,
 }
 
 impl std::fmt::Debug for PgReads {
@@ -193,13 +215,22 @@ impl PgReads {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let obj = self.pool.get().await.map_err(|e| match e {
-                managed::PoolError::Backend(e) => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))),
-                other => {
-                    tracing::warn!(error = %other, "read pool: no connection");
-                    DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout)
+            let obj = match self.pool.get().await {
+                Ok(obj) => obj,
+                Err(e) => {
+                    if let Some(fallback) = &self.fallback {
+                        tracing::warn!(error = %e, "read replica: no connection; reading from the primary");
+                        return Box::pin(fallback.run(stmt, err, run)).await;
+                    }
+                    return Err(match e {
+                        managed::PoolError::Backend(e) => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))),
+                        other => {
+                            tracing::warn!(error = %other, "read pool: no connection");
+                            DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout)
+                        }
+                    });
                 }
-            })?;
+            };
             let mut lease = Lease(Some(obj));
             let started = Instant::now();
             let values = SqlxValues(stmt.values.clone().unwrap_or(sea_orm::Values(Vec::new())));
@@ -214,6 +245,10 @@ impl PgReads {
                     // retry opens a fresh connection instead of finding the next dead one.
                     drop(self.pool.retain(|_, _| false));
                     if attempt >= READ_ATTEMPTS {
+                        if let Some(fallback) = &self.fallback {
+                            tracing::warn!(error = %e, "read replica: connections broken; reading from the primary");
+                            return Box::pin(fallback.run(stmt, err, run)).await;
+                        }
                         return Err(err(e));
                     }
                     tracing::warn!(error = %e, "read pool: connection broken, retrying the read on a new one");

@@ -174,7 +174,7 @@ impl DirectiveQuery {
     ) -> Result<DirectiveConnection> {
         let args = PageArgs::parse(first, after, last, before)?;
         Ok(queries::list_directives(
-            &State::of(ctx).reads,
+            State::reads_of(ctx),
             &Caller::of(ctx).scope,
             filter.unwrap_or_default(),
             order_by.unwrap_or_default(),
@@ -193,7 +193,7 @@ impl DirectiveQuery {
         let row = match (id, number) {
             (Some(id), None) => load_directive(ctx, decode_id(&id, NodeKind::Directive, "id")?).await?,
             (None, Some(number)) => {
-                queries::directive_by_number(&State::of(ctx).reads, &Caller::of(ctx).scope, &number).await?
+                queries::directive_by_number(State::reads_of(ctx), &Caller::of(ctx).scope, &number).await?
             }
             _ => return Err(ApiError::bad_input("id", "Cần đúng một trong `id` hoặc `number`").into()),
         };

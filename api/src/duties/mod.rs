@@ -446,9 +446,10 @@ impl DutyQuery {
         let caller = Caller::of(ctx);
         let state = State::of(ctx);
         let day = as_of.map_or_else(today, |d| d.0);
-        let f = filter.parse(&state.reads).await?;
+        let reads = State::reads_of(ctx);
+        let f = filter.parse(reads).await?;
         Ok(compliance(
-            &state.reads,
+            reads,
             &caller.scope.for_aggregates(),
             &f,
             &state.duties.params(day),
@@ -468,9 +469,9 @@ async fn reporting_duties(
     caller.scope.require(Permission::ReadRows)?;
     let state = State::of(ctx);
     let day = as_of.map_or_else(today, |d| d.0);
-    let f = filter.parse(&state.reads).await?;
+    let db = State::reads_of(ctx);
+    let f = filter.parse(db).await?;
     let p = state.duties.params(day);
-    let db = &state.reads;
 
     let mut count = wrapped(db, &caller.scope, &f, &p, false);
     count.expr(Func::count(Expr::col(sea_orm::sea_query::Asterisk)));

@@ -28,11 +28,24 @@ pub(crate) struct Write<'a> {
     pending: std::sync::Mutex<Vec<crate::events::Event>>,
     /// Webhook deliveries this transaction wrote (the workers are woken after COMMIT).
     outboxed: std::sync::atomic::AtomicU64,
+    /// With a read replica: the primary and the token subject whose next reads must see
+    /// this commit (`db::replica`).
+    read_your_writes: Option<(
+        &'a crate::db::replica::Replica,
+        &'a sea_orm::DatabaseConnection,
+        String,
+    )>,
 }
 
 impl Write<'_> {
     pub async fn begin<'a>(ctx: &Context<'a>) -> ApiResult<Write<'a>> {
-        Self::begin_on(State::of(ctx)).await
+        let state = State::of(ctx);
+        let mut w = Self::begin_on(state).await?;
+        if let Some(replica) = &state.replica {
+            let subject = Caller::of(ctx).principal.subject.clone();
+            w.read_your_writes = Some((replica, &state.db, subject));
+        }
+        Ok(w)
     }
 
     /// A write outside a request (background work such as the duty reminders).
@@ -62,6 +75,7 @@ impl Write<'_> {
             sizes: &state.sizes,
             pending: std::sync::Mutex::new(Vec::new()),
             outboxed: std::sync::atomic::AtomicU64::new(0),
+            read_your_writes: None,
         })
     }
 
@@ -129,6 +143,16 @@ impl Write<'_> {
         self.changes.bump();
         self.sizes.touch();
         committed?;
+        if let Some((replica, primary, subject)) = &self.read_your_writes {
+            // The primary's position now is at or past this commit's.
+            match crate::db::replica::primary_position(*primary).await {
+                Ok(Some(lsn)) => replica.wrote(subject, lsn),
+                other => tracing::warn!(
+                    ?other,
+                    "no WAL position after a commit: the caller's next reads may not see it"
+                ),
+            }
+        }
         let pending = self
             .pending
             .into_inner()

@@ -144,7 +144,8 @@ async fn follow_up(
         return error_response(StatusCode::FORBIDDEN, &e);
     }
     let scope = caller.scope.for_aggregates();
-    let built = crate::duties::followup::build(&app.state.reads, &scope, &app.state.duties, day, xlsx).await;
+    let reads = app.state.query_reads(&caller.principal.subject).await;
+    let built = crate::duties::followup::build(&reads, &scope, &app.state.duties, day, xlsx).await;
     let table = match built {
         Ok(t) => t,
         Err(e) => return error_response(error_status(&e), &e),

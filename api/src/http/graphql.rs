@@ -383,9 +383,15 @@ async fn run(
 ) -> async_graphql::Response {
     // A mutation changes rows that a query's loaders would otherwise keep for the rest of
     // the request: it gets loaders that keep nothing beyond one batch.
+    let reads = if mutation {
+        app.state.reads.clone()
+    } else {
+        app.state.query_reads(&caller.principal.subject).await
+    };
     let budget = crate::schema::request_data(
         &mut req.data,
         &app.state,
+        reads,
         &caller.scope,
         !mutation,
         app.limits.max_nodes,

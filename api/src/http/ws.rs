@@ -292,7 +292,14 @@ async fn connect(
     // A token's own lifetime beyond a day is not waited out: the socket closes after a day.
     let expires = tokio::time::Instant::now() + Duration::from_secs(left.min(24 * 3600));
     let mut data = Data::default();
-    crate::schema::request_data(&mut data, state, &caller.scope, false, max_nodes);
+    crate::schema::request_data(
+        &mut data,
+        state,
+        state.reads.clone(),
+        &caller.scope,
+        false,
+        max_nodes,
+    );
     data.insert(caller);
     data.insert(Socket {
         expires,

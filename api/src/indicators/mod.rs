@@ -630,7 +630,7 @@ impl IndicatorQuery {
     ) -> Result<IndicatorConnection> {
         let args = PageArgs::parse(first, after, last, before)?;
         Ok(queries::list_indicators(
-            &State::of(ctx).reads,
+            State::reads_of(ctx),
             &Caller::of(ctx).scope,
             filter.unwrap_or_default(),
             args,
@@ -640,7 +640,7 @@ impl IndicatorQuery {
 
     /// One indicator, by global id or by code (e.g. `2025.09`).
     async fn indicator(&self, ctx: &Context<'_>, id: Option<ID>, code: Option<String>) -> Result<Indicator> {
-        let (db, scope) = (&State::of(ctx).reads, &Caller::of(ctx).scope);
+        let (db, scope) = (State::reads_of(ctx), &Caller::of(ctx).scope);
         let row = match (id, code) {
             (Some(id), None) => {
                 let id = decode_id(&id, NodeKind::Indicator, "id")?;

@@ -152,14 +152,7 @@ pub(crate) async fn reports_of(
             id,
         },
     };
-    queries::list_reports(
-        &State::of(ctx).reads,
-        &Caller::of(ctx).scope,
-        within,
-        filter,
-        args,
-    )
-    .await
+    queries::list_reports(State::reads_of(ctx), &Caller::of(ctx).scope, within, filter, args).await
 }
 
 /// The report fields of the root query.

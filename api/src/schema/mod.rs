@@ -108,16 +108,19 @@ fn builder(
 
 /// Adds one request's loaders, every one holding `scope`, to its data. `prime`: whether rows
 /// fetched alongside others are kept for the request (queries; not mutations or subscriptions).
-/// `max_nodes`: the rows its loaders may read (`CHIDAO_MAX_NODES`).
+/// `max_nodes`: the rows its loaders may read (`CHIDAO_MAX_NODES`). `reads`: where they and
+/// the resolvers read (`State::query_reads` for a query, else `State::reads`).
 pub fn request_data(
     data: &mut Data,
     state: &State,
+    reads: crate::db::reads::Reads,
     scope: &Scope,
     prime: bool,
     max_nodes: u64,
 ) -> Arc<Budget> {
+    data.insert(crate::state::RequestReads(reads.clone()));
     let env = Env {
-        reads: state.reads.clone(),
+        reads,
         scope: scope.clone(),
         delay: state.loader_delay,
         prime,

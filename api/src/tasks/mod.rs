@@ -473,7 +473,7 @@ pub(crate) async fn tasks_of(
         as_of,
         list_as_of,
     };
-    queries::list_tasks(&State::of(ctx).reads, &Caller::of(ctx).scope, within, q, args).await
+    queries::list_tasks(State::reads_of(ctx), &Caller::of(ctx).scope, within, q, args).await
 }
 
 /// `assignments`, at the root or under an agency.
@@ -492,7 +492,7 @@ pub(crate) async fn assignments_of(
         },
     };
     queries::list_assignments(
-        &State::of(ctx).reads,
+        State::reads_of(ctx),
         &Caller::of(ctx).scope,
         within,
         filter,
@@ -511,7 +511,7 @@ pub(crate) async fn orphaned_assignments(
     let caller = Caller::of(ctx);
     caller.scope.require(Permission::FollowUp)?;
     queries::list_assignments(
-        &State::of(ctx).reads,
+        State::reads_of(ctx),
         &caller.scope,
         Within::Root,
         AssignmentFilter::default(),

@@ -404,7 +404,11 @@ async fn task_statistics(
     let state = State::of(ctx);
     let cache = ctx.data_unchecked::<Arc<StatisticsCache>>();
     let kept = &cache.0;
-    let db = &state.reads;
+    // What is kept (answers, statements) is read from the primary: it is keyed by the
+    // primary's change generation, which a lagging read replica may not have reached. What
+    // is not kept reads where the request was routed (`db::replica`).
+    let primary = &state.reads;
+    let routed = State::reads_of(ctx);
     let key = StatisticsKey {
         scope: Caller::of(ctx).scope.for_aggregates(),
         filter,
@@ -413,18 +417,18 @@ async fn task_statistics(
     };
     // `None` on SQLite or while the listener reconnects: nothing is kept.
     let Some(generation) = state.changes.current().filter(|_| key.small()) else {
-        return compute(db, &key.scope, &key.filter, as_of, &key.group_by).await;
+        return compute(routed, &key.scope, &key.filter, as_of, &key.group_by).await;
     };
     if !kept.enabled() {
         // Every answer computed (CHIDAO_STATISTICS_REUSE_SECS=0): only the statements are kept.
-        let built = cache.built(db, &key, generation).await?;
-        return run(db, &built, as_of, &key.group_by).await;
+        let built = cache.built(primary, &key, generation).await?;
+        return run(routed, &built, as_of, &key.group_by).await;
     }
     if let Some(answer) = kept.get(&key, generation) {
         return Ok(TaskStatistics::clone(&answer));
     }
-    let built = cache.built(db, &key, generation).await?;
-    let fresh = run(db, &built, as_of, &key.group_by).await?;
+    let built = cache.built(primary, &key, generation).await?;
+    let fresh = run(primary, &built, as_of, &key.group_by).await?;
     // Not kept when a write was committed meanwhile (a slow request must not replace a
     // newer answer).
     if fresh.groups.len() <= MAX_KEPT_GROUPS && state.changes.current() == Some(generation) {

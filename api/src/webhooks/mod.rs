@@ -320,7 +320,7 @@ impl WebhookQuery {
             .find::<webhook_endpoint::Entity>()
             .order_by_asc(webhook_endpoint::Column::Id)
             .limit(MAX_ENDPOINTS)
-            .all(&State::of(ctx).reads)
+            .all(State::reads_of(ctx))
             .await
             .map_err(ApiError::from)?;
         Ok(rows.into_iter().map(WebhookEndpoint).collect())
@@ -340,7 +340,7 @@ impl WebhookQuery {
         if !(1..=200).contains(&first) {
             return Err(ApiError::bad_input("first", "first phải từ 1 đến 200").into());
         }
-        let reads = &State::of(ctx).reads;
+        let reads = State::reads_of(ctx);
         let mut q = caller
             .scope
             .find::<webhook_delivery::Entity>()

@@ -92,7 +92,7 @@ impl TotalCount {
             TotalCount::Known(n) => Ok(*n),
             TotalCount::Query(stmt) => {
                 use sea_orm::ConnectionTrait;
-                let db = &State::of(ctx).reads;
+                let db = State::reads_of(ctx);
                 let row = db.query_one_raw(stmt.clone()).await?;
                 let n: i64 = match row {
                     Some(r) => r.try_get_by_index(0)?,
