@@ -271,3 +271,44 @@ async fn with_reuse_off_every_answer_is_computed_and_follows_writes() {
     .await;
     assert_eq!(total(&app.data(Q, vars).await), 1, "seen on the next request");
 }
+
+/// Only the counts a selection asks for are computed, and what it asks for is found through
+/// aliases, named and inline fragments, at the top and in `groups`: each count asked in
+/// whichever shape equals the same count of the full selection, and `overdueShare` (which
+/// needs two of them) is right when it is the only figure asked.
+#[tokio::test]
+async fn a_selection_computes_what_it_asks_for_through_fragments_and_aliases() {
+    let app = TestApp::spawn().await;
+    let vars = json!({"f": {"directiveNumber": "10/CT-UBND"}, "asOf": "2025-06-01"});
+    let full = app.data(STATS, vars.clone()).await;
+    let full = &full["taskStatistics"];
+    let counts = &full["counts"];
+    assert!(counts["inProgressOverdue"].as_i64().unwrap_or(0) > 0, "{full}");
+    assert!(counts["overdueOver30Days"].as_i64().unwrap_or(0) > 0, "{full}");
+
+    let shapes = r#"
+    fragment Ages on TaskCounts { a30: overdueOver30Days overdueOver120Days }
+    query($f: TaskFilter, $asOf: Date) {
+      share: taskStatistics(filter: $f, asOf: $asOf) { overdueShare }
+      ages: taskStatistics(filter: $f, asOf: $asOf) { counts { ...Ages } }
+      inline: taskStatistics(filter: $f, asOf: $asOf) { ... on TaskStatistics { counts { late: completedLate fallenDue } } }
+      list: taskStatistics(filter: $f, asOf: $asOf) { byStatus { status count } }
+      grouped: taskStatistics(filter: $f, asOf: $asOf, groupBy: [DIRECTIVE]) {
+        total groups { ... on TaskStatisticsGroup { counts { ...Ages inProgressOverdue } overdueShare } } }
+    }"#;
+    let d = app.data(shapes, vars).await;
+    assert_eq!(d["share"]["overdueShare"], full["overdueShare"]);
+    assert_eq!(d["ages"]["counts"]["a30"], counts["overdueOver30Days"]);
+    assert_eq!(
+        d["ages"]["counts"]["overdueOver120Days"],
+        counts["overdueOver120Days"]
+    );
+    assert_eq!(d["inline"]["counts"]["late"], counts["completedLate"]);
+    assert_eq!(d["inline"]["counts"]["fallenDue"], counts["fallenDue"]);
+    assert_eq!(d["list"]["byStatus"], full["byStatus"]);
+    let group = &d["grouped"]["groups"][0];
+    assert_eq!(d["grouped"]["groups"].as_array().map(Vec::len), Some(1), "{d}");
+    assert_eq!(group["counts"]["a30"], counts["overdueOver30Days"]);
+    assert_eq!(group["counts"]["inProgressOverdue"], counts["inProgressOverdue"]);
+    assert_eq!(group["overdueShare"], full["overdueShare"]);
+}

@@ -82,9 +82,15 @@ pub async fn build(
     as_of: NaiveDate,
     rows: bool,
 ) -> ApiResult<FollowUp> {
-    let stats =
-        crate::tasks::stats::compute(db, scope, &TaskFilter::default(), as_of, &[TaskGroupBy::Agency])
-            .await?;
+    let stats = crate::tasks::stats::compute(
+        db,
+        scope,
+        &TaskFilter::default(),
+        as_of,
+        &[TaskGroupBy::Agency],
+        crate::tasks::stats::Needs::ALL,
+    )
+    .await?;
     let p = settings.params(as_of);
     let reports = compliance(
         db,

@@ -67,7 +67,7 @@ impl StatisticsCache {
         {
             return Ok(b.clone());
         }
-        let b = Arc::new(build(db, &key.scope, &key.filter, key.as_of, &key.group_by).await?);
+        let b = Arc::new(build(db, &key.scope, &key.filter, key.as_of, &key.group_by, key.needs).await?);
         self.1
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -109,6 +109,67 @@ pub enum TaskGroupBy {
     Section,
 }
 
+/// Which counts an answer computes; the others stay 0. A request computes what its selection
+/// asks for (`Needs::of`): the portal's status counts need none of the overdue-age sums nor the
+/// orphan set, and leaving them out of the statement spares PostgreSQL their work on every row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Needs {
+    /// The six status counts.
+    statuses: bool,
+    /// `fallenDue`.
+    fallen_due: bool,
+    /// `overdueOver30Days`, `…60…`, `…120…`.
+    overdue_ages: bool,
+    /// `orphaned`.
+    orphaned: bool,
+}
+
+/// The status counts' GraphQL names.
+const STATUS_FIELDS: [&str; 6] = [
+    "completedOnTime",
+    "completedLate",
+    "completedNoDeadline",
+    "inProgressOnTime",
+    "inProgressOverdue",
+    "inProgressNoDeadline",
+];
+
+impl Needs {
+    /// Every count (the follow-up table, and any caller outside a GraphQL selection).
+    pub const ALL: Needs = Needs {
+        statuses: true,
+        fallen_due: true,
+        overdue_ages: true,
+        orphaned: true,
+    };
+
+    /// What the selection of the `taskStatistics` field being resolved reads, through
+    /// fragments too, at the top and in `groups`.
+    fn of(ctx: &Context<'_>) -> Needs {
+        let top = ctx.look_ahead();
+        let mut n = Needs {
+            statuses: false,
+            fallen_due: false,
+            overdue_ages: false,
+            orphaned: false,
+        };
+        let groups = top.field("groups");
+        for part in [&top, &groups] {
+            let counts = part.field("counts");
+            let share = part.field("overdueShare").exists();
+            n.statuses |= share
+                || part.field("byStatus").exists()
+                || STATUS_FIELDS.iter().any(|f| counts.field(f).exists());
+            n.fallen_due |= share || counts.field("fallenDue").exists();
+            n.overdue_ages |= ["overdueOver30Days", "overdueOver60Days", "overdueOver120Days"]
+                .iter()
+                .any(|f| counts.field(f).exists());
+            n.orphaned |= counts.field("orphaned").exists();
+        }
+        n
+    }
+}
+
 /// Counts of tasks per status, and the dashboard's derived figures.
 #[derive(SimpleObject, Clone, Debug, Default, PartialEq, Eq)]
 pub struct TaskCounts {
@@ -147,21 +208,27 @@ impl TaskCounts {
         (self.fallen_due > 0).then(|| self.in_progress_overdue as f64 / self.fallen_due as f64)
     }
 
-    fn from_row(row: &QueryResult) -> ApiResult<Self> {
-        let get = |c: &str| -> ApiResult<i64> { Ok(row.try_get::<Option<i64>>("", c)?.unwrap_or(0)) };
+    fn from_row(row: &QueryResult, needs: Needs) -> ApiResult<Self> {
+        let get = |c: &str, asked: bool| -> ApiResult<i64> {
+            if !asked {
+                return Ok(0);
+            }
+            Ok(row.try_get::<Option<i64>>("", c)?.unwrap_or(0))
+        };
+        let st = needs.statuses;
         Ok(TaskCounts {
-            total: get("total")?,
-            completed_on_time: get("completed_on_time")?,
-            completed_late: get("completed_late")?,
-            completed_no_deadline: get("completed_no_deadline")?,
-            in_progress_on_time: get("in_progress_on_time")?,
-            in_progress_overdue: get("in_progress_overdue")?,
-            in_progress_no_deadline: get("in_progress_no_deadline")?,
-            fallen_due: get("fallen_due")?,
-            overdue_over_30_days: get("over_30")?,
-            overdue_over_60_days: get("over_60")?,
-            overdue_over_120_days: get("over_120")?,
-            orphaned: get("orphaned")?,
+            total: get("total", true)?,
+            completed_on_time: get("completed_on_time", st)?,
+            completed_late: get("completed_late", st)?,
+            completed_no_deadline: get("completed_no_deadline", st)?,
+            in_progress_on_time: get("in_progress_on_time", st)?,
+            in_progress_overdue: get("in_progress_overdue", st)?,
+            in_progress_no_deadline: get("in_progress_no_deadline", st)?,
+            fallen_due: get("fallen_due", needs.fallen_due)?,
+            overdue_over_30_days: get("over_30", needs.overdue_ages)?,
+            overdue_over_60_days: get("over_60", needs.overdue_ages)?,
+            overdue_over_120_days: get("over_120", needs.overdue_ages)?,
+            orphaned: get("orphaned", needs.orphaned)?,
         })
     }
 }
@@ -306,11 +373,18 @@ fn sum_if(cond: Condition, alias: &str, q: &mut SelectStatement) {
 
 /// The counts of the selected rows. `per_assignment`: the rows are assignments joined to their
 /// tasks (grouped by agency), so an orphan is the row itself.
-fn add_counts(q: &mut SelectStatement, completed: &SimpleExpr, as_of: NaiveDate, per_assignment: bool) {
+fn add_counts(
+    q: &mut SelectStatement,
+    completed: &SimpleExpr,
+    as_of: NaiveDate,
+    per_assignment: bool,
+    needs: Needs,
+) {
     q.expr_as(
         Func::count(Expr::col(sea_orm::sea_query::Asterisk)),
         Alias::new("total"),
     );
+    let statuses = if needs.statuses { &S::ALL[..] } else { &[] };
     for (s, alias) in [
         (S::CompletedOnTime, "completed_on_time"),
         (S::CompletedLate, "completed_late"),
@@ -318,20 +392,30 @@ fn add_counts(q: &mut SelectStatement, completed: &SimpleExpr, as_of: NaiveDate,
         (S::InProgressOnTime, "in_progress_on_time"),
         (S::InProgressOverdue, "in_progress_overdue"),
         (S::InProgressNoDeadline, "in_progress_no_deadline"),
-    ] {
+    ]
+    .into_iter()
+    .filter(|(s, _)| statuses.contains(s))
+    {
         sum_if(
             status_condition_with(s, completed, as_of, Parts::Columns),
             alias,
             q,
         );
     }
-    sum_if(fallen_due(as_of, Parts::Columns), "fallen_due", q);
-    for (days, alias) in [(30, "over_30"), (60, "over_60"), (120, "over_120")] {
-        sum_if(
-            overdue_by_more_than(completed, as_of, days, Parts::Columns),
-            alias,
-            q,
-        );
+    if needs.fallen_due {
+        sum_if(fallen_due(as_of, Parts::Columns), "fallen_due", q);
+    }
+    if needs.overdue_ages {
+        for (days, alias) in [(30, "over_30"), (60, "over_60"), (120, "over_120")] {
+            sum_if(
+                overdue_by_more_than(completed, as_of, days, Parts::Columns),
+                alias,
+                q,
+            );
+        }
+    }
+    if !needs.orphaned {
+        return;
     }
     let orphaned = if per_assignment {
         orphaned_on(as_of)
@@ -366,6 +450,7 @@ pub struct StatisticsKey {
     filter: TaskFilter,
     as_of: NaiveDate,
     group_by: Vec<TaskGroupBy>,
+    needs: Needs,
 }
 
 impl StatisticsKey {
@@ -414,21 +499,22 @@ async fn task_statistics(
         filter,
         as_of,
         group_by,
+        needs: Needs::of(ctx),
     };
     // `None` on SQLite or while the listener reconnects: nothing is kept.
     let Some(generation) = state.changes.current().filter(|_| key.small()) else {
-        return compute(routed, &key.scope, &key.filter, as_of, &key.group_by).await;
+        return compute(routed, &key.scope, &key.filter, as_of, &key.group_by, key.needs).await;
     };
     if !kept.enabled() {
         // Every answer computed (CHIDAO_STATISTICS_REUSE_SECS=0): only the statements are kept.
         let built = cache.built(primary, &key, generation).await?;
-        return run(routed, &built, as_of, &key.group_by).await;
+        return run(routed, &built, as_of, &key.group_by, key.needs).await;
     }
     if let Some(answer) = kept.get(&key, generation) {
         return Ok(TaskStatistics::clone(&answer));
     }
     let built = cache.built(primary, &key, generation).await?;
-    let fresh = run(primary, &built, as_of, &key.group_by).await?;
+    let fresh = run(primary, &built, as_of, &key.group_by, key.needs).await?;
     // Not kept when a write was committed meanwhile (a slow request must not replace a
     // newer answer).
     if fresh.groups.len() <= MAX_KEPT_GROUPS && state.changes.current() == Some(generation) {
@@ -466,9 +552,10 @@ pub(crate) async fn compute(
     filter: &TaskFilter,
     as_of: NaiveDate,
     group_by: &[TaskGroupBy],
+    needs: Needs,
 ) -> ApiResult<TaskStatistics> {
-    let built = build(db, scope, filter, as_of, group_by).await?;
-    run(db, &built, as_of, group_by).await
+    let built = build(db, scope, filter, as_of, group_by, needs).await?;
+    run(db, &built, as_of, group_by, needs).await
 }
 
 /// The statements of an answer.
@@ -478,11 +565,12 @@ async fn build(
     filter: &TaskFilter,
     as_of: NaiveDate,
     group_by: &[TaskGroupBy],
+    needs: Needs,
 ) -> ApiResult<Built> {
     let backend = db.get_database_backend();
     let cond = task_condition(db, filter, as_of).await?;
     let mut q = counted(scope, cond.clone(), as_of);
-    add_counts(&mut q, &task_completed(), as_of, false);
+    add_counts(&mut q, &task_completed(), as_of, false, needs);
     let counts = backend.build(&q);
     let groups = if group_by.is_empty() {
         None
@@ -524,7 +612,7 @@ async fn build(
         } else {
             task_completed()
         };
-        add_counts(&mut q, &completed, as_of, by_agency);
+        add_counts(&mut q, &completed, as_of, by_agency, needs);
         // A dashboard's table has hundreds of rows at most; agencies × directives × sections
         // over years of directives would be tens of thousands: refused, not built.
         let most = crate::graphql::limits::MAX_GROUPS;
@@ -540,9 +628,10 @@ async fn run(
     built: &Built,
     as_of: NaiveDate,
     group_by: &[TaskGroupBy],
+    needs: Needs,
 ) -> ApiResult<TaskStatistics> {
     let counts = match db.query_one_raw(built.counts.clone()).await? {
-        Some(row) => TaskCounts::from_row(&row)?,
+        Some(row) => TaskCounts::from_row(&row, needs)?,
         None => TaskCounts::default(),
     };
     let mut groups = Vec::new();
@@ -572,7 +661,7 @@ async fn run(
                 } else {
                     None
                 },
-                counts: TaskCounts::from_row(&row)?,
+                counts: TaskCounts::from_row(&row, needs)?,
             });
         }
         // Stable, readable order: most overdue first, then by key.
