@@ -175,33 +175,89 @@ fn collect<'a>(
     out
 }
 
-fn reorder_value(value: &mut Value, sets: &[&SelectionSet], doc: &ExecutableDocument, types: &Types) {
+/// The response keys of one selection, in order, with their fields' selection sets.
+type Plan<'a> = Vec<(&'a str, Vec<&'a SelectionSet>)>;
+
+fn reorder_value<'a>(
+    value: &mut Value,
+    sets: &[&'a SelectionSet],
+    doc: &'a ExecutableDocument,
+    types: &Types,
+) {
     match value {
+        // Every item of a list has the same selection: one plan for all the items that do not
+        // carry their concrete type (Q3's 50 indicators, each indicator's 12 values).
         Value::List(items) => {
+            let mut plan = None;
             for v in items {
-                reorder_value(v, sets, doc, types);
+                reorder_item(v, sets, doc, types, &mut plan);
             }
         }
-        Value::Object(map) => {
-            let concrete = match map.shift_remove(TYPENAME) {
-                Some(Value::String(t)) => Some(t),
-                _ => None,
-            };
-            let plan = collect(sets, doc, concrete.as_deref(), types);
-            let mut old = std::mem::take(map);
-            for (key, subs) in plan {
-                if let Some((k, mut v)) = old.shift_remove_entry(key) {
-                    if subs.iter().any(|s| !s.items.is_empty()) {
-                        reorder_value(&mut v, &subs, doc, types);
-                    }
-                    map.insert(k, v);
-                }
-            }
-            // Anything the plan did not name (nothing, in a valid response) keeps its place last.
-            map.extend(old);
-        }
+        Value::Object(_) => reorder_item(value, sets, doc, types, &mut None),
         _ => {}
     }
+}
+
+/// [`reorder_value`] of one value, reusing `shared` (the plan of an object without a
+/// [`TYPENAME`]) when it has been made.
+fn reorder_item<'a>(
+    value: &mut Value,
+    sets: &[&'a SelectionSet],
+    doc: &'a ExecutableDocument,
+    types: &Types,
+    shared: &mut Option<Plan<'a>>,
+) {
+    let Value::Object(map) = value else {
+        if let Value::List(_) = value {
+            reorder_value(value, sets, doc, types);
+        }
+        return;
+    };
+    let concrete = match map.shift_remove(TYPENAME) {
+        Some(Value::String(t)) => Some(t),
+        _ => None,
+    };
+    let own;
+    let plan: &Plan<'a> = match concrete {
+        None => shared.get_or_insert_with(|| collect(sets, doc, None, types)),
+        Some(t) => {
+            own = collect(sets, doc, Some(t.as_str()), types);
+            &own
+        }
+    };
+    // Most objects are already in order (fields that did not wait finish in selection order):
+    // then only their values are visited, and the map is not rebuilt.
+    let mut at = 0;
+    let mut places = Vec::with_capacity(map.len());
+    for k in map.keys() {
+        match plan[at..].iter().position(|(p, _)| *p == k.as_str()) {
+            Some(i) => {
+                at += i + 1;
+                places.push(at - 1);
+            }
+            None => break,
+        }
+    }
+    if places.len() == map.len() {
+        for ((_, v), i) in map.iter_mut().zip(places) {
+            let subs = &plan[i].1;
+            if subs.iter().any(|s| !s.items.is_empty()) {
+                reorder_value(v, subs, doc, types);
+            }
+        }
+        return;
+    }
+    let mut old = std::mem::take(map);
+    for (key, subs) in plan {
+        if let Some((k, mut v)) = old.shift_remove_entry(*key) {
+            if subs.iter().any(|s| !s.items.is_empty()) {
+                reorder_value(&mut v, subs, doc, types);
+            }
+            map.insert(k, v);
+        }
+    }
+    // Anything the plan did not name (nothing, in a valid response) keeps its place last.
+    map.extend(old);
 }
 
 /// Puts every object of `data` (the result of `operation` in `doc`) in selection order, and
@@ -312,5 +368,38 @@ mod tests {
             async_graphql::parser::parse_query("{ tasks { id ... on Task { code } } }").expect("parses");
         mark(&mut plain);
         assert!(!format!("{plain:?}").contains(TYPENAME));
+    }
+
+    #[test]
+    fn a_list_shares_one_plan_and_mixed_orders_are_each_put_right() {
+        let types = Types::of_sdl(SDL);
+        let doc = async_graphql::parser::parse_query("{ tasks { title code id } }").expect("parses");
+        let in_order = obj(&[
+            ("title", Value::from("t")),
+            ("code", Value::from("c")),
+            ("id", Value::from("1")),
+        ]);
+        let shuffled = obj(&[
+            ("id", Value::from("2")),
+            ("title", Value::from("u")),
+            ("code", Value::from("d")),
+        ]);
+        // A nested list of lists, and an object missing a field (skipped by @include).
+        let partial = obj(&[("id", Value::from("3")), ("title", Value::from("v"))]);
+        let mut data = obj(&[(
+            "tasks",
+            Value::List(vec![in_order, Value::List(vec![shuffled]), partial]),
+        )]);
+        reorder(&mut data, &doc, None, &types);
+        let Value::Object(m) = &data else { panic!("object") };
+        let Some(Value::List(items)) = m.get("tasks") else {
+            panic!("list")
+        };
+        assert_eq!(keys(&items[0]), ["title", "code", "id"]);
+        let Value::List(inner) = &items[1] else {
+            panic!("inner list")
+        };
+        assert_eq!(keys(&inner[0]), ["title", "code", "id"]);
+        assert_eq!(keys(&items[2]), ["title", "id"]);
     }
 }
