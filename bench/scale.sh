@@ -3,7 +3,8 @@
 # Does the cost grow with the data? Q1 and Q2 through chidao on the default synthetic dataset
 # (database chidao_bench, as run.sh leaves it) and on N times that (default 10; database
 # chidao_bench_xN, seeded on first use: about 3 minutes, time printed), same binary, token and
-# settings as run.sh, $ROUNDS rounds each (cells interleaved, medians). Prints p50/p99/req/s at
+# settings as run.sh's rows that compute every answer (CHIDAO_STATISTICS_REUSE_SECS=0),
+# $ROUNDS rounds each (cells interleaved, medians). Prints p50/p99/req/s at
 # both scales and the latency ratio (target: Q1 and Q2 p50 within 1.5x).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -24,7 +25,7 @@ trap cleanup EXIT
 port=$CHIDAO_PORT
 declare -A PID URL
 for db in "$BENCH_DB" "$BIG"; do
-  DATABASE_URL="$(url_of "$db")" CHIDAO_BIND="127.0.0.1:$port" CHIDAO_RATE_PER_MINUTE=0 RUST_LOG=warn \
+  DATABASE_URL="$(url_of "$db")" CHIDAO_BIND="127.0.0.1:$port" CHIDAO_RATE_PER_MINUTE=0 CHIDAO_STATISTICS_REUSE_SECS=0 RUST_LOG=warn \
     "$CHIDAO_BIN" serve > "results/chidao-scale-$db-$stamp.log" 2>&1 &
   PID[$db]=$!; pids+=("$!"); URL[$db]="http://127.0.0.1:$port/graphql"; port=$((port + 1))
 done

@@ -5,13 +5,18 @@
 //! generation is unchanged. The generation moves when:
 //! * this instance commits a write ([`Changes::bump`], called by every mutation's commit), so
 //!   a client sees its own write on its next request;
-//! * PostgreSQL tells of a committed write to a watched table from anywhere (another chidao
-//!   instance, `chidao seed`, an operator's `psql`): migration `m20261129_000003` adds
-//!   statement-level triggers that `NOTIFY chidao_change`, and a listener connection here
-//!   `LISTEN`s. A notification is sent at commit and arrives within milliseconds;
+//! * PostgreSQL tells of a committed write to a table from anywhere (another chidao
+//!   instance, `chidao seed`, an operator's `psql`): migrations `m20261129_000003` and
+//!   `m20261203_000010` add statement-level triggers on every table that
+//!   `NOTIFY chidao_change, '<table>'`, and a listener connection here `LISTEN`s. A
+//!   notification is sent at commit and arrives within milliseconds;
 //! * the listener's connection is lost or re-made: notifications may have been missed, so
 //!   everything computed before is dropped, and while the listener is down
 //!   [`Changes::current`] is `None` (nothing is cached or reused).
+//!
+//! Besides the one generation, each table has its own ([`Changes::snapshot`]), which moves
+//! only with that table's notifications (and with everything above but them): an answer that
+//! read directives and tasks stays reusable while progress reports are written.
 //!
 //! On SQLite (the embedded development default) there is no notification channel and the
 //! feed is [`Changes::off`]: nothing is cached.
@@ -24,6 +29,8 @@ use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::counter::Counter;
 use sea_orm::sqlx::postgres::PgListener;
+
+use crate::db::touched::{TABLES, Tables};
 
 /// The channel the triggers notify on.
 pub const CHANNEL: &str = "chidao_change";
@@ -38,12 +45,30 @@ const RETRY_MAX: Duration = Duration::from_secs(10);
 #[derive(Debug, Default)]
 struct Inner {
     generation: AtomicU64,
+    /// One generation per table of `db::touched::TABLES`, moved by that table's changes.
+    tables: [AtomicU64; TABLES.len()],
     live: AtomicBool,
 }
 
 impl Inner {
+    /// Something changed, in any table.
     fn bump(&self) {
+        for t in &self.tables {
+            t.fetch_add(1, Ordering::AcqRel);
+        }
         self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A committed write to the table `name` was announced; a name chidao does not know
+    /// moves every table.
+    fn bump_table(&self, name: &str) {
+        match TABLES.iter().position(|t| *t == name) {
+            Some(i) => {
+                self.tables[i].fetch_add(1, Ordering::AcqRel);
+                self.generation.fetch_add(1, Ordering::AcqRel);
+            }
+            None => self.bump(),
+        }
     }
 
     /// Listening again: anything computed while notifications could be missed is dropped
@@ -58,6 +83,10 @@ impl Inner {
         self.bump();
     }
 }
+
+/// Every table's generation at one moment (`Changes::snapshot`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Snapshot([u64; TABLES.len()]);
 
 /// The change feed of one running service; see the module documentation.
 #[derive(Debug)]
@@ -112,9 +141,59 @@ impl Changes {
         }
     }
 
-    /// A write of this instance was committed.
+    /// A write of this instance was committed. Which tables it changed is not told, so every
+    /// table moves: the writer's next request sees its write at once, whatever that request
+    /// reads (PostgreSQL's notifications then arrive, per table, a little later).
     pub fn bump(&self) {
         self.inner.bump();
+    }
+
+    /// Every table's generation now, or `None` when changes cannot be told. Read it before
+    /// computing something to keep: [`Changes::unchanged`] then says whether it may still be
+    /// reused.
+    pub fn snapshot(&self) -> Option<Snapshot> {
+        if !self.inner.live.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut at = [0; TABLES.len()];
+        for (a, t) in at.iter_mut().zip(&self.inner.tables) {
+            *a = t.load(Ordering::Acquire);
+        }
+        // Lost while reading: what was read may mix generations from before the loss.
+        self.inner.live.load(Ordering::Acquire).then_some(Snapshot(at))
+    }
+
+    /// Whether no write has been announced to any of `tables` since `seen`, and changes can
+    /// still be told.
+    pub fn unchanged(&self, seen: &Snapshot, tables: Tables) -> bool {
+        self.inner.live.load(Ordering::Acquire)
+            && self
+                .inner
+                .tables
+                .iter()
+                .zip(seen.0)
+                .enumerate()
+                .all(|(i, (t, s))| tables & (1 << i) == 0 || t.load(Ordering::Acquire) == s)
+    }
+}
+
+#[cfg(test)]
+impl Changes {
+    /// A feed that is live with no listener: changes come from the test.
+    pub(crate) fn live_for_tests() -> Self {
+        let c = Changes::off();
+        c.inner.up();
+        c
+    }
+
+    /// As if PostgreSQL announced a write to `table`.
+    pub(crate) fn announce_for_tests(&self, table: &str) {
+        self.inner.bump_table(table);
+    }
+
+    /// As if the listener lost its connection (`up`: and made it again).
+    pub(crate) fn listener_for_tests(&self, up: bool) {
+        if up { self.inner.up() } else { self.inner.down() }
     }
 }
 
@@ -160,7 +239,7 @@ async fn listen(
                 loop {
                     match listener.try_recv().await {
                         Ok(Some(n)) if n.channel() == crate::events::CHANNEL => events.notified(n.payload()),
-                        Ok(Some(_)) => inner.bump(),
+                        Ok(Some(n)) => inner.bump_table(n.payload()),
                         Ok(None) => {
                             tracing::warn!("change listener lost its connection; reconnecting");
                             break;

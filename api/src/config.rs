@@ -148,8 +148,8 @@ pub struct Settings {
     #[arg(long, env = "CHIDAO_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
-    /// PostgreSQL: seconds a `taskStatistics` answer may be reused while no write has been
-    /// committed since it was computed (every committed write to its tables drops it at
+    /// PostgreSQL: seconds an answer (a whole query's, or a `taskStatistics`) may be reused
+    /// while no write has been committed to a table it read (every such write drops it at
     /// once, through LISTEN/NOTIFY); 0 computes every answer. SQLite never reuses answers.
     #[arg(long, env = "CHIDAO_STATISTICS_REUSE_SECS", default_value_t = 60)]
     pub statistics_reuse_secs: u64,

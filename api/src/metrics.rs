@@ -62,6 +62,7 @@ pub struct Metrics {
     webhook_oldest: Gauge,
     read_routes: Family<ResultLabels, Histogram>,
     replica_lag: Gauge,
+    answers_kept: Gauge,
     /// The operation names that have a label value of their own (at most
     /// [`MAX_OPERATION_LABELS`]; later new names share [`OTHER_OPERATIONS`]).
     operations: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -115,7 +116,7 @@ impl Default for Metrics {
         let reuse = Family::<ReuseLabels, Counter>::default();
         registry.register(
             "answers_reused",
-            "Lookups of kept answers (taskStatistics) by result: hit (reused) or miss (computed)",
+            "Lookups of kept answers (answer: graphql for whole query answers, task_statistics) by result: hit (reused) or miss (computed)",
             reuse.clone(),
         );
         let key_fetches = Family::<ResultLabels, Counter>::default();
@@ -158,10 +159,17 @@ impl Default for Metrics {
             "WAL bytes the read replica had not replayed at its last check (every 500 ms)",
             replica_lag.clone(),
         );
+        let answers_kept = Gauge::default();
+        registry.register(
+            "answers_kept_bytes",
+            "Bytes the kept whole query answers and their keys take (CHIDAO_STATISTICS_REUSE_SECS)",
+            answers_kept.clone(),
+        );
         Metrics {
             registry,
             read_routes,
             replica_lag,
+            answers_kept,
             webhook_attempts,
             webhook_queue,
             webhook_oldest,
@@ -200,6 +208,11 @@ impl Metrics {
                 result: result.to_owned(),
             })
             .clone()
+    }
+
+    /// The gauge of the bytes kept query answers take.
+    pub fn answers_kept(&self) -> Gauge {
+        self.answers_kept.clone()
     }
 
     /// The gauge of the read replica's replay lag, in WAL bytes.

@@ -11,6 +11,7 @@ mod m20261201_000006_milestone_completion;
 mod m20261202_000007_reporting_duties;
 mod m20261203_000008_assignment_owes_from;
 mod m20261203_000009_webhooks;
+mod m20261203_000010_notify_every_table;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_reporting_duties::Migration),
             Box::new(m20261203_000008_assignment_owes_from::Migration),
             Box::new(m20261203_000009_webhooks::Migration),
+            Box::new(m20261203_000010_notify_every_table::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ mod subscriptions;
 
 // The capabilities, by the rows they read and write.
 mod agencies;
+mod answers;
 mod deadlines;
 mod directives;
 mod duties;

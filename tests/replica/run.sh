@@ -5,7 +5,7 @@
 # DATABASE_READ_URL on the standby. check_replica.py then shows: query requests read the replica
 # (with its replay paused they see the old rows); a caller reads its own writes (through the
 # primary while the replica is paused, through the replica once it has replayed); kept
-# taskStatistics answers are never stale; the replica going down and coming back; and it prints
+# answers (whole queries, taskStatistics) are computed on the primary, never stale; the replica going down and coming back; and it prints
 # the replica lag seen and what the routing costs per request, against a second chidao without a
 # replica on the same primary.
 # Usage: bash tests/replica/run.sh   (CHIDAO_BIN picks the binary; default `cargo build`)
@@ -27,6 +27,7 @@ stop_clusters() {
         [[ -f "$TMP/$c/postmaster.pid" ]] && "${AS[@]}" "$PGBIN/pg_ctl" -D "$TMP/$c" -m immediate stop >/dev/null 2>&1
     done
     [[ -n "${PLAIN_PID:-}" ]] && kill "$PLAIN_PID" 2>/dev/null
+    [[ -n "${KEPT_PID:-}" ]] && kill "$KEPT_PID" 2>/dev/null
     return 0
 }
 lib_pydeps replica "$HERE/requirements.txt"
@@ -66,13 +67,18 @@ fi
 grep -q "not a standby" "$TMP/refused.log" || { cat "$TMP/refused.log" >&2; exit 1; }
 say "a primary as DATABASE_READ_URL is refused: $(grep -o 'DATABASE_READ_URL is not a standby[^:]*' "$TMP/refused.log" | head -1)"
 
-lib_serve "$TMP/plain.log" DATABASE_URL="$PRIMARY" JWT_SECRET="$SECRET" CHIDAO_RATE_PER_MINUTE=0
+lib_serve "$TMP/plain.log" DATABASE_URL="$PRIMARY" JWT_SECRET="$SECRET" CHIDAO_RATE_PER_MINUTE=0 CHIDAO_STATISTICS_REUSE_SECS=0
 PLAIN_PID=$SERVER_PID PLAIN_PORT=$PORT
-lib_serve "$TMP/server.log" DATABASE_URL="$PRIMARY" DATABASE_READ_URL="$REPLICA" JWT_SECRET="$SECRET" \
+# Answers reused (the default), with the replica: what will be kept is computed on the primary.
+lib_serve "$TMP/kept.log" DATABASE_URL="$PRIMARY" DATABASE_READ_URL="$REPLICA" JWT_SECRET="$SECRET" \
     CHIDAO_RATE_PER_MINUTE=0 CHIDAO_REPLICA_WAIT_MS=300
+KEPT_PID=$SERVER_PID KEPT_PORT=$PORT
+# Every answer computed, with the replica: every query request is routed.
+lib_serve "$TMP/server.log" DATABASE_URL="$PRIMARY" DATABASE_READ_URL="$REPLICA" JWT_SECRET="$SECRET" \
+    CHIDAO_RATE_PER_MINUTE=0 CHIDAO_REPLICA_WAIT_MS=300 CHIDAO_STATISTICS_REUSE_SECS=0
 tok() { DATABASE_URL="$PRIMARY" JWT_SECRET="$SECRET" "$BIN" token --ttl 30m --role admin --subject "$1"; }
 WRITER="$(tok writer-a)" READER="$(tok reader-b)"
 export P1 P2 TMP PGBIN
 PYTHONPATH="$PYDEPS" PYTHONNOUSERSITE=1 python3 "$HERE/check_replica.py" "http://127.0.0.1:$PORT" "http://127.0.0.1:$PLAIN_PORT" "$WRITER" "$READER" \
-    "${AS[*]:-}"
+    "${AS[*]:-}" "http://127.0.0.1:$KEPT_PORT"
 say "passed"

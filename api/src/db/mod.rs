@@ -7,6 +7,7 @@ pub mod positional;
 pub mod reads;
 pub mod replica;
 pub mod sizes;
+pub mod touched;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +28,7 @@ impl StatementCounter {
     /// Counts one statement; `RUST_LOG=chidao::sql=trace` shows each with its duration.
     pub fn record(&self, statement: &sea_orm::Statement, elapsed: Duration, failed: bool) {
         self.0.fetch_add(1, Ordering::Relaxed);
+        touched::record(&statement.sql);
         tracing::trace!(target: "chidao::sql", elapsed_us = elapsed.as_micros() as u64, failed, sql = %statement);
     }
 }

@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use futures::FutureExt;
 use serde_json::{Value, json};
 
-use super::{App, unauthenticated};
+use super::{App, answers, unauthenticated};
 use crate::auth::Caller;
 use crate::auth::caller::authenticate;
 use crate::error::ApiError;
@@ -380,10 +380,12 @@ async fn run(
     caller: &Caller,
     mut req: async_graphql::Request,
     mutation: bool,
+    kept: bool,
 ) -> async_graphql::Response {
     // A mutation changes rows that a query's loaders would otherwise keep for the rest of
-    // the request: it gets loaders that keep nothing beyond one batch.
-    let reads = if mutation {
+    // the request: it gets loaders that keep nothing beyond one batch. An answer to be kept
+    // reads the primary, whose changes its generations count (`answers`).
+    let reads = if mutation || kept {
         app.state.reads.clone()
     } else {
         app.state.query_reads(&caller.principal.subject).await
@@ -525,12 +527,51 @@ async fn handle(
     let mut request_error = false;
     for p in prepared {
         let mut op = p.operation_name.clone().unwrap_or_default();
+        // An answer kept from before, if nothing it read has changed (`answers`).
+        let key = if app.answers.enabled() && app.state.changes.current().is_some() {
+            answers::Key::of(
+                &p.query,
+                p.operation_name.as_deref(),
+                p.variables.as_ref(),
+                &caller,
+                crate::clock::today(),
+            )
+        } else {
+            None
+        };
+        if let Some(answer) = key.as_ref().and_then(|k| app.answers.get(k, &app.state.changes)) {
+            app.state
+                .metrics
+                .observe(&answer.operation, caller.principal.role, &[], started);
+            let logged: String = answer.operation.chars().take(64).collect();
+            tracing::info!(
+                request_id = caller.request_id.as_deref().unwrap_or(""),
+                operation = logged.as_str(),
+                role = caller.principal.role.as_str(),
+                agency = caller.principal.agency_id.unwrap_or_default(),
+                errors = ?Vec::<&str>::new(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                reused = true,
+                "graphql"
+            );
+            out.push(answer.body.to_vec());
+            continue;
+        }
+        // Read before computing: a write that commits meanwhile makes the answer unkeepable.
+        let seen = key.as_ref().and_then(|_| app.state.changes.snapshot());
+        let mut keep = None;
         let mut parse_failed = false;
         let res = match prepare(app, p, &method, &mut op, &mut parse_failed) {
             Ok(ready) => {
                 // Held until this operation's answer is written (below).
                 admitted = app.state.in_flight.admit(ready.cost).await;
-                let mut res = run(app, &caller, ready.request, ready.mutation).await;
+                let kept = !ready.mutation && key.is_some() && seen.is_some();
+                let (mut res, tables) =
+                    crate::db::touched::tracking(run(app, &caller, ready.request, ready.mutation, kept))
+                        .await;
+                if kept && res.errors.is_empty() {
+                    keep = key.zip(seen).map(|(k, s)| (k, s, tables));
+                }
                 if let Some(doc) = &ready.document {
                     crate::graphql::order::reorder(
                         &mut res.data,
@@ -588,6 +629,7 @@ async fn handle(
             agency = caller.principal.agency_id.unwrap_or_default(),
             errors = ?codes,
             elapsed_ms = started.elapsed().as_millis() as u64,
+            reused = false,
             "graphql"
         );
         let mut res = res;
@@ -612,6 +654,7 @@ async fn handle(
         // what goes out.
         let json = match json {
             Ok(bytes) if bytes.len() > app.limits.max_response_bytes => {
+                keep = None;
                 serde_json::to_vec(&refusal(ApiError::TooComplex(format!(
                     "Kết quả quá lớn: {} byte, tối đa {} (maxResponseBytes); hãy chia nhỏ truy vấn",
                     bytes.len(),
@@ -620,6 +663,16 @@ async fn handle(
             }
             other => other,
         };
+        if let (Some((key, seen, tables)), Ok(body)) = (keep, &json)
+            // Computed across midnight: it may mix two days.
+            && crate::clock::today() == key.day()
+        {
+            let answer = answers::Answer {
+                body: body.as_slice().into(),
+                operation: op.as_str().into(),
+            };
+            app.answers.put(key, seen, tables, answer, &app.state.changes);
+        }
         out.push(
             json.unwrap_or_else(|_| br#"{"errors":[{"message":"L\u1ed7i h\u1ec7 th\u1ed1ng"}]}"#.to_vec()),
         );

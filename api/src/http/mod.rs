@@ -3,6 +3,7 @@
 //! JSON error body of every HTTP error. Depends on the schema and the capabilities, never the
 //! reverse.
 
+mod answers;
 mod exports;
 mod graphiql;
 mod graphql;
@@ -43,6 +44,8 @@ pub(crate) struct App {
     pub(crate) state: Arc<State>,
     /// Documents parsed recently (`graphql::Documents`).
     pub(crate) documents: Arc<graphql::Documents>,
+    /// Answers kept while nothing they read has changed (`answers`).
+    pub(crate) answers: Arc<answers::Answers>,
     /// The schema operations over `/graphql/ws` run on (with the socket's checks).
     pub(crate) ws_schema: ChidaoSchema,
     /// Open WebSocket connections (`ws::MAX_CONNECTIONS` permits).
@@ -68,7 +71,15 @@ pub fn router(
     let limits = settings.limits();
     let timeout = Duration::from_secs(settings.request_timeout_secs.max(1));
     let cors = cors_layer(&settings.cors_origins);
+    let (hits, misses) = state.metrics.reuse_counters("graphql");
+    let answers = answers::Answers::new(
+        Duration::from_secs(settings.statistics_reuse_secs),
+        hits,
+        misses,
+        state.metrics.answers_kept(),
+    );
     let app = App {
+        answers: Arc::new(answers),
         schema,
         ws_schema,
         state,
