@@ -12,6 +12,39 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Asks Linux not to back this process's memory with transparent huge pages. mimalloc maps
+/// its arenas 1 GiB at a time, aligned; where THP is `always` (Debian's default) each 2 MB of
+/// them that holds anything becomes resident whole: idle, chidao held 18 MB of huge pages (37 MB
+/// resident, 23.7 MB without them; the peak under the bench 63.5 MB against 35.9 MB). The flag
+/// (`prctl(PR_SET_THP_DISABLE)`) applies to pages touched after it is set, and mimalloc touches
+/// its first ones before `main`; the flag survives `exec`, so the server executes itself again
+/// (same process id, arguments and environment) and starts its heap with the flag on. Set
+/// `CHIDAO_HUGE_PAGES=true` to leave the kernel's setting alone.
+fn small_pages() {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sys::prctl;
+        use std::os::unix::process::CommandExt;
+        // Already off: this is the executed-again server, or the operator turned it off.
+        if prctl::get_thp_disable().unwrap_or(true) {
+            return;
+        }
+        if let Err(e) = prctl::set_thp_disable(true) {
+            eprintln!("chidao: cannot turn transparent huge pages off ({e}); memory use will be higher");
+            return;
+        }
+        let mut args = std::env::args_os();
+        let arg0 = args.next().unwrap_or_default();
+        let err = std::process::Command::new("/proc/self/exe")
+            .arg0(arg0)
+            .args(args)
+            .exec();
+        eprintln!(
+            "chidao: cannot execute itself again without huge pages ({err}); going on with those in use"
+        );
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "chidao",
@@ -104,9 +137,19 @@ impl Cli {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
+    if !cli.settings.huge_pages && matches!(cli.command, None | Some(Command::Serve)) {
+        small_pages();
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?
+        .block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     api::telemetry::init();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
