@@ -62,9 +62,9 @@ impl Inner {
     /// A committed write to the table `name` was announced; a name chidao does not know
     /// moves every table.
     fn bump_table(&self, name: &str) {
-        match TABLES.iter().position(|t| *t == name) {
-            Some(i) => {
-                self.tables[i].fetch_add(1, Ordering::AcqRel);
+        match crate::db::touched::bit(name) {
+            Some(b) => {
+                self.tables[b.trailing_zeros() as usize].fetch_add(1, Ordering::AcqRel);
                 self.generation.fetch_add(1, Ordering::AcqRel);
             }
             None => self.bump(),

@@ -458,6 +458,26 @@ fn respond(mode: Mode, body: Vec<u8>, request_error: bool) -> Response {
     res
 }
 
+/// Counts one operation in the metrics and writes its log line; `reused`: answered from
+/// `answers`.
+fn observed(app: &App, caller: &Caller, op: &str, codes: &[&str], started: Instant, reused: bool) {
+    app.state
+        .metrics
+        .observe(op, caller.principal.role, codes, started);
+    // The client's operation name, bounded before it reaches a log line.
+    let logged: String = op.chars().filter(|c| !c.is_control()).take(64).collect();
+    tracing::info!(
+        request_id = caller.request_id.as_deref().unwrap_or(""),
+        operation = logged.as_str(),
+        role = caller.principal.role.as_str(),
+        agency = caller.principal.agency_id.unwrap_or_default(),
+        errors = ?codes,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        reused,
+        "graphql"
+    );
+}
+
 /// Handles one or more parsed request objects for an authenticated caller.
 async fn handle(
     app: &App,
@@ -540,20 +560,7 @@ async fn handle(
             None
         };
         if let Some(answer) = key.as_ref().and_then(|k| app.answers.get(k, &app.state.changes)) {
-            app.state
-                .metrics
-                .observe(&answer.operation, caller.principal.role, &[], started);
-            let logged: String = answer.operation.chars().take(64).collect();
-            tracing::info!(
-                request_id = caller.request_id.as_deref().unwrap_or(""),
-                operation = logged.as_str(),
-                role = caller.principal.role.as_str(),
-                agency = caller.principal.agency_id.unwrap_or_default(),
-                errors = ?Vec::<&str>::new(),
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                reused = true,
-                "graphql"
-            );
+            observed(app, &caller, &answer.operation, &[], started, true);
             out.push(answer.body.to_vec());
             continue;
         }
@@ -617,21 +624,7 @@ async fn handle(
                     .unwrap_or("GRAPHQL_VALIDATION_FAILED")
             })
             .collect();
-        app.state
-            .metrics
-            .observe(&op, caller.principal.role, &codes, started);
-        // The client's operation name, bounded before it reaches a log line.
-        let logged: String = op.chars().filter(|c| !c.is_control()).take(64).collect();
-        tracing::info!(
-            request_id = caller.request_id.as_deref().unwrap_or(""),
-            operation = logged.as_str(),
-            role = caller.principal.role.as_str(),
-            agency = caller.principal.agency_id.unwrap_or_default(),
-            errors = ?codes,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            reused = false,
-            "graphql"
-        );
+        observed(app, &caller, &op, &codes, started, false);
         let mut res = res;
         let kind = if parse_failed {
             "GRAPHQL_PARSE_FAILED"
