@@ -71,6 +71,12 @@ impl Inner {
         }
     }
 
+    fn current(&self) -> Option<u64> {
+        self.live
+            .load(Ordering::Acquire)
+            .then(|| self.generation.load(Ordering::Acquire))
+    }
+
     /// Listening again: anything computed while notifications could be missed is dropped
     /// first, then reuse is allowed.
     fn up(&self) {
@@ -81,6 +87,17 @@ impl Inner {
     fn down(&self) {
         self.live.store(false, Ordering::Release);
         self.bump();
+    }
+}
+
+/// Reads a [`Changes`]'s generation, and nothing else.
+#[derive(Clone, Debug)]
+pub struct Generation(Arc<Inner>);
+
+impl Generation {
+    /// As [`Changes::current`].
+    pub fn current(&self) -> Option<u64> {
+        self.0.current()
     }
 }
 
@@ -134,11 +151,13 @@ impl Changes {
     /// The current generation, or `None` when changes cannot be told (no feed, or the
     /// listener is reconnecting).
     pub fn current(&self) -> Option<u64> {
-        if self.inner.live.load(Ordering::Acquire) {
-            Some(self.inner.generation.load(Ordering::Acquire))
-        } else {
-            None
-        }
+        self.inner.current()
+    }
+
+    /// A handle that reads the generation (for tests that write beside the service and wait
+    /// until this instance has heard of it).
+    pub fn generation(&self) -> Generation {
+        Generation(self.inner.clone())
     }
 
     /// A write of this instance was committed. Which tables it changed is not told, so every

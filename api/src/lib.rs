@@ -211,6 +211,11 @@ impl Application {
         self.state.db.clone()
     }
 
+    /// The data generation (tests wait for it to move after a write beside the service).
+    pub fn generation(&self) -> changes::Generation {
+        self.state.changes.generation()
+    }
+
     /// The task event feed (tests wait on its subscriber count).
     pub fn events(&self) -> events::Events {
         self.state.events.clone()

@@ -86,7 +86,7 @@ async fn submitted_on(app: &TestApp, report_gid: &str, day: NaiveDate) {
     let at = day.and_hms_opt(9, 0, 0).expect("time").and_utc() - chrono::Duration::hours(7);
     am.submitted_at = Set(Some(at));
     am.submitted_on = Set(Some(day));
-    am.update(&app.db).await.expect("update");
+    app.beside(am.update(&app.db)).await.expect("update");
 }
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -202,6 +202,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// The instance's task event feed (`subscriptions.rs` waits for its subscribers).
     pub events: api::events::Events,
+    /// The instance's data generation (`beside`).
+    pub generation: api::changes::Generation,
 }
 
 impl TestApp {
@@ -254,8 +256,10 @@ impl TestApp {
         let statements = app.statements();
         let db = app.db();
         let events = app.events();
+        let generation = app.generation();
         (
             TestApp {
+                generation,
                 address,
                 admin_token: token(Role::Admin, None),
                 client: reqwest::Client::new(),
@@ -273,6 +277,26 @@ impl TestApp {
         settings.seeds = seeds_dir();
         tune(&mut settings);
         (api::Application::build(&settings).await.expect("build app"), ())
+    }
+
+    /// Runs `write`, made beside the service (on the test's own connection, as another
+    /// instance or an operator's `psql` would), then waits until this instance has heard of it
+    /// (on PostgreSQL, through `NOTIFY`, milliseconds after the commit; at most 10 s), so that
+    /// no answer kept from before the write is reused after it. `write` must change a table.
+    pub async fn beside<T>(&self, write: impl std::future::Future<Output = T>) -> T {
+        let before = self.generation.current();
+        let out = write.await;
+        if before.is_some() {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while self.generation.current() == before {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the write beside the service was not heard in 10 s"
+                );
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        out
     }
 
     /// The address of `path` (`/graphql`, `/metrics`, …) on this instance.

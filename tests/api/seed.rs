@@ -320,7 +320,7 @@ async fn a_changed_file_updates_rows_by_stable_code() {
     });
 
     let set = api::seed::SeedSet::read(&dir).expect("read");
-    let report = api::seed::load(&app.db, &set).await.expect("reseed");
+    let report = app.beside(api::seed::load(&app.db, &set)).await.expect("reseed");
     assert_eq!(report.updated.get("tasks"), Some(&1), "{report}");
     assert!(report.inserted.is_empty(), "{report}");
     let after = task_by_code(&app, "II.5-2").await;
@@ -615,7 +615,7 @@ async fn a_seed_file_sets_a_reporting_regime() {
          reporters: LEADS\n    first_period: 2025Q1\n    last_period: 2025Q4\n",
     );
     let set = api::seed::SeedSet::read(&good).expect("read");
-    let report = api::seed::load(&app.db, &set).await.expect("seed");
+    let report = app.beside(api::seed::load(&app.db, &set)).await.expect("seed");
     assert_eq!(report.inserted.get("reporting_regimes"), Some(&1), "{report}");
     let d = app
         .data(

@@ -100,22 +100,24 @@ async fn cursors_stay_valid_when_rows_are_added() {
     // A new directive sorts after 10/CT-UBND in document order; the next page is unchanged.
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     let now = chrono::Utc::now();
-    entity::directive::ActiveModel {
-        code: Set("kh-moi".into()),
-        number: Set(Some("99/KH-UBND".into())),
-        kind: Set(entity::enums::DirectiveKind::KeHoach),
-        title: Set("Kế hoạch mới".into()),
-        issued_on: Set(None),
-        issuer: Set("UBND tỉnh Lào Cai".into()),
-        signer: Set(None),
-        signer_title: Set(None),
-        search_title: Set("ke hoach moi".into()),
-        search_text: Set("ke hoach moi".into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&app.db)
+    app.beside(
+        entity::directive::ActiveModel {
+            code: Set("kh-moi".into()),
+            number: Set(Some("99/KH-UBND".into())),
+            kind: Set(entity::enums::DirectiveKind::KeHoach),
+            title: Set("Kế hoạch mới".into()),
+            issued_on: Set(None),
+            issuer: Set("UBND tỉnh Lào Cai".into()),
+            signer: Set(None),
+            signer_title: Set(None),
+            search_title: Set("ke hoach moi".into()),
+            search_text: Set("ke hoach moi".into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&app.db),
+    )
     .await
     .expect("insert");
     let again = app
@@ -443,7 +445,7 @@ async fn an_agencys_list_by_due_date_reads_the_key_its_assignments_carry() {
                 "UPDATE assignments SET task_due_key = '1900-01-01' WHERE task_id = {task} AND \
                  (SELECT id FROM agencies WHERE code = '{code}') IN (agency_id, original_agency_id)"
             );
-            app.db.execute_unprepared(&sql).await.expect("update");
+            app.beside(app.db.execute_unprepared(&sql)).await.expect("update");
             (before, list(code).await)
         }
     };
