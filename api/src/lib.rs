@@ -126,6 +126,10 @@ impl Application {
             statements,
             loader_delay: std::time::Duration::from_millis(settings.loader_delay_ms),
             verifier,
+            token_agencies: {
+                let (hits, misses) = metrics.reuse_counters("token_agency");
+                auth::caller::KeptAgencies::new(reuse_for, hits, misses)
+            },
             write_lock: (db_backend == sea_orm::DbBackend::Sqlite).then(|| tokio::sync::Mutex::new(())),
             dev: settings.dev,
             introspection: settings.introspection,
@@ -234,7 +238,8 @@ impl Application {
         let value = axum::http::HeaderValue::from_str(authorization)
             .map_err(|_| error::ApiError::Unauthenticated("Header Authorization không hợp lệ".into()))?;
         headers.insert(axum::http::header::AUTHORIZATION, value);
-        let caller = auth::caller::authenticate(&self.state.verifier, &self.state.reads, &headers).await?;
+        let caller =
+            auth::caller::authenticate(&self.state.verifier, self.state.directory(), &headers).await?;
         // A document holding a mutation gets loaders that keep nothing beyond one batch.
         let mutation = async_graphql::parser::parse_query(&request.query).is_ok_and(|doc| {
             doc.operations

@@ -116,7 +116,7 @@ impl Default for Metrics {
         let reuse = Family::<ReuseLabels, Counter>::default();
         registry.register(
             "answers_reused",
-            "Lookups of kept answers (answer: graphql for whole query answers, task_statistics) by result: hit (reused) or miss (computed)",
+            "Lookups of kept answers (answer: graphql for whole query answers, task_statistics, token_agency for agency tokens' agencies and scopes) by result: hit (reused) or miss (computed)",
             reuse.clone(),
         );
         let key_fetches = Family::<ResultLabels, Counter>::default();

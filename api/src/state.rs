@@ -25,6 +25,8 @@ pub struct State {
     pub loader_delay: Duration,
     /// Checks bearer tokens.
     pub verifier: crate::auth::jwt::Verifier,
+    /// Agency tokens' agencies and scopes, kept until a write to what their lookup read.
+    pub token_agencies: crate::auth::caller::KeptAgencies,
     /// SQLite allows one writer: mutations take this lock so that two writes never race
     /// to upgrade their read locks (which SQLite answers with "database is locked").
     /// `None` on PostgreSQL, whose row locks and unique indexes do the job.
@@ -85,6 +87,15 @@ pub struct RequestReads(pub Reads);
 impl State {
     pub fn of<'a>(ctx: &async_graphql::Context<'a>) -> &'a State {
         ctx.data_unchecked::<Arc<State>>()
+    }
+
+    /// Where a token's agency is looked up (`auth::caller::authenticate`).
+    pub fn directory(&self) -> crate::auth::caller::Directory<'_> {
+        crate::auth::caller::Directory {
+            reads: &self.reads,
+            changes: &self.changes,
+            kept: &self.token_agencies,
+        }
     }
 
     /// What a resolver reads through: the read replica or the primary, as its request was

@@ -1,7 +1,8 @@
 //! Who is let in and what each role may do: refused and forged tokens (401), agency tokens of
 //! unknown or dissolved agencies, `me`, the read matrix of every role, the analyst's
 //! aggregates-only view, and mutations refused by role; the identity provider's keys fetched by
-//! URL (a JWKS served by the test), and the secrets `serve` refuses.
+//! URL (a JWKS served by the test), and the secrets `serve` refuses; an agency token's lookup
+//! kept until the agencies change.
 
 use api::auth::Role;
 use serde_json::{Value, json};
@@ -769,4 +770,85 @@ async fn serve_refuses_the_env_example_secret_and_other_placeholders() {
             "{secret}: the message repeats the secret: {err}"
         );
     }
+}
+
+/// An agency token's agency and scope are kept on PostgreSQL until a write commits to what
+/// their lookup read (SQLite looks them up for every request): the token's next request runs
+/// no statement to learn who it is. A succession written beside the service widens the
+/// scope, and an agency ended beside it refuses its tokens, once the notification arrives.
+#[tokio::test]
+async fn an_agency_tokens_lookup_is_kept_until_the_agencies_change() {
+    use sea_orm::ConnectionTrait;
+
+    const MINE: &str = "{ tasks(first: 1) { totalCount } }";
+    let app = TestApp::spawn().await;
+    let pg = crate::helpers::pg_url().is_some();
+    let health = app.agency(YTE);
+    let ran = |before: u64| app.statements.get() - before;
+
+    let before = app.statements.get();
+    health.data("{ __typename }", json!({})).await;
+    let looked_up = ran(before);
+    assert!(
+        looked_up >= 2,
+        "the agency by its code, then its predecessors: {looked_up}"
+    );
+    let before = app.statements.get();
+    health.data("{ __typename }", json!({})).await;
+    assert_eq!(
+        ran(before),
+        if pg { 0 } else { looked_up },
+        "kept on PostgreSQL only"
+    );
+    // Another agency's token is looked up on its own, and gets its own scope.
+    let before = app.statements.get();
+    let finance = app.agency(STC);
+    finance.data("{ __typename }", json!({})).await;
+    assert_eq!(ran(before), looked_up, "another agency is looked up");
+    let own = count(&health.data(MINE, json!({})).await["tasks"]["totalCount"]);
+    let theirs = count(&finance.data(MINE, json!({})).await["tasks"]["totalCount"]);
+    assert!(own > 0 && theirs > 0, "{own} {theirs}");
+
+    // Sở Y tế takes over Sở Tài chính's duties (and, through it, Sở KH&ĐT's).
+    app.beside(app.db.execute_unprepared(&format!(
+        "INSERT INTO agency_successions (predecessor_id, successor_id, effective_on, note) \
+         SELECT p.id, s.id, '2025-03-01', 'thử' FROM agencies p, agencies s \
+         WHERE p.code = '{STC}' AND s.code = '{YTE}'"
+    )))
+    .await
+    .expect("succession beside the service");
+    let widened = count(&health.data(MINE, json!({})).await["tasks"]["totalCount"]);
+    assert!(
+        widened > own,
+        "the successor sees its predecessor's tasks: {widened} vs {own}"
+    );
+    let before = app.statements.get();
+    health.data("{ __typename }", json!({})).await;
+    let now = ran(before);
+    if pg {
+        assert_eq!(now, 0, "kept again");
+    } else {
+        assert!(now > looked_up, "one more generation of predecessors: {now}");
+    }
+
+    // Sở Y tế ends: its tokens are refused from the next request after the notification.
+    app.beside(app.db.execute_unprepared(&format!(
+        "UPDATE agencies SET valid_to = '2025-06-30' WHERE code = '{YTE}'"
+    )))
+    .await
+    .expect("end beside the service");
+    let refused = post_with_header(&app, Some(&format!("Bearer {}", health.token()))).await;
+    assert_eq!(refused.0, 401, "{:#}", refused.2);
+    let (code, _) = code_and_message(&refused.2);
+    assert_eq!(code, "UNAUTHENTICATED");
+    // A refusal is not kept: it is looked up again, and refused again.
+    let before = app.statements.get();
+    let again = post_with_header(&app, Some(&format!("Bearer {}", health.token()))).await;
+    assert_eq!(again.0, 401);
+    assert!(ran(before) >= 1, "a refusal is looked up every time");
+    // Sở Tài chính's token is still accepted.
+    assert_eq!(
+        count(&finance.data(MINE, json!({})).await["tasks"]["totalCount"]),
+        theirs
+    );
 }

@@ -1,12 +1,134 @@
 //! The caller of one request: the `Authorization` header checked, the token's agency looked up,
 //! and the scope that follows.
+//!
+//! An agency token's agency and scope take two or three statements to look up (the agency by
+//! its code, whether it has ended, the agencies it succeeded). On PostgreSQL the result is
+//! kept ([`KeptAgencies`]) until a write commits to a table the lookup read
+//! (`crate::changes`): a portal polling with agency tokens then runs no statement to learn who
+//! it is. The lookup that is kept reads the primary, never a replica (whose lag could let it
+//! keep a row older than the change feed's snapshot), and a refusal is never kept.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, header};
+use chrono::NaiveDate;
+use prometheus_client::metrics::counter::Counter;
 
 use super::jwt::Verifier;
 use super::{Principal, Role, Scope, directory};
+use crate::changes::{Changes, Snapshot};
 use crate::db::reads::Reads;
-use crate::error::ApiError;
+use crate::db::touched::{self, Tables};
+use crate::error::{ApiError, ApiResult};
+
+/// At most this many agencies' lookups are kept (the province has a few hundred agencies).
+const KEPT_AGENCIES: usize = 4096;
+
+/// Agency lookups kept per agency code; see the module documentation.
+pub struct KeptAgencies {
+    entries: Mutex<HashMap<String, KeptAgency>>,
+    max_age: Duration,
+    hits: Counter,
+    misses: Counter,
+}
+
+#[derive(Clone)]
+struct KeptAgency {
+    /// The Vietnam date it was looked up for (an agency's end date is compared with it).
+    on: NaiveDate,
+    seen: Snapshot,
+    read: Tables,
+    at: Instant,
+    agency_id: i32,
+    scope: Scope,
+}
+
+impl KeptAgencies {
+    /// Keeps each lookup for at most `max_age` (`CHIDAO_STATISTICS_REUSE_SECS`; zero keeps
+    /// none). `hits` and `misses` count lookups (for `/metrics`).
+    pub fn new(max_age: Duration, hits: Counter, misses: Counter) -> Self {
+        KeptAgencies {
+            entries: Mutex::new(HashMap::new()),
+            max_age,
+            hits,
+            misses,
+        }
+    }
+
+    fn get(&self, code: &str, on: NaiveDate, changes: &Changes) -> Option<KeptAgency> {
+        if self.max_age.is_zero() {
+            return None;
+        }
+        let found = self
+            .entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(code)
+            .filter(|k| k.on == on && k.at.elapsed() < self.max_age && changes.unchanged(&k.seen, k.read))
+            .cloned();
+        match &found {
+            Some(_) => self.hits.inc(),
+            None => self.misses.inc(),
+        };
+        found
+    }
+
+    /// Keeps a lookup made after `seen`, unless a write to what it read has been announced
+    /// since (it may have read the row before that write or after).
+    fn put(&self, code: &str, kept: KeptAgency, changes: &Changes) {
+        if self.max_age.is_zero() || kept.read == 0 || !changes.unchanged(&kept.seen, kept.read) {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= KEPT_AGENCIES && !entries.contains_key(code) {
+            entries.clear();
+        }
+        entries.insert(code.to_owned(), kept);
+    }
+}
+
+/// Where a token's agency is looked up: the primary's read pool, with the kept lookups and
+/// the change feed that says when they are stale.
+#[derive(Clone, Copy)]
+pub struct Directory<'a> {
+    pub reads: &'a Reads,
+    pub changes: &'a Changes,
+    pub kept: &'a KeptAgencies,
+}
+
+impl Directory<'_> {
+    /// The agency of the token's `agency` claim on `on`, and its scope: kept, or looked up.
+    async fn agency(&self, code: &str, on: NaiveDate) -> ApiResult<(i32, Scope)> {
+        if let Some(k) = self.kept.get(code, on, self.changes) {
+            // Whatever is computed with this caller depends on what the lookup read.
+            touched::depends_on(k.read);
+            return Ok((k.agency_id, k.scope));
+        }
+        let seen = self.changes.snapshot();
+        let (found, read) = touched::tracking(async {
+            let id = directory::token_agency(self.reads, code, on).await?;
+            let scope = directory::scope_of_role(self.reads, Role::Agency, Some(id)).await?;
+            Ok::<_, ApiError>((id, scope))
+        })
+        .await;
+        touched::depends_on(read);
+        let (agency_id, scope) = found?;
+        if let Some(seen) = seen {
+            let kept = KeptAgency {
+                on,
+                seen,
+                read,
+                at: Instant::now(),
+                agency_id,
+                scope: scope.clone(),
+            };
+            self.kept.put(code, kept, self.changes);
+        }
+        Ok((agency_id, scope))
+    }
+}
 
 /// The caller of one request and what it may see.
 #[derive(Clone)]
@@ -29,7 +151,7 @@ impl Caller {
 /// and socket passes here; there is no anonymous access.
 pub async fn authenticate(
     verifier: &Verifier,
-    reads: &Reads,
+    agencies: Directory<'_>,
     headers: &HeaderMap,
 ) -> Result<Caller, ApiError> {
     let raw = headers
@@ -64,15 +186,15 @@ pub async fn authenticate(
                 .collect::<String>()
         ))
     })?;
-    let agency_id = if role == Role::Agency {
+    let (agency_id, scope) = if role == Role::Agency {
         let code = claims.agency.as_deref().ok_or_else(|| {
             ApiError::Unauthenticated("Token vai trò agency phải có trường `agency` (mã cơ quan)".into())
         })?;
-        Some(directory::token_agency(reads, code, crate::clock::today()).await?)
+        let (id, scope) = agencies.agency(code, crate::clock::today()).await?;
+        (Some(id), scope)
     } else {
-        None
+        (None, Scope::for_role(role, None))
     };
-    let scope = directory::scope_of_role(reads, role, agency_id).await?;
     Ok(Caller {
         principal: Principal {
             subject: claims.sub,

@@ -78,7 +78,7 @@ async fn caller_of(
     headers: &HeaderMap,
 ) -> Result<crate::auth::Caller, Response> {
     let limited = |key: String| app.rate_limit.as_ref()?.check(&key, &app.state.metrics);
-    let caller = match authenticate(&app.state.verifier, &app.state.reads, headers).await {
+    let caller = match authenticate(&app.state.verifier, app.state.directory(), headers).await {
         Ok(c) => c,
         // A refused token counts against its IP (see `graphql::handle`).
         Err(e) => return Err(limited(format!("ip:{ip}")).unwrap_or_else(|| unauthenticated(e))),

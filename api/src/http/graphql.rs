@@ -533,7 +533,7 @@ async fn handle(
     {
         return res;
     }
-    let caller = match authenticate(&app.state.verifier, &app.state.reads, headers).await {
+    let caller = match authenticate(&app.state.verifier, app.state.directory(), headers).await {
         Ok(c) => c,
         // A refused token counts against its IP, as a request without one does: guessing
         // tokens is as rate-limited as anything else anonymous.
