@@ -281,8 +281,9 @@ impl TestApp {
 
     /// Runs `write`, made beside the service (on the test's own connection, as another
     /// instance or an operator's `psql` would), then waits until this instance has heard of it
-    /// (on PostgreSQL, through `NOTIFY`, milliseconds after the commit; at most 10 s), so that
-    /// no answer kept from before the write is reused after it. `write` must change a table.
+    /// (on PostgreSQL, through `NOTIFY`, milliseconds after the commit; at most 10 s) and no
+    /// further notification has come for 50 ms, so that no answer kept from before the write is
+    /// reused after it. `write` must change a table.
     pub async fn beside<T>(&self, write: impl std::future::Future<Output = T>) -> T {
         let before = self.generation.current();
         let out = write.await;
@@ -294,6 +295,21 @@ impl TestApp {
                     "the write beside the service was not heard in 10 s"
                 );
                 tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            // A write to several tables sends one notification per table, heard one after
+            // another: wait until none has come for 50 ms.
+            let mut heard = self.generation.current();
+            loop {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let now = self.generation.current();
+                if now == heard {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the service kept hearing of writes for 10 s"
+                );
+                heard = now;
             }
         }
         out
