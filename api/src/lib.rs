@@ -238,8 +238,14 @@ impl Application {
         let value = axum::http::HeaderValue::from_str(authorization)
             .map_err(|_| error::ApiError::Unauthenticated("Header Authorization không hợp lệ".into()))?;
         headers.insert(axum::http::header::AUTHORIZATION, value);
-        let caller =
-            auth::caller::authenticate(&self.state.verifier, self.state.directory(), &headers).await?;
+        let caller = auth::caller::authenticate(
+            &self.state.verifier,
+            self.state
+                .directory()
+                .fresh_if(auth::caller::may_write(&request.query)),
+            &headers,
+        )
+        .await?;
         // A document holding a mutation gets loaders that keep nothing beyond one batch.
         let mutation = async_graphql::parser::parse_query(&request.query).is_ok_and(|doc| {
             doc.operations

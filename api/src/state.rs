@@ -95,6 +95,7 @@ impl State {
             reads: &self.reads,
             changes: &self.changes,
             kept: &self.token_agencies,
+            fresh: false,
         }
     }
 

@@ -830,6 +830,11 @@ async fn an_agency_tokens_lookup_is_kept_until_the_agencies_change() {
     } else {
         assert!(now > looked_up, "one more generation of predecessors: {now}");
     }
+    // What may write is let in by the agencies as they are now: looked up afresh.
+    let before = app.statements.get();
+    health.data("mutation { __typename }", json!({})).await;
+    let fresh = ran(before);
+    assert!(fresh >= looked_up, "a mutation looks its agency up: {fresh}");
 
     // Sở Y tế ends: its tokens are refused from the next request after the notification.
     app.beside(app.db.execute_unprepared(&format!(

@@ -58,7 +58,8 @@ impl KeptAgencies {
     }
 
     fn get(&self, code: &str, on: NaiveDate, changes: &Changes) -> Option<KeptAgency> {
-        if self.max_age.is_zero() {
+        // Nothing can be kept (reuse off, SQLite, the listener down): no lookup to count.
+        if self.max_age.is_zero() || changes.current().is_none() {
             return None;
         }
         let found = self
@@ -96,12 +97,33 @@ pub struct Directory<'a> {
     pub reads: &'a Reads,
     pub changes: &'a Changes,
     pub kept: &'a KeptAgencies,
+    /// Look the agency up even when a lookup is kept (and keep the new one).
+    pub fresh: bool,
 }
 
-impl Directory<'_> {
+/// Whether a GraphQL document may hold a mutation or a subscription: it has either word
+/// anywhere (in a string or a comment too: such a query only costs a fresh lookup).
+pub fn may_write(document: &str) -> bool {
+    document.contains("mutation") || document.contains("subscription")
+}
+
+impl<'a> Directory<'a> {
+    /// This directory, looking up afresh when `fresh`: what writes or holds a socket open is
+    /// let in by the agencies as they are now, not as a kept lookup says (were the change
+    /// feed's connection to die unnoticed, a kept lookup could be up to
+    /// `CHIDAO_STATISTICS_REUSE_SECS` old).
+    pub fn fresh_if(self, fresh: bool) -> Directory<'a> {
+        Directory {
+            fresh: self.fresh || fresh,
+            ..self
+        }
+    }
+
     /// The agency of the token's `agency` claim on `on`, and its scope: kept, or looked up.
     async fn agency(&self, code: &str, on: NaiveDate) -> ApiResult<(i32, Scope)> {
-        if let Some(k) = self.kept.get(code, on, self.changes) {
+        if !self.fresh
+            && let Some(k) = self.kept.get(code, on, self.changes)
+        {
             // Whatever is computed with this caller depends on what the lookup read.
             touched::depends_on(k.read);
             return Ok((k.agency_id, k.scope));
@@ -208,4 +230,106 @@ pub async fn authenticate(
             .map(|s| s.chars().take(64).collect()),
         expires_at: claims.exp,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, d).expect("date")
+    }
+
+    /// A lookup of agency `id` that read the agencies and their successions, made now.
+    fn looked_up(changes: &Changes, id: i32, on: NaiveDate) -> KeptAgency {
+        let read =
+            touched::bit("agencies").expect("table") | touched::bit("agency_successions").expect("table");
+        KeptAgency {
+            on,
+            seen: changes.snapshot().expect("live"),
+            read,
+            at: Instant::now(),
+            agency_id: id,
+            scope: Scope::for_role(Role::Agency, Some(Arc::from([id]))),
+        }
+    }
+
+    fn kept() -> KeptAgencies {
+        KeptAgencies::new(Duration::from_secs(60), Counter::default(), Counter::default())
+    }
+
+    #[test]
+    fn a_lookup_is_kept_until_what_it_read_changes() {
+        let changes = Changes::live_for_tests();
+        let k = kept();
+        k.put("so-y-te", looked_up(&changes, 7, day(3)), &changes);
+        assert_eq!(k.get("so-y-te", day(3), &changes).map(|a| a.agency_id), Some(7));
+        // Another code, another day: not this lookup.
+        assert!(k.get("so-tai-chinh", day(3), &changes).is_none());
+        assert!(k.get("so-y-te", day(4), &changes).is_none());
+        // A write to a table it did not read leaves it.
+        changes.announce_for_tests("tasks");
+        changes.announce_for_tests("progress_reports");
+        assert!(k.get("so-y-te", day(3), &changes).is_some());
+        // A succession (or an agency) written anywhere drops it.
+        changes.announce_for_tests("agency_successions");
+        assert!(k.get("so-y-te", day(3), &changes).is_none());
+        k.put("so-y-te", looked_up(&changes, 7, day(3)), &changes);
+        changes.announce_for_tests("agencies");
+        assert!(k.get("so-y-te", day(3), &changes).is_none());
+        // This instance's own commit drops it.
+        k.put("so-y-te", looked_up(&changes, 7, day(3)), &changes);
+        changes.bump();
+        assert!(k.get("so-y-te", day(3), &changes).is_none());
+        assert_eq!((k.hits.get(), k.misses.get()), (2, 5));
+    }
+
+    #[test]
+    fn nothing_is_kept_that_a_write_overtook_or_while_the_listener_is_down() {
+        let changes = Changes::live_for_tests();
+        let k = kept();
+        // A write announced between the snapshot and the keeping: the lookup may have read
+        // the row before it.
+        let late = looked_up(&changes, 7, day(3));
+        changes.announce_for_tests("agencies");
+        k.put("so-y-te", late, &changes);
+        assert!(k.get("so-y-te", day(3), &changes).is_none());
+        // The listener lost: what was kept is not used, and is dropped for good.
+        k.put("so-y-te", looked_up(&changes, 7, day(3)), &changes);
+        changes.listener_for_tests(false);
+        assert!(k.get("so-y-te", day(3), &changes).is_none());
+        changes.listener_for_tests(true);
+        assert!(k.get("so-y-te", day(3), &changes).is_none());
+        // A lookup that named no table is not kept.
+        let mut blind = looked_up(&changes, 7, day(3));
+        blind.read = 0;
+        k.put("so-y-te", blind, &changes);
+        assert!(k.get("so-y-te", day(3), &changes).is_none());
+    }
+
+    #[test]
+    fn reuse_off_or_too_old_keeps_nothing() {
+        let changes = Changes::live_for_tests();
+        let off = KeptAgencies::new(Duration::ZERO, Counter::default(), Counter::default());
+        off.put("so-y-te", looked_up(&changes, 7, day(3)), &changes);
+        assert!(off.get("so-y-te", day(3), &changes).is_none());
+        assert_eq!(off.misses.get(), 0, "nothing counted when nothing can be kept");
+        let brief = KeptAgencies::new(Duration::from_millis(1), Counter::default(), Counter::default());
+        brief.put("so-y-te", looked_up(&changes, 7, day(3)), &changes);
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(brief.get("so-y-te", day(3), &changes).is_none());
+        // SQLite: no change feed, nothing kept and no miss counted.
+        let sqlite = Changes::off();
+        assert!(kept().get("so-y-te", day(3), &sqlite).is_none());
+    }
+
+    #[test]
+    fn only_words_that_may_write_ask_for_a_fresh_lookup() {
+        assert!(may_write("mutation { submitProgressReport(input: {}) { id } }"));
+        assert!(may_write("subscription { taskEvents { kind } }"));
+        assert!(!may_write("query Q1($id: ID!) { task(id: $id) { id } }"));
+        assert!(!may_write("{ tasks(first: 5) { totalCount } }"));
+    }
 }

@@ -282,7 +282,7 @@ async fn connect(
     if let Some(id) = upgrade.get("x-request-id") {
         headers.insert("x-request-id", id.clone());
     }
-    let caller = authenticate(&state.verifier, state.directory(), &headers).await?;
+    let caller = authenticate(&state.verifier, state.directory().fresh_if(true), &headers).await?;
     // When the token runs out, so do the subscriptions and the socket.
     let now = chrono::Utc::now().timestamp().max(0) as u64;
     let left = caller.expires_at.saturating_sub(now);

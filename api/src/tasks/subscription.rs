@@ -269,7 +269,7 @@ impl Feed {
         if self.checked.elapsed() < self.state.socket_recheck {
             return Ok(());
         }
-        let now = authenticate(&self.state.verifier, self.state.directory(), auth).await?;
+        let now = authenticate(&self.state.verifier, self.state.directory().fresh_if(true), auth).await?;
         if now.scope != self.scope {
             return Err(ApiError::Unauthenticated(
                 "Phạm vi của token đã thay đổi (sáp nhập cơ quan); hãy kết nối lại".into(),
