@@ -238,20 +238,15 @@ impl Application {
         let value = axum::http::HeaderValue::from_str(authorization)
             .map_err(|_| error::ApiError::Unauthenticated("Header Authorization không hợp lệ".into()))?;
         headers.insert(axum::http::header::AUTHORIZATION, value);
-        let caller = auth::caller::authenticate(
-            &self.state.verifier,
-            self.state
-                .directory()
-                .fresh_if(auth::caller::may_write(&request.query)),
-            &headers,
-        )
-        .await?;
-        // A document holding a mutation gets loaders that keep nothing beyond one batch.
+        // A document holding a mutation gets loaders that keep nothing beyond one batch, and
+        // its caller's agency looked up afresh (`auth::caller::Directory::fresh_if`).
         let mutation = async_graphql::parser::parse_query(&request.query).is_ok_and(|doc| {
             doc.operations
                 .iter()
                 .any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
         });
+        let directory = self.state.directory().fresh_if(mutation);
+        let caller = auth::caller::authenticate(&self.state.verifier, directory, &headers).await?;
         let mut request = request;
         let reads = if mutation {
             self.state.reads.clone()
