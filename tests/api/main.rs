@@ -29,6 +29,7 @@ mod exports;
 mod indicators;
 mod inputs;
 mod intake;
+mod plain;
 mod reorganisation;
 mod reports;
 mod statistics;

@@ -58,6 +58,25 @@ impl Agency {
     }
 }
 
+impl crate::graphql::plain::Plain for Agency {
+    fn plain(&self, name: &str) -> Option<async_graphql::Value> {
+        use crate::graphql::plain::{opt_text, out, text};
+        let m = &self.0;
+        Some(match name {
+            "id" => out(relay::global_id(NodeKind::Agency, m.id)),
+            "code" => text(&m.code),
+            "name" => text(&m.name),
+            "shortName" => opt_text(m.short_name.as_deref()),
+            "kind" => out(AgencyKind::from(m.kind)),
+            "validFrom" => out(m.valid_from.map(Date)),
+            "validTo" => out(m.valid_to.map(Date)),
+            // Asked without `on`: today in Vietnam, as the resolver's default.
+            "active" => out(directory::exists_on(m, today())),
+            _ => return None,
+        })
+    }
+}
+
 /// An agency (cơ quan, đơn vị) that directives assign tasks to.
 #[Object]
 impl Agency {

@@ -149,7 +149,7 @@ pub async fn list_agencies(
     Ok(AgencyConnection::new(page.map(Agency::new), count))
 }
 
-crate::connection!(Agency, AgencyConnection, AgencyEdge, "agencies");
+crate::connection!(Agency, AgencyConnection, AgencyEdge, "agencies", plain);
 
 /// `agency(code:)`.
 pub async fn agency_by_code(db: &Reads, code: &AgencyCode) -> ApiResult<Option<Agency>> {

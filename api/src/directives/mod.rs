@@ -41,6 +41,26 @@ pub enum DirectiveKind {
 #[derive(Clone)]
 pub struct Directive(pub Arc<directive::Model>);
 
+impl crate::graphql::plain::Plain for Directive {
+    fn plain(&self, name: &str) -> Option<async_graphql::Value> {
+        use crate::graphql::plain::{opt_text, out, text};
+        let m = &self.0;
+        Some(match name {
+            "id" => out(relay::global_id(NodeKind::Directive, m.id)),
+            "code" => text(&m.code),
+            "number" => opt_text(m.number.as_deref()),
+            "kind" => out(DirectiveKind::from(m.kind)),
+            "title" => text(&m.title),
+            "issuedOn" => out(m.issued_on.map(Date)),
+            "issuer" => text(&m.issuer),
+            "signer" => opt_text(m.signer.as_deref()),
+            "signerTitle" => opt_text(m.signer_title.as_deref()),
+            "createdAt" => out(m.created_at),
+            _ => return None,
+        })
+    }
+}
+
 /// A directing document (văn bản chỉ đạo) of the provincial People's Committee.
 #[Object]
 impl Directive {

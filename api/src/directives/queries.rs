@@ -111,7 +111,7 @@ pub async fn list_directives(
     ))
 }
 
-crate::connection!(Directive, DirectiveConnection, DirectiveEdge, "directives");
+crate::connection!(Directive, DirectiveConnection, DirectiveEdge, "directives", plain);
 
 /// `directive(number:)`, within the scope.
 pub async fn directive_by_number(db: &Reads, scope: &Scope, number: &str) -> ApiResult<Option<Directive>> {

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod loaders;
 pub mod order;
 pub mod outbox;
+pub mod plain;
 pub mod relay;
 pub mod scalars;
 pub mod types;

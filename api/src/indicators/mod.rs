@@ -9,7 +9,7 @@ mod queries;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, Object, Result};
+use async_graphql::{Context, Enum, ID, Object, Result, Value};
 use entity::enums::Comparator as C;
 use entity::{indicator, indicator_value};
 use rust_decimal::Decimal;
@@ -25,6 +25,7 @@ use crate::domain::period::PeriodId;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::Needs;
 use crate::graphql::loaders::load_err;
+use crate::graphql::plain::{Plain, PlainList, opt_text, out, text};
 use crate::graphql::relay::{self, NodeKind, PageArgs, decode_id};
 use crate::state::State;
 
@@ -235,6 +236,30 @@ impl Indicator {
     }
 }
 
+impl Plain for Indicator {
+    fn plain(&self, name: &str) -> Option<Value> {
+        use crate::graphql::scalars::Decimal as D;
+        let m = &self.0;
+        Some(match name {
+            "id" => out(relay::global_id(NodeKind::Indicator, m.id)),
+            "code" => text(&m.code),
+            "item" => opt_text(m.item.as_deref()),
+            "name" => text(&m.name),
+            "unit" => opt_text(m.unit.as_deref()),
+            "target" => out(self.target_dec().map(D)),
+            "targetText" => opt_text(m.target_text.as_deref()),
+            "comparator" => out(m.comparator.map(Comparator::from)),
+            "direction" => out(Direction::from(m.direction)),
+            "measure" => out(Measure::from(m.measure)),
+            "year" => out(m.year),
+            "qualitative" => out(m.qualitative),
+            "description" => opt_text(m.description.as_deref()),
+            "sourceText" => opt_text(m.source_text.as_deref()),
+            _ => return None,
+        })
+    }
+}
+
 /// A yearly socio-economic target (chỉ tiêu).
 #[Object]
 impl Indicator {
@@ -357,7 +382,7 @@ impl Indicator {
         from: Option<String>,
         to: Option<String>,
         #[graphql(default = false)] history: bool,
-    ) -> Result<Vec<IndicatorValue>> {
+    ) -> Result<PlainList<IndicatorValue>> {
         let parse =
             |s: &Option<String>, f: &str| -> ApiResult<Option<(chrono::NaiveDate, chrono::NaiveDate)>> {
                 s.as_deref()
@@ -381,7 +406,7 @@ impl Indicator {
             })
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.m().recorded_at.cmp(&b.1.m().recorded_at)));
-        Ok(out.into_iter().map(|(_, v)| v).collect())
+        Ok(PlainList(out.into_iter().map(|(_, v)| v).collect()))
     }
     /// One point per period of `periodType`, in order, with the value that stands for it or
     /// null: a chart needs no gap filling. The range defaults to the indicator's year;
@@ -514,6 +539,50 @@ impl IndicatorValue {
     }
 }
 
+/// The fields of a value that need nothing but the row and its indicator: its resolvers and
+/// [`Plain`] answer from these.
+impl IndicatorValue {
+    fn value_dec(&self) -> Option<Decimal> {
+        dec(&self.m().value)
+    }
+    fn achievement_now(&self) -> Option<f64> {
+        achievement_of(&self.indicator, self.value_dec()?)
+    }
+    fn on_track_now(&self) -> Option<bool> {
+        let period = PeriodId::from_str(&self.m().period).ok()?;
+        on_track(&self.indicator, self.value_dec()?, &period)
+    }
+    fn met_now(&self) -> Option<bool> {
+        let target = self.indicator.target.as_deref().and_then(dec)?;
+        met(target, self.value_dec()?, self.indicator.comparator)
+    }
+    fn deviation_now(&self) -> Option<Decimal> {
+        let target = self.indicator.target.as_deref().and_then(dec)?;
+        self.value_dec()?.checked_sub(target)
+    }
+}
+
+impl Plain for IndicatorValue {
+    fn plain(&self, name: &str) -> Option<Value> {
+        use crate::graphql::scalars::Decimal as D;
+        let m = self.m();
+        Some(match name {
+            "id" => out(relay::global_id(NodeKind::IndicatorValue, m.id)),
+            "period" => text(&m.period),
+            "value" => out(self.value_dec().map(D)),
+            "kind" => out(ValueKind::from(m.kind)),
+            "note" => opt_text(m.note.as_deref()),
+            "recordedAt" => out(m.recorded_at),
+            "achievement" => out(self.achievement_now()),
+            "onTrack" => out(self.on_track_now()),
+            "met" => out(self.met_now()),
+            "deviation" => out(self.deviation_now().map(D)),
+            // superseded: a loader; recordedBy: a guard.
+            _ => return None,
+        })
+    }
+}
+
 /// A recorded value of an indicator for a period.
 #[Object]
 impl IndicatorValue {
@@ -527,7 +596,7 @@ impl IndicatorValue {
     }
     /// The value, exact.
     async fn value(&self) -> Option<crate::graphql::scalars::Decimal> {
-        dec(&self.m().value).map(crate::graphql::scalars::Decimal)
+        self.value_dec().map(crate::graphql::scalars::Decimal)
     }
     /// Estimate or official.
     async fn kind(&self) -> ValueKind {
@@ -544,15 +613,14 @@ impl IndicatorValue {
     /// Achievement of this value against the yearly target (see `Indicator.achievement`);
     /// null for a structural share (see `deviation`).
     async fn achievement(&self) -> Option<f64> {
-        achievement_of(&self.indicator, dec(&self.m().value)?)
+        self.achievement_now()
     }
     /// Whether this value is on track for the yearly target by the end of its period: for
     /// cumulative indicators a sub-year value is the total since 1 January, compared with the
     /// straight-line share of the target (Q1: 3/12); level indicators compare with the full
     /// target; null for a structural share or a qualitative target.
     async fn on_track(&self) -> Option<bool> {
-        let period = PeriodId::from_str(&self.m().period).ok()?;
-        on_track(&self.indicator, dec(&self.m().value)?, &period)
+        self.on_track_now()
     }
     /// Whether a later or official value of the same period replaced this one (it is kept
     /// as history).
@@ -572,15 +640,11 @@ impl IndicatorValue {
     }
     /// Whether this value meets the target by its comparator.
     async fn met(&self) -> Option<bool> {
-        let target = self.indicator.target.as_deref().and_then(dec)?;
-        met(target, dec(&self.m().value)?, self.indicator.comparator)
+        self.met_now()
     }
     /// Value minus target (for structural shares, the deviation that matters).
     async fn deviation(&self) -> Option<crate::graphql::scalars::Decimal> {
-        let target = self.indicator.target.as_deref().and_then(dec)?;
-        dec(&self.m().value)?
-            .checked_sub(target)
-            .map(crate::graphql::scalars::Decimal)
+        self.deviation_now().map(crate::graphql::scalars::Decimal)
     }
 }
 

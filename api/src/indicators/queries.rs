@@ -118,4 +118,4 @@ pub async fn list_indicators(
     ))
 }
 
-crate::connection!(Indicator, IndicatorConnection, IndicatorEdge, "indicators");
+crate::connection!(Indicator, IndicatorConnection, IndicatorEdge, "indicators", plain);

@@ -41,6 +41,28 @@ pub enum ReportState {
 #[derive(Clone)]
 pub struct ProgressReport(pub Arc<progress_report::Model>);
 
+impl crate::graphql::plain::Plain for ProgressReport {
+    fn plain(&self, name: &str) -> Option<async_graphql::Value> {
+        use crate::graphql::plain::{out, text};
+        let m = &self.0;
+        Some(match name {
+            "id" => out(relay::global_id(NodeKind::ProgressReport, m.id)),
+            "period" => text(&m.period),
+            "percentComplete" => out(i32::from(m.percent_complete)),
+            "done" => out(m.done),
+            "summary" => text(&m.summary),
+            "state" => out(ReportState::from(m.state)),
+            "version" => out(m.version),
+            "submittedAt" => out(m.submitted_at),
+            "reviewedAt" => out(m.reviewed_at),
+            "createdAt" => out(m.created_at),
+            "updatedAt" => out(m.updated_at),
+            // obstacles, proposals, reviewComment: guarded; assignment, agency: loaders.
+            _ => return None,
+        })
+    }
+}
+
 impl ProgressReport {
     pub fn new(m: progress_report::Model) -> Self {
         ProgressReport(Arc::new(m))

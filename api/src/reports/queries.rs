@@ -92,5 +92,6 @@ crate::connection!(
     ProgressReport,
     ProgressReportConnection,
     ProgressReportEdge,
-    "progress reports"
+    "progress reports",
+    plain
 );

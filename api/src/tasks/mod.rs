@@ -13,7 +13,7 @@ pub mod subscription;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, Object, Result};
+use async_graphql::{Context, Enum, ID, Object, Result, Value};
 use chrono::NaiveDate;
 use entity::{assignment, task};
 
@@ -31,6 +31,7 @@ use crate::directives::Directive;
 use crate::domain::status::{self as st};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::loaders::load_err;
+use crate::graphql::plain::{Plain, PlainList, PlainOne, opt_text, out, text};
 use crate::graphql::relay::{self, NodeKind, PageArgs, Within, decode_id};
 use crate::graphql::scalars::Date;
 use crate::reports::{ProgressReport, ReportLoaders};
@@ -150,6 +151,30 @@ impl Task {
     }
 }
 
+impl Plain for Task {
+    fn plain(&self, name: &str) -> Option<Value> {
+        let m = &self.m;
+        Some(match name {
+            "id" => out(relay::global_id(NodeKind::Task, m.id)),
+            "code" => text(&m.code),
+            "title" => text(&m.title),
+            "fullText" => text(&m.full_text),
+            "section" => text(&m.section),
+            "sectionTitle" => opt_text(m.section_title.as_deref()),
+            "item" => opt_text(m.item.as_deref()),
+            "originalDueOn" => out(m.original_due_on.map(Date)),
+            // Asked without `asOf`: the list's date, else today, as the resolver's default.
+            "dueOn" => out(due_as_of(m.due_on, m.recurrence, self.date(None)).map(Date)),
+            "completedOn" => out(m.completed_on.map(Date)),
+            "metOriginalDeadline" => out(st::met_original(m.original_due_on, m.completed_on)),
+            "requiresReport" => out(m.requires_report),
+            "createdAt" => out(m.created_at),
+            "updatedAt" => out(m.updated_at),
+            _ => return None,
+        })
+    }
+}
+
 /// A task (nhiệm vụ): one assignment item of a directive.
 #[Object]
 impl Task {
@@ -170,9 +195,10 @@ impl Task {
         &self.m.full_text
     }
     /// The directive that assigns it.
-    async fn directive(&self, ctx: &Context<'_>) -> Result<Directive> {
+    async fn directive(&self, ctx: &Context<'_>) -> Result<PlainOne<Directive>> {
         crate::directives::load_directive(ctx, self.m.directive_id)
             .await?
+            .map(PlainOne)
             .ok_or_else(|| ApiError::not_found("văn bản").into())
     }
     /// Section path in the directive (mục), e.g. `II.1.1`.
@@ -267,15 +293,20 @@ impl Task {
         self.m.requires_report
     }
     /// Every assignment of the task (lead and coordinator agencies).
-    async fn assignments(&self, ctx: &Context<'_>, role: Option<RoleFilter>) -> Result<Vec<Assignment>> {
+    async fn assignments(
+        &self,
+        ctx: &Context<'_>,
+        role: Option<RoleFilter>,
+    ) -> Result<PlainList<Assignment>> {
         let role = role.unwrap_or_default().role();
-        Ok(self
-            .assignment_rows(ctx)
-            .await?
-            .iter()
-            .filter(|a| role.is_none_or(|r| a.role == r))
-            .map(|a| Assignment::of_task(a.clone(), self))
-            .collect())
+        Ok(PlainList(
+            self.assignment_rows(ctx)
+                .await?
+                .iter()
+                .filter(|a| role.is_none_or(|r| a.role == r))
+                .map(|a| Assignment::of_task(a.clone(), self))
+                .collect(),
+        ))
     }
     /// Names the text addresses that hold no assignment ("các chủ đầu tư", "các doanh
     /// nghiệp", a group whose members are not recorded yet), in the document's order.
@@ -289,13 +320,18 @@ impl Task {
         Ok(rows.iter().cloned().map(holders::TaskAddressee).collect())
     }
     /// Lead agencies (chủ trì), each once.
-    async fn leads(&self, ctx: &Context<'_>) -> Result<Vec<Agency>> {
-        self.agencies_with(ctx, entity::enums::AssignmentRole::Lead).await
+    async fn leads(&self, ctx: &Context<'_>) -> Result<PlainList<Agency>> {
+        Ok(PlainList(
+            self.agencies_with(ctx, entity::enums::AssignmentRole::Lead)
+                .await?,
+        ))
     }
     /// Coordinating agencies (phối hợp), each once; an agency that also leads is a lead.
-    async fn coordinators(&self, ctx: &Context<'_>) -> Result<Vec<Agency>> {
-        self.agencies_with(ctx, entity::enums::AssignmentRole::Coordinator)
-            .await
+    async fn coordinators(&self, ctx: &Context<'_>) -> Result<PlainList<Agency>> {
+        Ok(PlainList(
+            self.agencies_with(ctx, entity::enums::AssignmentRole::Coordinator)
+                .await?,
+        ))
     }
     /// Progress reports on the task, newest first, within what the caller may see.
     async fn reports(
@@ -367,6 +403,21 @@ impl Assignment {
     }
 }
 
+impl Plain for Assignment {
+    fn plain(&self, name: &str) -> Option<Value> {
+        let m = &self.m;
+        Some(match name {
+            "id" => out(relay::global_id(NodeKind::Assignment, m.id)),
+            "role" => out(AssignmentRole::from(m.role)),
+            "completedOn" => out(m.completed_on.map(Date)),
+            "transferredOn" => out(m.transferred_on.map(Date)),
+            "owesFrom" => out(m.owes_from.map(Date)),
+            "writtenAs" => opt_text(m.written_as.as_deref()),
+            _ => return None,
+        })
+    }
+}
+
 /// An assignment (phân công): one agency's role on one task, the unit it owns and reports on.
 #[Object]
 impl Assignment {
@@ -382,9 +433,10 @@ impl Assignment {
         })
     }
     /// The agency holding the assignment now (a successor after a merger).
-    async fn agency(&self, ctx: &Context<'_>) -> Result<Agency> {
+    async fn agency(&self, ctx: &Context<'_>) -> Result<PlainOne<Agency>> {
         load_agency(ctx, self.m.agency_id)
             .await?
+            .map(PlainOne)
             .ok_or_else(|| ApiError::not_found("cơ quan").into())
     }
     /// The agency the directive named; differs from `agency` after a merger.
@@ -438,13 +490,13 @@ impl Assignment {
         Ok(rows.iter().cloned().map(holders::AssignmentTransfer).collect())
     }
     /// The latest submitted progress report on this assignment.
-    async fn latest_report(&self, ctx: &Context<'_>) -> Result<Option<ProgressReport>> {
+    async fn latest_report(&self, ctx: &Context<'_>) -> Result<Option<PlainOne<ProgressReport>>> {
         Ok(ReportLoaders::of(ctx)
             .latest_report
             .load_one(self.m.id)
             .await
             .map_err(load_err)?
-            .map(ProgressReport::new))
+            .map(|m| PlainOne(ProgressReport::new(m))))
     }
 }
 
@@ -557,7 +609,7 @@ impl TaskQuery {
     }
 
     /// One task by global id.
-    async fn task(&self, ctx: &Context<'_>, id: ID, as_of: Option<Date>) -> Result<Task> {
+    async fn task(&self, ctx: &Context<'_>, id: ID, as_of: Option<Date>) -> Result<PlainOne<Task>> {
         Caller::of(ctx).scope.require(Permission::ReadRows)?;
         let n = decode_id(&id, NodeKind::Task, "id")?;
         let l = TaskLoaders::of(ctx);
@@ -573,7 +625,7 @@ impl TaskQuery {
         };
         found
             .map_err(load_err)?
-            .map(|m| Task::new(m, as_of.map(|d| d.0)))
+            .map(|m| PlainOne(Task::new(m, as_of.map(|d| d.0))))
             .ok_or_else(|| ApiError::not_found("nhiệm vụ").into())
     }
 }

@@ -482,8 +482,14 @@ pub async fn list_tasks(
     Ok(TaskConnection::new(page.map(|m| Task::new(m, list_as_of)), count))
 }
 
-crate::connection!(Task, TaskConnection, TaskEdge, "tasks");
-crate::connection!(Assignment, AssignmentConnection, AssignmentEdge, "assignments");
+crate::connection!(Task, TaskConnection, TaskEdge, "tasks", plain);
+crate::connection!(
+    Assignment,
+    AssignmentConnection,
+    AssignmentEdge,
+    "assignments",
+    plain
+);
 
 /// Filter of an agency's `assignments`.
 #[derive(InputObject, Default)]

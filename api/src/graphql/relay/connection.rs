@@ -7,10 +7,20 @@ use crate::state::State;
 use super::nested::{NestedCountLoader, PageKey};
 
 /// Declares `<Name>Connection` and `<Name>Edge` for a node type. `totalCount` runs its
-/// COUNT only when a client asks for it.
+/// COUNT only when a client asks for it. With `plain`, the node type implements
+/// [`crate::graphql::plain::Plain`] and `nodes` answers its plain fields in one pass.
 #[macro_export]
 macro_rules! connection {
     ($node:ty, $conn:ident, $edge:ident, $desc:literal) => {
+        $crate::connection!(@with $node, $conn, $edge, $desc, Vec<$node>, ::std::convert::identity);
+    };
+    ($node:ty, $conn:ident, $edge:ident, $desc:literal, plain) => {
+        $crate::connection!(
+            @with $node, $conn, $edge, $desc,
+            $crate::graphql::plain::PlainList<$node>, $crate::graphql::plain::PlainList
+        );
+    };
+    (@with $node:ty, $conn:ident, $edge:ident, $desc:literal, $list:ty, $wrap:expr) => {
         #[doc = concat!("An edge in a connection of ", $desc, ".")]
         #[derive(Clone)]
         pub struct $edge {
@@ -61,8 +71,8 @@ macro_rules! connection {
                     .collect()
             }
             /// Rows of this page, without cursors.
-            async fn nodes(&self) -> Vec<$node> {
-                self.page.items.iter().map(|(_, n)| n.clone()).collect()
+            async fn nodes(&self) -> $list {
+                $wrap(self.page.items.iter().map(|(_, n)| n.clone()).collect())
             }
             /// Where this page stands.
             async fn page_info(&self) -> &$crate::graphql::relay::PageInfo {

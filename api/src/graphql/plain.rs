@@ -1,0 +1,291 @@
+//! Objects whose selected fields are plain values, answered in one pass without a future per
+//! field.
+//!
+//! async-graphql resolves every field of every object as its own boxed future, polled through
+//! a `FuturesUnordered`, and every list item as another: for Q3 of `bench/` (50 indicators × 12
+//! values) that machinery cost 4,900 instructions per value object of two fields, more than
+//! reading the row from PostgreSQL (callgrind, `bench/README.md`). A type that implements
+//! [`Plain`] names the fields it can answer at once (no arguments given, no guard, nothing
+//! awaited: the same value its resolver returns), and a list of it returned as [`PlainList`]
+//! (or one object as [`PlainOne`]) is answered by walking the selection once per list:
+//! - the selection's fields, fragments flattened, in selection order (what `graphql::order`
+//!   would put them in), are worked out once for the whole list;
+//! - each item's plain fields are computed in place;
+//! - any other field (a loader, an argument, a guard) goes to the type's own resolver, as
+//!   async-graphql would call it, with the same path for its errors.
+//!
+//! Where the walk cannot be sure of giving async-graphql's answer it does not take it: a
+//! field with a directive left after `@skip`/`@include` (a custom directive wraps its
+//! resolver), a fragment it cannot find, or one response key answered by two fields that
+//! select sub-fields (async-graphql merges those). Then the list resolves as a `Vec` does.
+//! Extensions' per-field hooks are not called for the fields answered in place: chidao's
+//! schemas install no extension with a `resolve` hook (the socket's checks use
+//! `prepare_request` and `subscribe` only).
+//!
+//! A request holding [`ThroughResolvers`] in its data answers every field through its resolver:
+//! `tests/api/plain.rs` compares the two answers for every plain field.
+
+use std::borrow::Cow;
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::registry::Registry;
+use async_graphql::resolver_utils::{ContainerType, resolve_list};
+use async_graphql::{ContextSelectionSet, InputType, Name, OutputType, Positioned, ServerResult, Value};
+
+/// A GraphQL object some of whose fields can be answered at once.
+pub trait Plain: ContainerType + Send + Sync {
+    /// The value of field `name` (its GraphQL name) asked with no arguments, when it needs
+    /// nothing awaited, no guard and no context: exactly what its resolver would return.
+    /// `None`: the resolver answers it.
+    fn plain(&self, name: &str) -> Option<Value>;
+}
+
+/// Request data: answer every field through its resolver (for comparing the two ways).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ThroughResolvers;
+
+/// A value as its GraphQL output: scalars, enums and their options.
+pub fn out<T: InputType>(v: T) -> Value {
+    v.to_value()
+}
+
+/// A string field.
+pub fn text(v: &str) -> Value {
+    Value::String(v.to_owned())
+}
+
+/// A nullable string field.
+pub fn opt_text(v: Option<&str>) -> Value {
+    v.map_or(Value::Null, text)
+}
+
+/// A list of `T` answered by [`Plain`]: the same GraphQL type as `Vec<T>` (`[T!]!`).
+pub struct PlainList<T>(pub Vec<T>);
+
+impl<T> From<Vec<T>> for PlainList<T> {
+    fn from(v: Vec<T>) -> Self {
+        PlainList(v)
+    }
+}
+
+/// One `T` answered by [`Plain`]: the same GraphQL type as `T`.
+pub struct PlainOne<T>(pub T);
+
+/// What one selected response key is answered with.
+enum Pick<'a> {
+    Typename,
+    Field(&'a Positioned<Field>),
+}
+
+/// The selection on `T`, fragments flattened, one entry per response key in selection order;
+/// `None` where async-graphql's own walk must answer (see the module's comment).
+fn picks<'a, T: OutputType>(
+    ctx: &ContextSelectionSet<'a>,
+    set: &'a SelectionSet,
+    out: &mut Vec<(&'a Name, Pick<'a>)>,
+) -> Option<()> {
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => {
+                if !field.node.directives.is_empty() {
+                    return None;
+                }
+                let key = &field.node.response_key().node;
+                if let Some((_, seen)) = out.iter().find(|(k, _)| *k == key) {
+                    // Validation makes both the same field with the same arguments; a leaf's
+                    // second ask adds nothing, sub-selections would have to be merged.
+                    let merges = |p: &Pick<'_>| matches!(p, Pick::Field(f) if !f.node.selection_set.node.items.is_empty());
+                    if merges(seen) || !field.node.selection_set.node.items.is_empty() {
+                        return None;
+                    }
+                    continue;
+                }
+                let pick = if field.node.name.node == "__typename" {
+                    Pick::Typename
+                } else {
+                    Pick::Field(field)
+                };
+                out.push((key, pick));
+            }
+            Selection::FragmentSpread(spread) => {
+                if !spread.node.directives.is_empty() {
+                    return None;
+                }
+                let fragment = ctx.query_env.fragments.get(&spread.node.fragment_name.node)?;
+                if applies::<T>(ctx, Some(fragment.node.type_condition.node.on.node.as_str())) {
+                    picks::<T>(ctx, &fragment.node.selection_set.node, out)?;
+                }
+            }
+            Selection::InlineFragment(fragment) => {
+                if !fragment.node.directives.is_empty() {
+                    return None;
+                }
+                let on = fragment
+                    .node
+                    .type_condition
+                    .as_ref()
+                    .map(|c| c.node.on.node.as_str());
+                if applies::<T>(ctx, on) {
+                    picks::<T>(ctx, &fragment.node.selection_set.node, out)?;
+                }
+            }
+        }
+    }
+    Some(())
+}
+
+/// Whether a fragment on `on` applies to the object type `T` (async-graphql's rule).
+fn applies<T: OutputType>(ctx: &ContextSelectionSet<'_>, on: Option<&str>) -> bool {
+    let Some(on) = on else { return true };
+    let name = T::type_name();
+    on == name
+        || ctx
+            .schema_env
+            .registry
+            .implements
+            .get(name.as_ref())
+            .is_some_and(|interfaces| interfaces.contains(on))
+}
+
+/// The plan for a selection on `T`, or `None` to let async-graphql answer.
+fn plan<'a, T: OutputType>(ctx: &ContextSelectionSet<'a>) -> Option<Vec<(&'a Name, Pick<'a>)>> {
+    if ctx.data_opt::<ThroughResolvers>().is_some() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(ctx.item.node.items.len());
+    picks::<T>(ctx, &ctx.item.node, &mut out)?;
+    Some(out)
+}
+
+/// `item`'s plain fields, or `None` at the first field its resolver must answer.
+fn at_once<T: Plain>(item: &T, plan: &[(&Name, Pick<'_>)]) -> Option<Value> {
+    let mut map = IndexMap::with_capacity(plan.len());
+    for (key, pick) in plan {
+        let v = match pick {
+            Pick::Typename => Value::String(T::type_name().into_owned()),
+            Pick::Field(f) if f.node.arguments.is_empty() => item.plain(f.node.name.node.as_str())?,
+            Pick::Field(_) => return None,
+        };
+        map.insert((*key).clone(), v);
+    }
+    Some(if map.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(map)
+    })
+}
+
+/// `item` answered by `plan`: plain fields in place, the rest through its resolver, awaited
+/// together as async-graphql would; a field whose resolver fails is left out with its error
+/// recorded (async-graphql's rule, as is `null` for an object left with no field).
+async fn object<'a, T: Plain>(
+    item: &'a T,
+    ctx: &ContextSelectionSet<'a>,
+    plan: &[(&'a Name, Pick<'a>)],
+) -> Value {
+    let mut map = IndexMap::with_capacity(plan.len());
+    let mut rest = Vec::new();
+    for (key, pick) in plan {
+        let v = match pick {
+            Pick::Typename => Value::String(T::type_name().into_owned()),
+            Pick::Field(f) => match f
+                .node
+                .arguments
+                .is_empty()
+                .then(|| item.plain(f.node.name.node.as_str()))
+            {
+                Some(Some(v)) => v,
+                _ => {
+                    rest.push((*key, *f));
+                    Value::Null // holds the key's place; replaced or removed below
+                }
+            },
+        };
+        map.insert((*key).clone(), v);
+    }
+    let resolved = futures::future::join_all(rest.iter().map(|(key, f)| async move {
+        let field_ctx = ctx.with_field(f);
+        (*key, item.resolve_field(&field_ctx).await)
+    }))
+    .await;
+    for (key, result) in resolved {
+        match result {
+            Ok(v) => {
+                if let Some(slot) = map.get_mut(key) {
+                    *slot = v.unwrap_or_default();
+                }
+            }
+            Err(e) => {
+                map.shift_remove(key);
+                ctx.add_error(e);
+            }
+        }
+    }
+    if map.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(map)
+    }
+}
+
+impl<T: Plain + OutputType> OutputType for PlainList<T> {
+    fn type_name() -> Cow<'static, str> {
+        <Vec<T> as OutputType>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<T> as OutputType>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <Vec<T> as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
+        let Some(plan) = plan::<T>(ctx) else {
+            return resolve_list(ctx, field, &self.0, Some(self.0.len())).await;
+        };
+        let mut items = Vec::with_capacity(self.0.len());
+        for item in &self.0 {
+            match at_once(item, &plan) {
+                Some(v) => items.push(v),
+                None => break,
+            }
+        }
+        if items.len() < self.0.len() {
+            let rest = self.0[items.len()..].iter().enumerate().map(|(i, item)| {
+                let idx = items.len() + i;
+                let plan = &plan;
+                async move { object(item, &ctx.with_index(idx), plan).await }
+            });
+            let rest = futures::future::join_all(rest).await;
+            items.extend(rest);
+        }
+        Ok(Value::List(items))
+    }
+}
+
+impl<T: Plain + OutputType> OutputType for PlainOne<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        T::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
+        match plan::<T>(ctx) {
+            Some(plan) => Ok(match at_once(&self.0, &plan) {
+                Some(v) => v,
+                None => object(&self.0, ctx, &plan).await,
+            }),
+            None => self.0.resolve(ctx, field).await,
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Fields answered in place (`graphql::plain`) give what their resolvers give: every document
+//! here runs twice in process, once as served and once with `ThroughResolvers` in the request
+//! (every field through async-graphql's own walk), and the two responses, data and errors
+//! alike, must be the same.
+
+use api::auth::Role;
+use api::graphql::plain::ThroughResolvers;
+use async_graphql::{Request, Variables};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, token};
+
+async fn run(app: &api::Application, role: Role, query: &str, vars: &Value, resolvers: bool) -> Value {
+    run_as(app, &token(role, None), query, vars, resolvers).await
+}
+
+async fn run_as(app: &api::Application, jwt: &str, query: &str, vars: &Value, resolvers: bool) -> Value {
+    let who = format!("Bearer {jwt}");
+    let mut req = Request::new(query).variables(Variables::from_json(vars.clone()));
+    if resolvers {
+        req = req.data(ThroughResolvers);
+    }
+    let res = app
+        .execute(&who, req)
+        .await
+        .unwrap_or_else(|e| panic!("refused: {}", e.message()));
+    serde_json::to_value(&res).expect("json")
+}
+
+/// Every field of `type_name` that is a scalar or an enum (or a list of them) and needs no
+/// argument, as a selection: read from the schema, so a field added later is compared too.
+async fn leaves(app: &api::Application, type_name: &str) -> String {
+    let d = run(
+        app,
+        Role::Admin,
+        "query($t: String!) { __type(name: $t) { fields { name
+            args { type { kind } defaultValue }
+            type { kind ofType { kind ofType { kind ofType { kind } } } } } } }",
+        &json!({ "t": type_name }),
+        false,
+    )
+    .await;
+    let fields = d["data"]["__type"]["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{d}"));
+    let leaf = |mut t: &Value| loop {
+        match t["kind"].as_str() {
+            Some("NON_NULL" | "LIST") => t = &t["ofType"],
+            Some(k) => break k == "SCALAR" || k == "ENUM",
+            None => break false,
+        }
+    };
+    let names: Vec<&str> = fields
+        .iter()
+        .filter(|f| leaf(&f["type"]))
+        .filter(|f| {
+            f["args"]
+                .as_array()
+                .expect("args")
+                .iter()
+                .all(|a| a["type"]["kind"] != "NON_NULL" || !a["defaultValue"].is_null())
+        })
+        .map(|f| f["name"].as_str().expect("name"))
+        .collect();
+    assert!(names.len() >= 3, "{type_name}: {names:?}");
+    names.join(" ")
+}
+
+/// Runs `query` both ways as `role` and returns the (equal) response.
+async fn same_both_ways(app: &api::Application, role: Role, query: &str, vars: Value) -> Value {
+    let served = run(app, role, query, &vars, false).await;
+    let resolved = run(app, role, query, &vars, true).await;
+    assert_eq!(
+        serde_json::to_string_pretty(&served).expect("json"),
+        serde_json::to_string_pretty(&resolved).expect("json"),
+        "{query}"
+    );
+    served
+}
+
+#[tokio::test]
+async fn plain_fields_answer_what_their_resolvers_answer() {
+    let (_t, app) = TestApp::unstarted(|_| {}).await;
+    let list = run(
+        &app,
+        Role::Admin,
+        "{ indicators(first: 100) { nodes { id code qualitative target } } }",
+        &json!({}),
+        false,
+    )
+    .await;
+    let nodes = list["data"]["indicators"]["nodes"]
+        .as_array()
+        .expect("indicators")
+        .clone();
+    let numeric: Vec<&Value> = nodes
+        .iter()
+        .filter(|i| i["qualitative"] == false && !i["target"].is_null())
+        .take(3)
+        .collect();
+    assert_eq!(numeric.len(), 3, "three indicators with a target");
+    // Values to answer: an estimate later made official (so one superseded), several periods,
+    // one with a note, below and above the target.
+    let record = r#"mutation($input: RecordIndicatorValueInput!) {
+        recordIndicatorValue(input: $input) { indicatorValue { id } } }"#;
+    for (n, ind) in numeric.iter().enumerate() {
+        let target: f64 = ind["target"].as_str().expect("target").parse().expect("a number");
+        for (period, kind, factor, note) in [
+            ("2025Q1", "ESTIMATE", 0.2, None),
+            ("2025Q1", "OFFICIAL", 0.26, Some("Số liệu Cục Thống kê")),
+            ("202506", "ESTIMATE", 0.5, None),
+            ("2025", "ESTIMATE", 1.1 - 0.2 * n as f64, None),
+        ] {
+            let mut input = json!({ "indicatorId": ind["id"], "period": period,
+                "value": format!("{:.2}", target * factor), "kind": kind });
+            if let Some(note) = note {
+                input["note"] = json!(note);
+            }
+            let r = run(&app, Role::Admin, record, &json!({ "input": input }), false).await;
+            assert!(r["errors"].is_null(), "{r}");
+        }
+    }
+
+    let every = leaves(&app, "IndicatorValue").await;
+    assert!(
+        every.contains("recordedBy") && every.contains("superseded"),
+        "{every}"
+    );
+    let doc =
+        format!("{{ indicators(first: 100) {{ nodes {{ code values(history: true) {{ {every} }} }} }} }}");
+    let d = same_both_ways(&app, Role::Admin, &doc, json!({})).await;
+    let values: Vec<&Value> = d["data"]["indicators"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .flat_map(|i| i["values"].as_array().expect("values"))
+        .collect();
+    assert_eq!(values.len(), 12, "every value recorded: {d}");
+    assert!(values.iter().any(|v| v["superseded"] == true));
+    assert!(values.iter().any(|v| v["note"].is_string()));
+    assert!(values.iter().any(|v| v["met"] == true) && values.iter().any(|v| v["met"] == false));
+
+    // A guarded field among plain ones: the viewer's errors, with their paths, are the same.
+    let d = same_both_ways(&app, Role::Viewer, &doc, json!({})).await;
+    assert!(
+        !d["errors"]
+            .as_array()
+            .expect("FORBIDDEN for recordedBy")
+            .is_empty()
+    );
+
+    // Aliases, a key asked twice, __typename, fragments (named and inline, on the type and not)
+    // and a field with arguments besides.
+    let shapes = [
+        "{ indicators(first: 100) { nodes { values { p: period period v: value __typename kind period } } } }",
+        "{ indicators(first: 100) { nodes { values { ...V ... on IndicatorValue { met id } ... { note } } } } }
+         fragment V on IndicatorValue { period value superseded }",
+        "{ indicators(first: 100) { nodes { values(from: \"2025Q1\", to: \"2025Q2\") { period value } } } }",
+    ];
+    for doc in shapes {
+        let d = same_both_ways(&app, Role::Admin, doc, json!({})).await;
+        assert!(d["errors"].is_null(), "{d}");
+        let n: usize = d["data"]["indicators"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|i| i["values"].as_array().expect("values").len())
+            .sum();
+        assert!(n > 0, "{doc}: some values answered");
+    }
+}
+
+/// Tasks, their assignments, agencies, directives and reports, as lists and as one object
+/// (`task(id:)`, `directive`, `agency`, `latestReport`), with loader fields among the plain
+/// ones, a fragment on an interface, and a field's argument.
+#[tokio::test]
+async fn plain_rows_of_every_kind_answer_what_their_resolvers_answer() {
+    let (_t, app) = TestApp::unstarted(|_| {}).await;
+    let stc = token(Role::Agency, Some("so-tai-chinh"));
+    let d = run_as(
+        &app,
+        &stc,
+        "{ me { agency { assignments(first: 2, filter: { open: true }) { nodes { id } } } } }",
+        &json!({}),
+        false,
+    )
+    .await;
+    let submit = r#"mutation($i: SubmitProgressReportInput!) {
+        submitProgressReport(input: $i) { progressReport { id } } }"#;
+    for (n, a) in d["data"]["me"]["agency"]["assignments"]["nodes"]
+        .as_array()
+        .expect("assignments")
+        .iter()
+        .enumerate()
+    {
+        let i = json!({ "i": { "assignmentId": a["id"], "period": "2025Q4", "percentComplete": 40 + n,
+            "summary": "Đã triển khai", "obstacles": "Thiếu kinh phí" } });
+        let r = run_as(&app, &stc, submit, &i, false).await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+
+    let task = leaves(&app, "Task").await;
+    let agency = leaves(&app, "Agency").await + r#" activeThen: active(on: "2025-01-01")"#;
+    let report = leaves(&app, "ProgressReport").await;
+    let directive = leaves(&app, "Directive").await;
+    let indicator = leaves(&app, "Indicator").await;
+    let assignment = leaves(&app, "Assignment").await;
+    let docs = [
+        format!(
+            "{{ tasks(first: 60) {{ nodes {{ {task} __typename ... on Node {{ id }}
+               due: dueOn(asOf: \"2025-03-01\") directive {{ {directive} }} leads {{ {agency} }}
+               coordinators {{ code name }}
+               assignments {{ {assignment} agency {{ {agency} }}
+                 latestReport {{ {report} }} }} }} }} }}"
+        ),
+        format!("{{ agencies(first: 100) {{ nodes {{ {agency} parent {{ code }} }} }} }}"),
+        format!("{{ progressReports {{ nodes {{ {report} agency {{ code }} }} }} }}"),
+        format!("{{ directives {{ nodes {{ {directive} }} }} }}"),
+        format!("{{ indicators(first: 100) {{ nodes {{ {indicator} children {{ code }} }} }} }}"),
+    ];
+    for role in [Role::Admin, Role::Viewer] {
+        for doc in &docs {
+            let d = same_both_ways(&app, role, doc, json!({})).await;
+            let data = d["data"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{role:?} {doc}: {d}"));
+            let nodes = data.values().next().expect("a list")["nodes"]
+                .as_array()
+                .expect("nodes");
+            assert!(!nodes.is_empty(), "{doc}");
+        }
+    }
+    // The two reports, through their assignments (an agency's connection, one object each).
+    let mine = format!(
+        "{{ me {{ agency {{ code assignments(first: 2, filter: {{ open: true }}) {{ nodes {{
+           role writtenAs task {{ code dueOn }} latestReport {{ {report} }} }} }} }} }} }}"
+    );
+    let served = run_as(&app, &stc, &mine, &json!({}), false).await;
+    assert_eq!(served, run_as(&app, &stc, &mine, &json!({}), true).await);
+    let nodes = served["data"]["me"]["agency"]["assignments"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .clone();
+    assert_eq!(nodes.len(), 2, "{served}");
+    assert!(
+        nodes
+            .iter()
+            .all(|a| a["latestReport"]["summary"] == "Đã triển khai"),
+        "{served}"
+    );
+    let d = same_both_ways(&app, Role::Viewer, &docs[2], json!({})).await;
+    assert_eq!(
+        d["data"]["progressReports"]["nodes"]
+            .as_array()
+            .expect("reports")
+            .len(),
+        2
+    );
+    assert!(
+        d["errors"].as_array().is_some_and(|e| !e.is_empty()),
+        "obstacles is internal: {d}"
+    );
+
+    // One object: task(id:), with an agency's token (its own rows only).
+    let id = run_as(
+        &app,
+        &stc,
+        "{ tasks(first: 1) { nodes { id } } }",
+        &json!({}),
+        false,
+    )
+    .await["data"]["tasks"]["nodes"][0]["id"]
+        .clone();
+    let one = format!(
+        "query($id: ID!) {{ task(id: $id) {{ {task} directive {{ number }} leads {{ code name }} }} }}"
+    );
+    for resolvers in [false, true] {
+        let d = run_as(&app, &stc, &one, &json!({ "id": id }), resolvers).await;
+        assert!(d["errors"].is_null(), "{d}");
+        assert_eq!(d["data"]["task"]["id"], id);
+    }
+    let served = run_as(&app, &stc, &one, &json!({ "id": id }), false).await;
+    let resolved = run_as(&app, &stc, &one, &json!({ "id": id }), true).await;
+    assert_eq!(served, resolved);
+}
