@@ -576,9 +576,13 @@ async fn handle(
                 // Held until this operation's answer is written (below).
                 admitted = app.state.in_flight.admit(ready.cost).await;
                 let kept = !ready.mutation && key.is_some() && seen.is_some();
-                let (mut res, tables) =
-                    crate::db::touched::tracking(run(app, &caller, ready.request, ready.mutation, kept))
-                        .await;
+                // Only an answer that may be kept needs the tables it read.
+                let work = run(app, &caller, ready.request, ready.mutation, kept);
+                let (mut res, tables) = if kept {
+                    crate::db::touched::tracking(work).await
+                } else {
+                    (work.await, 0)
+                };
                 if kept && res.errors.is_empty() {
                     keep = key.zip(seen).map(|(k, s)| (k, s, tables));
                 }
