@@ -6,6 +6,9 @@
 //! `tasks`, `reports`, `indicators`, `audit`) → `graphql`, `auth`, `db`, `domain` and the shared
 //! infrastructure (`state`, `config`, `error`, `metrics`, `events`, `changes`, `clock`). Only the
 //! GraphQL object graph among the capabilities refers back and forth; `.ci/layers.py` checks it.
+// async-graphql's resolver futures nest deep enough for the auto-trait checks of the merged
+// roots to pass the default limit of 128.
+#![recursion_limit = "256"]
 
 pub mod agencies;
 pub mod audit;

@@ -79,15 +79,18 @@ impl Loader<i32> for TaskPartsLoader {
             m(task_milestone::Column::DueOn),
             m(task_milestone::Column::CompletedOn),
         );
-        all.from(task_milestone::Entity)
-            .and_where(m(task_milestone::Column::TaskId).is_in(ids()));
+        all.from(task_milestone::Entity).and_where(crate::db::among(
+            backend,
+            m(task_milestone::Column::TaskId),
+            ids(),
+        ));
         // The rest only for recurring tasks.
         let recurring_lead = |q: &mut SelectStatement| {
             q.inner_join(
                 task::Entity,
                 t(task::Column::Id).equals((assignment::Entity, assignment::Column::TaskId)),
             )
-            .and_where(a(assignment::Column::TaskId).is_in(ids()))
+            .and_where(crate::db::among(backend, a(assignment::Column::TaskId), ids()))
             .and_where(a(assignment::Column::Role).eq(AssignmentRole::Lead))
             .and_where(t(task::Column::Recurrence).is_not_null());
         };
@@ -148,7 +151,7 @@ impl Loader<i32> for TaskPartsLoader {
                 directive::Entity,
                 d(directive::Column::Id).equals((task::Entity, task::Column::DirectiveId)),
             )
-            .and_where(t(task::Column::Id).is_in(ids()))
+            .and_where(crate::db::among(backend, t(task::Column::Id), ids()))
             .and_where(t(task::Column::Recurrence).is_not_null());
         all.union(UnionType::All, leads)
             .union(UnionType::All, reports)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{ID, InputObject};
 use entity::{indicator, indicator_value};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter};
 
 use super::{Indicator, achievement_of, dec, latest};
 use crate::auth::Scope;
@@ -79,7 +79,11 @@ pub async fn list_indicators(
         let ids: Vec<i32> = candidates.iter().map(|m| m.id).collect();
         let values = scope
             .find::<indicator_value::Entity>()
-            .filter(indicator_value::Column::IndicatorId.is_in(ids))
+            .filter(crate::db::among(
+                db.get_database_backend(),
+                indicator_value::Column::IndicatorId.into_expr(),
+                ids,
+            ))
             .all(db)
             .await?;
         let mut by_indicator: std::collections::HashMap<i32, Vec<indicator_value::Model>> =
@@ -98,7 +102,11 @@ pub async fn list_indicators(
             })
             .map(|m| m.id)
             .collect();
-        cond = cond.add(Col::Id.is_in(below));
+        cond = cond.add(crate::db::among(
+            db.get_database_backend(),
+            Col::Id.into_expr(),
+            below,
+        ));
     }
     let sort = SortKey {
         expr: Expr::col((indicator::Entity, Col::Ordinal)),

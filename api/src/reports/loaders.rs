@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 use entity::progress_report;
 use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{ColumnTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 
 use crate::auth::{Scope, Scoped};
 use crate::db::positional::fetch_all;
@@ -59,7 +59,11 @@ impl Loader<i32> for LatestReport {
         let latest = Query::select()
             .expr(Func::max(Expr::col(C::Id)))
             .from(progress_report::Entity)
-            .and_where(C::AssignmentId.is_in(keys.iter().copied()))
+            .and_where(crate::db::among(
+                self.db.get_database_backend(),
+                C::AssignmentId.into_expr(),
+                keys.iter().copied(),
+            ))
             .and_where(C::State.ne(entity::enums::ReportState::Draft))
             .cond_where(progress_report::Entity::visible(&self.scope))
             .group_by_col(C::AssignmentId)

@@ -148,7 +148,11 @@ impl Loader<i32> for TaskById {
             .scope
             .find::<task::Entity>()
             .find_also_related(directive::Entity)
-            .filter(task::Column::Id.is_in(keys.iter().copied()))
+            .filter(crate::db::among(
+                self.db.get_database_backend(),
+                task::Column::Id.into_expr(),
+                keys.iter().copied(),
+            ))
             .build(self.db.get_database_backend());
         let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
@@ -222,7 +226,11 @@ impl Loader<i32> for TaskWithAssignments {
         )
         .cond_where(
             Condition::all()
-                .add(task::Column::Id.is_in(keys.iter().copied()))
+                .add(crate::db::among(
+                    self.db.get_database_backend(),
+                    task::Column::Id.into_expr(),
+                    keys.iter().copied(),
+                ))
                 .add(task::Entity::visible(&self.scope)),
         )
         .order_by((task::Entity, task::Column::Id), Order::Asc)
@@ -280,7 +288,11 @@ impl Loader<i32> for AssignmentsOfTask {
             .scope
             .find::<assignment::Entity>()
             .find_also_related(agency::Entity)
-            .filter(assignment::Column::TaskId.is_in(keys.iter().copied()))
+            .filter(crate::db::among(
+                self.db.get_database_backend(),
+                assignment::Column::TaskId.into_expr(),
+                keys.iter().copied(),
+            ))
             .order_by_asc(assignment::Column::Role)
             .order_by_asc(assignment::Column::Id)
             .build(self.db.get_database_backend());

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::Loader;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 
 pub use batch::Batcher;
 
@@ -167,7 +167,12 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let query = E::select(&self.scope).filter(E::id_column().is_in(keys.iter().copied()));
+        let among = crate::db::among(
+            self.db.get_database_backend(),
+            E::id_column().into_expr(),
+            keys.iter().copied(),
+        );
+        let query = E::select(&self.scope).filter(among);
         let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         Ok(rows.into_iter().map(|m| (E::id_of(&m), m)).collect())
@@ -224,7 +229,12 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let query = E::select(&self.scope).filter(self.column.is_in(keys.iter().copied()));
+        let among = crate::db::among(
+            self.db.get_database_backend(),
+            self.column.into_expr(),
+            keys.iter().copied(),
+        );
+        let query = E::select(&self.scope).filter(among);
         let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         let mut out: HashMap<i32, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
