@@ -4,7 +4,7 @@
 //! alike, must be the same.
 
 use api::auth::Role;
-use api::graphql::plain::ThroughResolvers;
+use api::graphql::plain::{ThroughResolvers, Walks};
 use async_graphql::{Request, Variables};
 use serde_json::{Value, json};
 
@@ -15,8 +15,22 @@ async fn run(app: &api::Application, role: Role, query: &str, vars: &Value, reso
 }
 
 async fn run_as(app: &api::Application, jwt: &str, query: &str, vars: &Value, resolvers: bool) -> Value {
+    run_counted(app, jwt, query, vars, resolvers).await.0
+}
+
+/// The response, and how many selections `graphql::plain` answered.
+async fn run_counted(
+    app: &api::Application,
+    jwt: &str,
+    query: &str,
+    vars: &Value,
+    resolvers: bool,
+) -> (Value, usize) {
     let who = format!("Bearer {jwt}");
-    let mut req = Request::new(query).variables(Variables::from_json(vars.clone()));
+    let walks = Walks::default();
+    let mut req = Request::new(query)
+        .variables(Variables::from_json(vars.clone()))
+        .data(walks.clone());
     if resolvers {
         req = req.data(ThroughResolvers);
     }
@@ -24,7 +38,8 @@ async fn run_as(app: &api::Application, jwt: &str, query: &str, vars: &Value, re
         .execute(&who, req)
         .await
         .unwrap_or_else(|e| panic!("refused: {}", e.message()));
-    serde_json::to_value(&res).expect("json")
+    let n = walks.0.load(std::sync::atomic::Ordering::Relaxed);
+    (serde_json::to_value(&res).expect("json"), n)
 }
 
 /// Every field of `type_name` that is a scalar or an enum (or a list of them) and needs no
@@ -66,16 +81,28 @@ async fn leaves(app: &api::Application, type_name: &str) -> String {
     names.join(" ")
 }
 
-/// Runs `query` both ways as `role` and returns the (equal) response.
+/// Runs `query` both ways as `role` and returns the (equal) response. `ThroughResolvers` must
+/// keep the walk out; the served run is counted by [`walked`].
 async fn same_both_ways(app: &api::Application, role: Role, query: &str, vars: Value) -> Value {
-    let served = run(app, role, query, &vars, false).await;
-    let resolved = run(app, role, query, &vars, true).await;
+    same_both_ways_walked(app, role, query, vars).await.0
+}
+
+async fn same_both_ways_walked(
+    app: &api::Application,
+    role: Role,
+    query: &str,
+    vars: Value,
+) -> (Value, usize) {
+    let jwt = token(role, None);
+    let (served, walks) = run_counted(app, &jwt, query, &vars, false).await;
+    let (resolved, none) = run_counted(app, &jwt, query, &vars, true).await;
+    assert_eq!(none, 0, "ThroughResolvers keeps the walk out");
     assert_eq!(
         serde_json::to_string_pretty(&served).expect("json"),
         serde_json::to_string_pretty(&resolved).expect("json"),
         "{query}"
     );
-    served
+    (served, walks)
 }
 
 #[tokio::test]
@@ -128,7 +155,11 @@ async fn plain_fields_answer_what_their_resolvers_answer() {
     );
     let doc =
         format!("{{ indicators(first: 100) {{ nodes {{ code values(history: true) {{ {every} }} }} }} }}");
-    let d = same_both_ways(&app, Role::Admin, &doc, json!({})).await;
+    let (d, walks) = same_both_ways_walked(&app, Role::Admin, &doc, json!({})).await;
+    assert!(
+        walks >= 2,
+        "the walk answered the indicators and their values: {walks}"
+    );
     let values: Vec<&Value> = d["data"]["indicators"]["nodes"]
         .as_array()
         .expect("nodes")
@@ -153,6 +184,7 @@ async fn plain_fields_answer_what_their_resolvers_answer() {
     // and a field with arguments besides.
     let shapes = [
         "{ indicators(first: 100) { nodes { values { p: period period v: value __typename kind period } } } }",
+        "{ indicators(first: 100) { nodes { values { p: period v: value __typename kind @include(if: true) note @skip(if: true) } } } }",
         "{ indicators(first: 100) { nodes { values { ...V ... on IndicatorValue { met id } ... { note } } } } }
          fragment V on IndicatorValue { period value superseded }",
         "{ indicators(first: 100) { nodes { values(from: \"2025Q1\", to: \"2025Q2\") { period value } } } }",
@@ -207,7 +239,7 @@ async fn plain_rows_of_every_kind_answer_what_their_resolvers_answer() {
     let assignment = leaves(&app, "Assignment").await;
     let docs = [
         format!(
-            "{{ tasks(first: 60) {{ nodes {{ {task} __typename ... on Node {{ id }}
+            "{{ tasks(first: 60) {{ nodes {{ {task} __typename ... on Node {{ nodeId: id }}
                due: dueOn(asOf: \"2025-03-01\") directive {{ {directive} }} leads {{ {agency} }}
                coordinators {{ code name }}
                assignments {{ {assignment} agency {{ {agency} }}
@@ -248,6 +280,30 @@ async fn plain_rows_of_every_kind_answer_what_their_resolvers_answer() {
             .all(|a| a["latestReport"]["summary"] == "Đã triển khai"),
         "{served}"
     );
+    // Errors in the order they fall, a failing field asked twice, a list's date as the
+    // default of `dueOn`.
+    for (role, doc) in [
+        (
+            Role::Viewer,
+            "{ progressReports { nodes { obstacles period assignment { role latestReport { obstacles summary } } } } }",
+        ),
+        (
+            Role::Viewer,
+            "{ progressReports { nodes { obstacles obstacles period } } }",
+        ),
+        (
+            Role::Admin,
+            "{ tasks(first: 60, asOf: \"2025-03-01\") { nodes { code dueOn status assignments { role status } } } }",
+        ),
+    ] {
+        let (d, walks) = same_both_ways_walked(&app, role, doc, json!({})).await;
+        assert!(d["data"].is_object(), "{doc}: {d}");
+        if !doc.contains("obstacles obstacles") {
+            assert!(walks > 0, "{doc}: the walk answered");
+        }
+    }
+    let (_, walks) = same_both_ways_walked(&app, Role::Admin, &docs[0], json!({})).await;
+    assert!(walks >= 4, "tasks, agencies, assignments, reports: {walks}");
     let d = same_both_ways(&app, Role::Viewer, &docs[2], json!({})).await;
     assert_eq!(
         d["data"]["progressReports"]["nodes"]
@@ -272,7 +328,7 @@ async fn plain_rows_of_every_kind_answer_what_their_resolvers_answer() {
     .await["data"]["tasks"]["nodes"][0]["id"]
         .clone();
     let one = format!(
-        "query($id: ID!) {{ task(id: $id) {{ {task} directive {{ number }} leads {{ code name }} }} }}"
+        "query($id: ID!) {{ task(id: $id) {{ {task} ... on Node {{ nodeId: id }} directive {{ number }} leads {{ code name }} }} }}"
     );
     for resolvers in [false, true] {
         let d = run_as(&app, &stc, &one, &json!({ "id": id }), resolvers).await;

@@ -16,14 +16,15 @@
 //!
 //! Where the walk cannot be sure of giving async-graphql's answer it does not take it: a
 //! field with a directive left after `@skip`/`@include` (a custom directive wraps its
-//! resolver), a fragment it cannot find, or one response key answered by two fields that
-//! select sub-fields (async-graphql merges those). Then the list resolves as a `Vec` does.
+//! resolver), a fragment it cannot find, or one response key asked twice (async-graphql answers
+//! each ask and merges them). Then the list resolves as a `Vec` does.
 //! Extensions' per-field hooks are not called for the fields answered in place: chidao's
 //! schemas install no extension with a `resolve` hook (the socket's checks use
 //! `prepare_request` and `subscribe` only).
 //!
 //! A request holding [`ThroughResolvers`] in its data answers every field through its resolver:
-//! `tests/api/plain.rs` compares the two answers for every plain field.
+//! `tests/api/plain.rs` compares the two answers for every plain field, and counts with
+//! [`Walks`] that this walk answered.
 
 use std::borrow::Cow;
 
@@ -44,6 +45,11 @@ pub trait Plain: ContainerType + Send + Sync {
 /// Request data: answer every field through its resolver (for comparing the two ways).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ThroughResolvers;
+
+/// Request data: counts the selections answered by this module's walk (for tests that must
+/// know it ran).
+#[derive(Clone, Debug, Default)]
+pub struct Walks(pub std::sync::Arc<std::sync::atomic::AtomicUsize>);
 
 /// A value as its GraphQL output: scalars, enums and their options.
 pub fn out<T: InputType>(v: T) -> Value {
@@ -92,14 +98,10 @@ fn picks<'a, T: OutputType>(
                     return None;
                 }
                 let key = &field.node.response_key().node;
-                if let Some((_, seen)) = out.iter().find(|(k, _)| *k == key) {
-                    // Validation makes both the same field with the same arguments; a leaf's
-                    // second ask adds nothing, sub-selections would have to be merged.
-                    let merges = |p: &Pick<'_>| matches!(p, Pick::Field(f) if !f.node.selection_set.node.items.is_empty());
-                    if merges(seen) || !field.node.selection_set.node.items.is_empty() {
-                        return None;
-                    }
-                    continue;
+                if out.iter().any(|(k, _)| *k == key) {
+                    // async-graphql answers each ask (a failing one errs twice) and merges
+                    // sub-selections: its own walk answers such a selection.
+                    return None;
                 }
                 let pick = if field.node.name.node == "__typename" {
                     Pick::Typename
@@ -155,6 +157,9 @@ fn plan<'a, T: OutputType>(ctx: &ContextSelectionSet<'a>) -> Option<Vec<(&'a Nam
     }
     let mut out = Vec::with_capacity(ctx.item.node.items.len());
     picks::<T>(ctx, &ctx.item.node, &mut out)?;
+    if let Some(w) = ctx.data_opt::<Walks>() {
+        w.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     Some(out)
 }
 
@@ -204,21 +209,27 @@ async fn object<'a, T: Plain>(
         };
         map.insert((*key).clone(), v);
     }
+    // A field's error is recorded when it fails, as async-graphql does (the order of errors).
     let resolved = futures::future::join_all(rest.iter().map(|(key, f)| async move {
         let field_ctx = ctx.with_field(f);
-        (*key, item.resolve_field(&field_ctx).await)
+        match item.resolve_field(&field_ctx).await {
+            Ok(v) => (*key, Some(v.unwrap_or_default())),
+            Err(e) => {
+                ctx.add_error(e);
+                (*key, None)
+            }
+        }
     }))
     .await;
-    for (key, result) in resolved {
-        match result {
-            Ok(v) => {
+    for (key, value) in resolved {
+        match value {
+            Some(v) => {
                 if let Some(slot) = map.get_mut(key) {
-                    *slot = v.unwrap_or_default();
+                    *slot = v;
                 }
             }
-            Err(e) => {
+            None => {
                 map.shift_remove(key);
-                ctx.add_error(e);
             }
         }
     }
