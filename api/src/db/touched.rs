@@ -92,7 +92,6 @@ pub async fn tracking<F: Future>(work: F) -> (F::Output, Tables) {
 
 /// Notes a statement run by the current task, when it is being tracked.
 pub fn record(sql: &str) {
-    // The SQL is read only where something tracks it.
     let _ = TOUCHED.try_with(|t| {
         t.fetch_or(named_in(sql), Ordering::AcqRel);
     });

@@ -69,12 +69,6 @@ pub fn opt_text(v: Option<&str>) -> Value {
 /// A list of `T` answered by [`Plain`]: the same GraphQL type as `Vec<T>` (`[T!]!`).
 pub struct PlainList<T>(pub Vec<T>);
 
-impl<T> From<Vec<T>> for PlainList<T> {
-    fn from(v: Vec<T>) -> Self {
-        PlainList(v)
-    }
-}
-
 /// One `T` answered by [`Plain`]: the same GraphQL type as `T`.
 pub struct PlainOne<T>(pub T);
 
@@ -163,16 +157,20 @@ fn plan<'a, T: OutputType>(ctx: &ContextSelectionSet<'a>) -> Option<Vec<(&'a Nam
     Some(out)
 }
 
+/// `pick` answered in place for `item`, or the field its resolver must answer.
+fn in_place<'a, T: Plain>(item: &T, pick: &Pick<'a>) -> Result<Value, &'a Positioned<Field>> {
+    match pick {
+        Pick::Typename => Ok(Value::String(T::type_name().into_owned())),
+        Pick::Field(f) if f.node.arguments.is_empty() => item.plain(f.node.name.node.as_str()).ok_or(*f),
+        Pick::Field(f) => Err(*f),
+    }
+}
+
 /// `item`'s plain fields, or `None` at the first field its resolver must answer.
 fn at_once<T: Plain>(item: &T, plan: &[(&Name, Pick<'_>)]) -> Option<Value> {
     let mut map = IndexMap::with_capacity(plan.len());
     for (key, pick) in plan {
-        let v = match pick {
-            Pick::Typename => Value::String(T::type_name().into_owned()),
-            Pick::Field(f) if f.node.arguments.is_empty() => item.plain(f.node.name.node.as_str())?,
-            Pick::Field(_) => return None,
-        };
-        map.insert((*key).clone(), v);
+        map.insert((*key).clone(), in_place(item, pick).ok()?);
     }
     Some(if map.is_empty() {
         Value::Null
@@ -192,21 +190,10 @@ async fn object<'a, T: Plain>(
     let mut map = IndexMap::with_capacity(plan.len());
     let mut rest = Vec::new();
     for (key, pick) in plan {
-        let v = match pick {
-            Pick::Typename => Value::String(T::type_name().into_owned()),
-            Pick::Field(f) => match f
-                .node
-                .arguments
-                .is_empty()
-                .then(|| item.plain(f.node.name.node.as_str()))
-            {
-                Some(Some(v)) => v,
-                _ => {
-                    rest.push((*key, *f));
-                    Value::Null // holds the key's place; replaced or removed below
-                }
-            },
-        };
+        let v = in_place(item, pick).unwrap_or_else(|f| {
+            rest.push((*key, f));
+            Value::Null // holds the key's place; replaced or removed below
+        });
         map.insert((*key).clone(), v);
     }
     // A field's error is recorded when it fails, as async-graphql does (the order of errors).
