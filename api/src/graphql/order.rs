@@ -178,6 +178,28 @@ fn collect<'a>(
 /// The response keys of one selection, in order, with their fields' selection sets.
 type Plan<'a> = Vec<(&'a str, Vec<&'a SelectionSet>)>;
 
+/// The shared plan of a list's items, with what every object of the list needs from it.
+struct Shared<'a> {
+    plan: Plan<'a>,
+    /// Per key: whether any of its fields selects subfields (a leaf's value is never visited).
+    nested: Vec<bool>,
+    /// Whether [`TYPENAME`] is among the keys. When it is not, no object of this selection can
+    /// carry it (the plan without a concrete type takes in every fragment), and nothing is
+    /// looked up to remove it.
+    typed: bool,
+}
+
+impl<'a> Shared<'a> {
+    fn new(plan: Plan<'a>) -> Self {
+        let nested = plan
+            .iter()
+            .map(|(_, subs)| subs.iter().any(|s| !s.items.is_empty()))
+            .collect();
+        let typed = plan.iter().any(|(k, _)| *k == TYPENAME);
+        Shared { plan, nested, typed }
+    }
+}
+
 fn reorder_value<'a>(
     value: &mut Value,
     sets: &[&'a SelectionSet],
@@ -205,7 +227,7 @@ fn reorder_item<'a>(
     sets: &[&'a SelectionSet],
     doc: &'a ExecutableDocument,
     types: &Types,
-    shared: &mut Option<Plan<'a>>,
+    shared: &mut Option<Shared<'a>>,
 ) {
     let Value::Object(map) = value else {
         if let Value::List(_) = value {
@@ -213,44 +235,47 @@ fn reorder_item<'a>(
         }
         return;
     };
-    let concrete = match map.shift_remove(TYPENAME) {
+    let shared = shared.get_or_insert_with(|| Shared::new(collect(sets, doc, None, types)));
+    let concrete = match shared.typed.then(|| map.shift_remove(TYPENAME)).flatten() {
         Some(Value::String(t)) => Some(t),
         _ => None,
     };
     let own;
-    let plan: &Plan<'a> = match concrete {
-        None => shared.get_or_insert_with(|| collect(sets, doc, None, types)),
+    let plan: &Shared<'a> = match concrete {
+        None => shared,
         Some(t) => {
-            own = collect(sets, doc, Some(t.as_str()), types);
+            own = Shared::new(collect(sets, doc, Some(t.as_str()), types));
             &own
         }
     };
     // Most objects are already in order (fields that did not wait finish in selection order):
-    // then only their values are visited, and the map is not rebuilt.
+    // then their values are visited in the same pass, and the map is not rebuilt. Visiting a
+    // value puts it in order, so one visited before a key turns out misplaced is only checked
+    // again below.
     let mut at = 0;
-    let mut places = Vec::with_capacity(map.len());
-    for k in map.keys() {
-        match plan[at..].iter().position(|(p, _)| *p == k.as_str()) {
+    let mut ordered = true;
+    for (k, v) in map.iter_mut() {
+        match plan.plan[at..].iter().position(|(p, _)| *p == k.as_str()) {
             Some(i) => {
-                at += i + 1;
-                places.push(at - 1);
+                at += i;
+                if plan.nested[at] {
+                    reorder_value(v, &plan.plan[at].1, doc, types);
+                }
+                at += 1;
             }
-            None => break,
+            None => {
+                ordered = false;
+                break;
+            }
         }
     }
-    if places.len() == map.len() {
-        for ((_, v), i) in map.iter_mut().zip(places) {
-            let subs = &plan[i].1;
-            if subs.iter().any(|s| !s.items.is_empty()) {
-                reorder_value(v, subs, doc, types);
-            }
-        }
+    if ordered {
         return;
     }
     let mut old = std::mem::take(map);
-    for (key, subs) in plan {
+    for ((key, subs), nested) in plan.plan.iter().zip(&plan.nested) {
         if let Some((k, mut v)) = old.shift_remove_entry(*key) {
-            if subs.iter().any(|s| !s.items.is_empty()) {
+            if *nested {
                 reorder_value(&mut v, subs, doc, types);
             }
             map.insert(k, v);
