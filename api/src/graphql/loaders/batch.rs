@@ -98,8 +98,19 @@ where
 
     /// The value of one key, or `None` when the loader found no row for it.
     pub async fn load_one(&self, key: K) -> Result<Option<L::Value>, L::Error> {
-        let mut found = self.load_many(std::iter::once(key)).await?;
-        Ok(found.drain().next().map(|(_, v)| v))
+        // `load_many` of one key, without the vector and the map of its answer: a list of 50
+        // indicators asks for each one's values alone.
+        if let Some(primed) = &self.primed
+            && let Some(v) = lock(primed).get(&key)
+        {
+            return Ok(Some(v.clone()));
+        }
+        let batch = self.join(std::slice::from_ref(&key));
+        let outcome = batch.done.get_or_init(|| Box::pin(self.run(&batch))).await;
+        match outcome {
+            Ok(found) => Ok(found.get(&key).cloned()),
+            Err(e) => Err(e.clone()),
+        }
     }
 
     /// The values of the keys the loader found rows for.
