@@ -16,7 +16,9 @@ use entity::*;
 use sea_orm::sea_query::{Expr, SelectStatement};
 use sea_orm::sqlx::Row as _;
 use sea_orm::sqlx::postgres::PgRow;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iterable, QueryResult, QueryTrait};
+use sea_orm::{
+    ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iterable, QueryResult, QueryTrait,
+};
 
 /// A model read from consecutive columns of a row, starting at a given position.
 pub trait Positional: Sized {
@@ -37,66 +39,163 @@ pub trait Positional: Sized {
 
 /// One column of a row, read by position.
 ///
-/// On PostgreSQL, plain values are decoded by sqlx without its per-value check that the
-/// column's type is one the Rust type accepts (`try_get_unchecked`): that check was a
-/// twentieth of the server's CPU for 600 indicator values. Each field list follows its
-/// entity's columns (a unit test pins the order) and the migrations give each column the
-/// type its field decodes (`positional_decoding_matches_sea_orm` decodes every table both
-/// ways on PostgreSQL). The bytes are still decoded and checked as the Rust type (UTF-8,
-/// lengths, NULL for a non-`Option`). Enums and every value on SQLite go through sea-orm.
+/// On PostgreSQL, plain values are read straight from the bytes of the row's binary format
+/// ([`FromBinary`]): sqlx's own decoding checks the column's type for every value (a twentieth
+/// of the server's CPU for 600 indicator values) and turns a timestamp into chrono through
+/// three intermediate types. Each field list follows its entity's columns (a unit test pins
+/// the order) and the migrations give each column the type its field decodes
+/// (`positional_decoding_matches_sea_orm` decodes every table both ways on PostgreSQL). The
+/// bytes are still checked as the Rust type (UTF-8, lengths, NULL for a non-`Option`). A
+/// value in text format (never from sqlx's prepared statements) goes through sqlx, an enum
+/// through its string, and every value on SQLite through sea-orm.
 pub trait Cell: Sized {
     fn cell(row: &QueryResult, pg: Option<&PgRow>, i: usize) -> Result<Self, DbErr>;
 }
 
-macro_rules! sqlx_cell {
+/// A plain value read from the bytes of PostgreSQL's binary format.
+pub trait FromBinary: Sized {
+    /// `None` when the bytes are not a value of this type.
+    fn from_binary(b: &[u8]) -> Option<Self>;
+}
+
+impl FromBinary for i16 {
+    fn from_binary(b: &[u8]) -> Option<Self> {
+        Some(i16::from_be_bytes(b.try_into().ok()?))
+    }
+}
+
+impl FromBinary for i32 {
+    fn from_binary(b: &[u8]) -> Option<Self> {
+        Some(i32::from_be_bytes(b.try_into().ok()?))
+    }
+}
+
+impl FromBinary for bool {
+    fn from_binary(b: &[u8]) -> Option<Self> {
+        match b {
+            [0] => Some(false),
+            [1] => Some(true),
+            _ => None,
+        }
+    }
+}
+
+impl FromBinary for String {
+    fn from_binary(b: &[u8]) -> Option<Self> {
+        std::str::from_utf8(b).ok().map(str::to_owned)
+    }
+}
+
+/// PostgreSQL's epoch (2000-01-01) in days from 0001-01-01 (chrono's day 1), and in Unix
+/// microseconds.
+const PG_EPOCH_DAYS_FROM_CE: i32 = 730_120;
+const PG_EPOCH_UNIX_MICROS: i64 = 946_684_800_000_000;
+
+impl FromBinary for NaiveDate {
+    /// `date`: days since 2000-01-01.
+    fn from_binary(b: &[u8]) -> Option<Self> {
+        let days = i32::from_be_bytes(b.try_into().ok()?);
+        NaiveDate::from_num_days_from_ce_opt(days.checked_add(PG_EPOCH_DAYS_FROM_CE)?)
+    }
+}
+
+impl FromBinary for DateTime<Utc> {
+    /// `timestamptz`: microseconds since 2000-01-01 00:00 UTC.
+    fn from_binary(b: &[u8]) -> Option<Self> {
+        let micros = i64::from_be_bytes(b.try_into().ok()?);
+        DateTime::from_timestamp_micros(micros.checked_add(PG_EPOCH_UNIX_MICROS)?)
+    }
+}
+
+/// Column `i` of a PostgreSQL row: its bytes in binary format, NULL, or `None` when the row
+/// came in text format.
+fn binary(pg: &PgRow, i: usize) -> Result<Option<Option<&[u8]>>, DbErr> {
+    use sea_orm::sqlx::ValueRef as _;
+    use sea_orm::sqlx::postgres::PgValueFormat;
+    let v = pg
+        .try_get_raw(i)
+        .map_err(|e| DbErr::Type(format!("column {i}: {e}")))?;
+    if v.format() != PgValueFormat::Binary {
+        return Ok(None);
+    }
+    Ok(Some(if v.is_null() { None } else { v.as_bytes().ok() }))
+}
+
+fn not_a(i: usize, t: &str) -> DbErr {
+    DbErr::Type(format!("column {i}: not a {t}"))
+}
+
+macro_rules! binary_cell {
     ($($t:ty),* $(,)?) => { $(
         impl Cell for $t {
             #[inline]
             fn cell(row: &QueryResult, pg: Option<&PgRow>, i: usize) -> Result<Self, DbErr> {
-                match pg {
-                    Some(pg) => pg
+                let Some(pg) = pg else { return row.try_get_by_index(i) };
+                match binary(pg, i)? {
+                    Some(Some(b)) => <$t as FromBinary>::from_binary(b).ok_or_else(|| not_a(i, stringify!($t))),
+                    Some(None) => Err(DbErr::Type(format!("column {i}: NULL for {}", stringify!($t)))),
+                    None => pg
                         .try_get_unchecked::<$t, _>(i)
                         .map_err(|e| DbErr::Type(format!("column {i}: {e}"))),
-                    None => row.try_get_by_index(i),
+                }
+            }
+        }
+        impl Cell for Option<$t> {
+            #[inline]
+            fn cell(row: &QueryResult, pg: Option<&PgRow>, i: usize) -> Result<Self, DbErr> {
+                let Some(pg) = pg else { return row.try_get_by_index(i) };
+                match binary(pg, i)? {
+                    Some(Some(b)) => <$t as FromBinary>::from_binary(b)
+                        .map(Some)
+                        .ok_or_else(|| not_a(i, stringify!($t))),
+                    Some(None) => Ok(None),
+                    None => pg
+                        .try_get_unchecked::<Option<$t>, _>(i)
+                        .map_err(|e| DbErr::Type(format!("column {i}: {e}"))),
                 }
             }
         }
     )* };
 }
 
-sqlx_cell!(
-    i16,
-    i32,
-    bool,
-    String,
-    Option<String>,
-    Option<i32>,
-    NaiveDate,
-    Option<NaiveDate>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-);
+binary_cell!(i16, i32, bool, String, NaiveDate, DateTime<Utc>);
 
-macro_rules! orm_cell {
+/// An enum stored as its string value: read as a [`String`] cell (the bytes, on PostgreSQL),
+/// then mapped as sea-orm maps it (an unknown value is an error).
+macro_rules! enum_cell {
     ($($t:ty),* $(,)?) => { $(
         impl Cell for $t {
             #[inline]
-            fn cell(row: &QueryResult, _pg: Option<&PgRow>, i: usize) -> Result<Self, DbErr> {
-                row.try_get_by_index(i)
+            fn cell(row: &QueryResult, pg: Option<&PgRow>, i: usize) -> Result<Self, DbErr> {
+                if pg.is_none() {
+                    return row.try_get_by_index(i);
+                }
+                <$t as ActiveEnum>::try_from_value(&String::cell(row, pg, i)?)
+            }
+        }
+        impl Cell for Option<$t> {
+            #[inline]
+            fn cell(row: &QueryResult, pg: Option<&PgRow>, i: usize) -> Result<Self, DbErr> {
+                if pg.is_none() {
+                    return row.try_get_by_index(i);
+                }
+                Option::<String>::cell(row, pg, i)?
+                    .map(|s| <$t as ActiveEnum>::try_from_value(&s))
+                    .transpose()
             }
         }
     )* };
 }
 
-orm_cell!(
+enum_cell!(
     AgencyKind,
     AssignmentRole,
     Direction,
     DirectiveKind,
     Measure,
-    Option<Comparator>,
+    Comparator,
     DeadlineKind,
-    Option<Recurrence>,
+    Recurrence,
     ReportState,
     TransferKind,
     AddresseeKind,
@@ -344,6 +443,32 @@ pub async fn fetch_all<M: Positional>(
 mod tests {
     use super::*;
     use sea_orm::IdenStatic;
+
+    #[test]
+    fn binary_values_read_as_postgresql_writes_them() {
+        let date = |d: i32| NaiveDate::from_binary(&d.to_be_bytes());
+        assert_eq!(date(0), NaiveDate::from_ymd_opt(2000, 1, 1));
+        assert_eq!(date(9_132), NaiveDate::from_ymd_opt(2025, 1, 1));
+        assert_eq!(date(-1), NaiveDate::from_ymd_opt(1999, 12, 31));
+        assert_eq!(date(i32::MAX), None);
+        let at = |us: i64| DateTime::<Utc>::from_binary(&us.to_be_bytes());
+        let expect = |s: &str| Some(DateTime::parse_from_rfc3339(s).expect("a time").to_utc());
+        assert_eq!(at(0), expect("2000-01-01T00:00:00Z"));
+        // 2025-03-01 08:05:00.000123 UTC, and one microsecond before the epoch.
+        assert_eq!(at(794_131_500_000_123), expect("2025-03-01T08:05:00.000123Z"));
+        assert_eq!(at(-1), expect("1999-12-31T23:59:59.999999Z"));
+        assert_eq!(at(i64::MAX), None);
+        assert_eq!(i32::from_binary(&(-7i32).to_be_bytes()), Some(-7));
+        assert_eq!(i16::from_binary(&300i16.to_be_bytes()), Some(300));
+        assert_eq!(i32::from_binary(&[0, 0, 1]), None, "a wrong length is refused");
+        assert_eq!(bool::from_binary(&[1]), Some(true));
+        assert_eq!(bool::from_binary(&[2]), None);
+        assert_eq!(
+            String::from_binary("Sở Y tế".as_bytes()).as_deref(),
+            Some("Sở Y tế")
+        );
+        assert_eq!(String::from_binary(&[0xff, 0xfe]), None, "not UTF-8");
+    }
 
     fn check<E: EntityTrait>()
     where
