@@ -185,7 +185,8 @@ struct Shared<'a> {
     nested: Vec<bool>,
     /// Whether [`TYPENAME`] is among the keys. When it is not, no object of this selection can
     /// carry it (the plan without a concrete type takes in every fragment), and nothing is
-    /// looked up to remove it.
+    /// looked up to remove it. That holds while documents stay within the depth both walks
+    /// follow (32 fragment levels each): `schema` refuses nesting past 64.
     typed: bool,
 }
 
@@ -249,27 +250,32 @@ fn reorder_item<'a>(
         }
     };
     // Most objects are already in order (fields that did not wait finish in selection order):
-    // then their values are visited in the same pass, and the map is not rebuilt. Visiting a
-    // value puts it in order, so one visited before a key turns out misplaced is only checked
-    // again below.
+    // then only their values are visited, and the map is not rebuilt. The order is checked
+    // before any value is visited: visiting removes a nested object's TYPENAME, so a second
+    // visit would order it by the plan of every fragment instead of its own type's.
     let mut at = 0;
-    let mut ordered = true;
-    for (k, v) in map.iter_mut() {
-        match plan.plan[at..].iter().position(|(p, _)| *p == k.as_str()) {
+    let ordered = map.keys().all(
+        |k| match plan.plan[at..].iter().position(|(p, _)| *p == k.as_str()) {
             Some(i) => {
-                at += i;
-                if plan.nested[at] {
-                    reorder_value(v, &plan.plan[at].1, doc, types);
-                }
-                at += 1;
+                at += i + 1;
+                true
             }
-            None => {
-                ordered = false;
-                break;
-            }
-        }
-    }
+            None => false,
+        },
+    );
     if ordered {
+        let mut at = 0;
+        for (k, v) in map.iter_mut() {
+            // Found at or after `at`: checked above.
+            let Some(i) = plan.plan[at..].iter().position(|(p, _)| *p == k.as_str()) else {
+                break;
+            };
+            at += i;
+            if plan.nested[at] {
+                reorder_value(v, &plan.plan[at].1, doc, types);
+            }
+            at += 1;
+        }
         return;
     }
     let mut old = std::mem::take(map);
@@ -374,6 +380,33 @@ mod tests {
             let Value::Object(m) = &data else { panic!("object") };
             assert_eq!(keys(&m["a"]), want, "{ty}: the added __typename is gone too");
         }
+    }
+
+    #[test]
+    fn a_typed_object_before_a_misplaced_key_keeps_its_own_order() {
+        // The root's fields finish out of order (`c` before `b`), and `a` comes first, carrying
+        // its concrete type: `a` must be ordered by Agency's fragment exactly once.
+        let types = Types::of_sdl(SDL);
+        let mut doc = async_graphql::parser::parse_query(
+            "{ a: node { ... on Task { code id } ... on Agency { id name code } } b: tasks { id } c: tasks { code } }",
+        )
+        .expect("parses");
+        mark(&mut doc);
+        let agency = obj(&[
+            ("name", Value::from("n")),
+            ("id", Value::from("1")),
+            ("code", Value::from("c")),
+            (TYPENAME, Value::from("Agency")),
+        ]);
+        let mut data = obj(&[
+            ("a", agency),
+            ("c", Value::List(vec![obj(&[("code", Value::from("x"))])])),
+            ("b", Value::List(vec![obj(&[("id", Value::from("2"))])])),
+        ]);
+        reorder(&mut data, &doc, None, &types);
+        assert_eq!(keys(&data), ["a", "b", "c"]);
+        let Value::Object(m) = &data else { panic!("object") };
+        assert_eq!(keys(&m["a"]), ["id", "name", "code"]);
     }
 
     #[test]
