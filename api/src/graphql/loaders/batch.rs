@@ -105,12 +105,8 @@ where
         {
             return Ok(Some(v.clone()));
         }
-        let batch = self.join(std::slice::from_ref(&key));
-        let outcome = batch.done.get_or_init(|| Box::pin(self.run(&batch))).await;
-        match outcome {
-            Ok(found) => Ok(found.get(&key).cloned()),
-            Err(e) => Err(e.clone()),
-        }
+        let found = self.settle(std::slice::from_ref(&key)).await?;
+        Ok(found.get(&key).cloned())
     }
 
     /// The values of the keys the loader found rows for.
@@ -133,21 +129,26 @@ where
         if keys.is_empty() {
             return Ok(out);
         }
-        let batch = self.join(&keys);
+        let found = self.settle(&keys).await?;
+        out.extend(
+            keys.into_iter()
+                .filter_map(|k| found.get(&k).cloned().map(|v| (k, v))),
+        );
+        Ok(out)
+    }
+
+    /// Joins `keys` to the open batch and waits for its answer (running it, if this caller
+    /// is the one to).
+    async fn settle(&self, keys: &[K]) -> Outcome<K, L::Value, L::Error> {
+        let batch = self.join(keys);
         // Boxed: the SQL round trip's state would otherwise sit inline in every resolver future
         // that loads through a batcher, and async-graphql allocates and moves each field's
         // future at the size of its type's largest resolver.
-        let outcome = batch.done.get_or_init(|| Box::pin(self.run(&batch))).await;
-        match outcome {
-            Ok(found) => {
-                out.extend(
-                    keys.into_iter()
-                        .filter_map(|k| found.get(&k).cloned().map(|v| (k, v))),
-                );
-                Ok(out)
-            }
-            Err(e) => Err(e.clone()),
-        }
+        batch
+            .done
+            .get_or_init(|| Box::pin(self.run(&batch)))
+            .await
+            .clone()
     }
 
     /// Adds the keys to the open batch (opening one if there is none or it is full).
