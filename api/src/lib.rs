@@ -243,11 +243,16 @@ impl Application {
         headers.insert(axum::http::header::AUTHORIZATION, value);
         // A document holding a mutation gets loaders that keep nothing beyond one batch, and
         // its caller's agency looked up afresh (`auth::caller::Directory::fresh_if`).
-        let mutation = async_graphql::parser::parse_query(&request.query).is_ok_and(|doc| {
+        let doc = async_graphql::parser::parse_query(&request.query).ok();
+        let mutation = doc.as_ref().is_some_and(|doc| {
             doc.operations
                 .iter()
                 .any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
         });
+        // A query's loaders leave out the columns none of its fields reads, as over HTTP.
+        let lean = doc
+            .filter(|_| !mutation)
+            .map(|doc| std::sync::Arc::new(db::lean::Fields::of(&doc)));
         let directory = self.state.directory().fresh_if(mutation);
         let caller = auth::caller::authenticate(&self.state.verifier, directory, &headers).await?;
         let mut request = request;
@@ -263,6 +268,7 @@ impl Application {
             &caller.scope,
             !mutation,
             self.max_nodes,
+            lean,
         );
         Ok(self.schema.execute(request.data(caller)).await)
     }

@@ -29,6 +29,7 @@ mod exports;
 mod indicators;
 mod inputs;
 mod intake;
+mod lean;
 mod plain;
 mod reorganisation;
 mod reports;

@@ -10,7 +10,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, token};
 
-async fn run(app: &api::Application, role: Role, query: &str, vars: &Value, resolvers: bool) -> Value {
+pub(crate) async fn run(
+    app: &api::Application,
+    role: Role,
+    query: &str,
+    vars: &Value,
+    resolvers: bool,
+) -> Value {
     run_as(app, &token(role, None), query, vars, resolvers).await
 }
 
@@ -44,7 +50,7 @@ async fn run_counted(
 
 /// Every field of `type_name` that is a scalar or an enum (or a list of them) and needs no
 /// argument, as a selection: read from the schema, so a field added later is compared too.
-async fn leaves(app: &api::Application, type_name: &str) -> String {
+pub(crate) async fn leaves(app: &api::Application, type_name: &str) -> String {
     let d = run(
         app,
         Role::Admin,

@@ -3,6 +3,7 @@
 //! read pool (`reads`) and decoding rows by column position (`positional`).
 
 pub mod calendar;
+pub mod lean;
 pub mod positional;
 pub mod reads;
 pub mod replica;
@@ -69,8 +70,30 @@ impl StatementCounter {
     pub fn record(&self, statement: &sea_orm::Statement, elapsed: Duration, failed: bool) {
         self.0.fetch_add(1, Ordering::Relaxed);
         touched::record(&statement.sql);
+        let _ = SEEN.try_with(|seen| {
+            if let Ok(mut seen) = seen.lock() {
+                seen.push(statement.sql.clone());
+            }
+        });
         tracing::trace!(target: "chidao::sql", elapsed_us = elapsed.as_micros() as u64, failed, sql = %statement);
     }
+}
+
+tokio::task_local! {
+    static SEEN: std::sync::Mutex<Vec<String>>;
+}
+
+/// Runs `work` and returns with its output the SQL of every statement it ran, in order: for
+/// tests of what a request reads (a request's resolvers run in its own task, as
+/// [`touched`] explains).
+pub async fn statements_of<F: std::future::Future>(work: F) -> (F::Output, Vec<String>) {
+    SEEN.scope(std::sync::Mutex::new(Vec::new()), async {
+        let out = work.await;
+        let seen =
+            SEEN.with(|s| std::mem::take(&mut *s.lock().unwrap_or_else(std::sync::PoisonError::into_inner)));
+        (out, seen)
+    })
+    .await
 }
 
 /// Opens a pool sized for the backend: SQLite serialises writers, so a small pool avoids

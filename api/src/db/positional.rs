@@ -13,12 +13,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::enums::*;
 use entity::*;
-use sea_orm::sea_query::{Expr, SelectStatement};
 use sea_orm::sqlx::Row as _;
 use sea_orm::sqlx::postgres::PgRow;
-use sea_orm::{
-    ActiveEnum, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Iterable, QueryResult, QueryTrait,
-};
+use sea_orm::{ActiveEnum, ConnectionTrait, DbErr, QueryResult, QueryTrait};
 
 /// A model read from consecutive columns of a row, starting at a given position.
 pub trait Positional: Sized {
@@ -416,14 +413,6 @@ positional!(indicator_value {
     recorded_at
 });
 
-/// Adds every column of `E` to `q` in `Column::iter()` order, as `Entity::find()` does (with
-/// the same `select_as` conversions), without aliases: the row is read by position.
-pub fn select_columns<E: EntityTrait + Default>(q: &mut SelectStatement) {
-    for c in E::Column::iter() {
-        q.expr(c.select_as(Expr::col((E::default(), c))));
-    }
-}
-
 /// Every row of `rows` decoded from column 0.
 pub fn all_at<M: Positional>(rows: &[QueryResult]) -> Result<Vec<M>, DbErr> {
     rows.iter().map(|r| M::at(r, 0)).collect()
@@ -442,7 +431,7 @@ pub async fn fetch_all<M: Positional>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::IdenStatic;
+    use sea_orm::{EntityTrait, IdenStatic, Iterable};
 
     #[test]
     fn binary_values_read_as_postgresql_writes_them() {

@@ -159,7 +159,7 @@ pub(crate) struct Documents {
 }
 
 struct Kept {
-    docs: lru::LruCache<String, (Arc<ExecutableDocument>, usize)>,
+    docs: lru::LruCache<String, (Parsed, usize)>,
     /// Sum of the entries' estimated sizes.
     bytes: usize,
 }
@@ -191,18 +191,25 @@ impl Documents {
     }
 
     /// The document, from the cache (`true`) or freshly parsed (`false`).
-    fn parse(&self, query: &str) -> async_graphql::parser::Result<(Arc<ExecutableDocument>, bool)> {
-        if let Some((doc, _)) = self.lock().docs.get(query) {
-            return Ok((doc.clone(), true));
+    fn parse(&self, query: &str) -> async_graphql::parser::Result<(Parsed, bool)> {
+        if let Some((parsed, _)) = self.lock().docs.get(query) {
+            return Ok((parsed.clone(), true));
         }
         let mut doc = async_graphql::parser::parse_query(query)?;
         crate::graphql::order::mark(&mut doc);
-        Ok((Arc::new(doc), false))
+        let fields = Arc::new(crate::db::lean::Fields::of(&doc));
+        Ok((
+            Parsed {
+                doc: Arc::new(doc),
+                fields,
+            },
+            false,
+        ))
     }
 
     /// Keeps a parsed document that passed the limits, evicting the least recently used ones
     /// while the estimate is over budget.
-    fn keep(&self, query: &str, doc: &Arc<ExecutableDocument>) {
+    fn keep(&self, query: &str, doc: &Parsed) {
         if query.len() > Self::MAX_LEN {
             return;
         }
@@ -224,6 +231,13 @@ impl Documents {
     }
 }
 
+/// A parsed document, with the names of the fields it selects (what its loaders read, `db::lean`).
+#[derive(Clone)]
+struct Parsed {
+    doc: Arc<ExecutableDocument>,
+    fields: Arc<crate::db::lean::Fields>,
+}
+
 /// A request ready to run: whether it is a mutation, and the parsed document (kept to put the
 /// response in selection order, `graphql::order`).
 struct Prepared {
@@ -232,6 +246,8 @@ struct Prepared {
     /// The estimated cost (`graphql::limits`), admitted against `State::in_flight`.
     cost: u64,
     document: Option<Arc<ExecutableDocument>>,
+    /// The document's field names, for a query's lean loaders (`db::lean`).
+    fields: Option<Arc<crate::db::lean::Fields>>,
     operation: Option<String>,
 }
 
@@ -250,8 +266,10 @@ fn prepare(
     *parse_failed = parsed.is_err();
     let mut mutation = false;
     let mut document = None;
+    let mut fields = None;
     let mut cost = 1;
-    if let Ok((doc, cached)) = parsed {
+    if let Ok((parsed, cached)) = parsed {
+        let doc = parsed.doc.clone();
         if op.is_empty()
             && let async_graphql::parser::types::DocumentOperations::Multiple(ops) = &doc.operations
             && ops.len() == 1
@@ -271,7 +289,7 @@ fn prepare(
         crate::graphql::values::check(&doc, p.operation_name.as_deref(), &mut vars, &app.types)
             .map_err(|e| (StatusCode::BAD_REQUEST, e))?;
         if !cached {
-            app.documents.keep(&p.query, &doc);
+            app.documents.keep(&p.query, &parsed);
         }
         if is_operation(&doc, p.operation_name.as_deref(), OperationType::Subscription) {
             return Err((
@@ -295,6 +313,7 @@ fn prepare(
             ));
         }
         document = Some(doc);
+        fields = (!mutation).then_some(parsed.fields);
     }
     // A document that does not parse goes on to async-graphql, which reports where; one
     // that does is handed over parsed (async-graphql would otherwise parse it again).
@@ -313,6 +332,7 @@ fn prepare(
         mutation,
         cost,
         document,
+        fields,
         operation: p.operation_name,
     })
 }
@@ -381,6 +401,7 @@ async fn run(
     mut req: async_graphql::Request,
     mutation: bool,
     kept: bool,
+    fields: Option<Arc<crate::db::lean::Fields>>,
 ) -> async_graphql::Response {
     // A mutation changes rows that a query's loaders would otherwise keep for the rest of
     // the request: it gets loaders that keep nothing beyond one batch. An answer to be kept
@@ -397,6 +418,7 @@ async fn run(
         &caller.scope,
         !mutation,
         app.limits.max_nodes,
+        fields,
     );
     let request_id = caller.request_id.clone();
     let req = req.data(caller.clone());
@@ -577,7 +599,7 @@ async fn handle(
                 admitted = app.state.in_flight.admit(ready.cost).await;
                 let kept = !ready.mutation && key.is_some() && seen.is_some();
                 // Only an answer that may be kept needs the tables it read.
-                let work = run(app, &caller, ready.request, ready.mutation, kept);
+                let work = run(app, &caller, ready.request, ready.mutation, kept, ready.fields);
                 let (mut res, tables) = if kept {
                     crate::db::touched::tracking(work).await
                 } else {
@@ -850,7 +872,8 @@ mod tests {
         assert!(!docs.parse(q).expect("parses").1);
         docs.keep(q, &a);
         let (b, cached) = docs.parse(q).expect("parses");
-        assert!(cached && Arc::ptr_eq(&a, &b), "a kept document is reused");
+        assert!(cached && Arc::ptr_eq(&a.doc, &b.doc), "a kept document is reused");
+        assert!(Arc::ptr_eq(&a.fields, &b.fields), "and its field names with it");
         assert!(docs.parse("{ task(id: ").is_err(), "a parse error stays an error");
 
         let long = format!("{{ {} }}", "__typename ".repeat(Documents::MAX_LEN / 10));

@@ -299,6 +299,7 @@ async fn connect(
         &caller.scope,
         false,
         max_nodes,
+        None,
     );
     data.insert(caller);
     data.insert(Socket {

@@ -719,6 +719,7 @@ impl IndicatorQuery {
             &Caller::of(ctx).scope,
             filter.unwrap_or_default(),
             args,
+            crate::db::lean::Fields::of_request(ctx),
         )
         .await?)
     }

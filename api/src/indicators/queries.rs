@@ -39,6 +39,7 @@ pub async fn list_indicators(
     scope: &Scope,
     filter: IndicatorFilter,
     args: PageArgs,
+    lean: Option<&crate::db::lean::Fields>,
 ) -> ApiResult<IndicatorConnection> {
     use indicator::Column as Col;
     let mut cond = Condition::all();
@@ -114,7 +115,9 @@ pub async fn list_indicators(
         direction: OrderDirection::Asc,
         to_value: relay::json_int,
     };
-    let select = scope.find::<indicator::Entity>().filter(cond);
+    let mut select = scope.find::<indicator::Entity>().filter(cond);
+    // The cursor reads the ordinal: the droppable columns are free to go.
+    crate::db::lean::lean_columns::<indicator::Entity>(sea_orm::QueryTrait::query(&mut select), lean);
     let (page, count) = relay::fetch_page(db, select, &sort, &args, |m| Cursor {
         key: m.ordinal.into(),
         id: m.id,

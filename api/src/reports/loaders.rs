@@ -7,9 +7,10 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 use entity::progress_report;
 use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryTrait};
 
 use crate::auth::{Scope, Scoped};
+use crate::db::lean::{Fields, lean_columns};
 use crate::db::positional::fetch_all;
 use crate::db::reads::Reads;
 use crate::graphql::loaders::{Batcher, ById, Env, LoadError};
@@ -31,6 +32,7 @@ impl ReportLoaders {
                     db: env.reads.clone(),
                     scope: env.scope.clone(),
                     budget: env.budget.clone(),
+                    lean: env.lean.clone(),
                 },
                 env.delay,
             ),
@@ -48,6 +50,7 @@ pub struct LatestReport {
     db: Reads,
     scope: Scope,
     budget: std::sync::Arc<crate::graphql::loaders::Budget>,
+    lean: Option<Arc<Fields>>,
 }
 
 impl Loader<i32> for LatestReport {
@@ -68,10 +71,11 @@ impl Loader<i32> for LatestReport {
             .cond_where(progress_report::Entity::visible(&self.scope))
             .group_by_col(C::AssignmentId)
             .to_owned();
-        let query = self
+        let mut query = self
             .scope
             .find::<progress_report::Entity>()
             .filter(C::Id.in_subquery(latest));
+        lean_columns::<progress_report::Entity>(QueryTrait::query(&mut query), self.lean.as_deref());
         let rows: Vec<progress_report::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         Ok(rows.into_iter().map(|m| (m.assignment_id, m)).collect())

@@ -109,7 +109,9 @@ fn builder(
 /// Adds one request's loaders, every one holding `scope`, to its data. `prime`: whether rows
 /// fetched alongside others are kept for the request (queries; not mutations or subscriptions).
 /// `max_nodes`: the rows its loaders may read (`CHIDAO_MAX_NODES`). `reads`: where they and
-/// the resolvers read (`State::query_reads` for a query, else `State::reads`).
+/// the resolvers read (`State::query_reads` for a query, else `State::reads`). `lean`: a
+/// query's field names, when its loaders may leave out the columns none of them reads
+/// (`db::lean`; `None` for whole rows).
 pub fn request_data(
     data: &mut Data,
     state: &State,
@@ -117,6 +119,7 @@ pub fn request_data(
     scope: &Scope,
     prime: bool,
     max_nodes: u64,
+    lean: Option<Arc<crate::db::lean::Fields>>,
 ) -> Arc<Budget> {
     data.insert(crate::state::RequestReads(reads.clone()));
     let env = Env {
@@ -125,7 +128,9 @@ pub fn request_data(
         delay: state.loader_delay,
         prime,
         budget: Budget::new(max_nodes),
+        lean: lean.clone(),
     };
+    data.insert(crate::db::lean::OfRequest(lean));
     data.insert(env.budget.clone());
     let agencies = AgencyLoaders::new(&env);
     let directives = DirectiveLoaders::new(&env);

@@ -16,7 +16,8 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, Order, QueryFilter, Query
 
 use crate::agencies::AgencyLoaders;
 use crate::auth::{Scope, Scoped};
-use crate::db::positional::{Positional, select_columns};
+use crate::db::lean::{Fields, select_lean};
+use crate::db::positional::Positional;
 use crate::db::reads::Reads;
 use crate::directives::DirectiveLoaders;
 use crate::graphql::loaders::{Batcher, Budget, ById, ByParent, Env, LoadError};
@@ -51,6 +52,7 @@ impl TaskLoaders {
                     scope: env.scope.clone(),
                     agencies: agencies.agency.clone(),
                     budget: env.budget.clone(),
+                    lean: env.lean.clone(),
                 },
                 env.delay,
             )
@@ -63,6 +65,7 @@ impl TaskLoaders {
                     scope: env.scope.clone(),
                     directives: directives.directive.clone(),
                     budget: env.budget.clone(),
+                    lean: env.lean.clone(),
                 },
                 env.delay,
             ),
@@ -74,6 +77,7 @@ impl TaskLoaders {
                     assignments: assignments_of_task.clone(),
                     agencies: agencies.agency.clone(),
                     budget: env.budget.clone(),
+                    lean: env.lean.clone(),
                 },
                 env.delay,
             ),
@@ -136,6 +140,7 @@ pub struct TaskById {
     scope: Scope,
     directives: Arc<Batcher<i32, ById<directive::Entity>>>,
     budget: Arc<Budget>,
+    lean: Option<Arc<Fields>>,
 }
 
 impl Loader<i32> for TaskById {
@@ -143,8 +148,8 @@ impl Loader<i32> for TaskById {
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        // `find_also_related` selects the task's columns, then the directive's.
-        let stmt = self
+        // The task's columns, then the directive's.
+        let mut sel = self
             .scope
             .find::<task::Entity>()
             .find_also_related(directive::Entity)
@@ -152,8 +157,12 @@ impl Loader<i32> for TaskById {
                 self.db.get_database_backend(),
                 task::Column::Id.into_expr(),
                 keys.iter().copied(),
-            ))
-            .build(self.db.get_database_backend());
+            ));
+        let q = QueryTrait::query(&mut sel);
+        q.clear_selects();
+        select_lean::<task::Entity>(q, self.lean.as_deref());
+        select_lean::<directive::Entity>(q, self.lean.as_deref());
+        let stmt = sel.build(self.db.get_database_backend());
         let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         let mut tasks = HashMap::with_capacity(rows.len());
@@ -183,6 +192,7 @@ pub struct TaskWithAssignments {
     assignments: Arc<Batcher<i32, AssignmentsOfTask>>,
     agencies: Arc<Batcher<i32, ById<agency::Entity>>>,
     budget: Arc<Budget>,
+    lean: Option<Arc<Fields>>,
 }
 
 const TASK_WIDTH: usize = <task::Model as Positional>::FIELDS.len();
@@ -198,10 +208,11 @@ impl Loader<i32> for TaskWithAssignments {
         let mut q = Query::select();
         q.from(task::Entity);
         // Read back by position: task, directive, assignment, agency.
-        select_columns::<task::Entity>(&mut q);
-        select_columns::<directive::Entity>(&mut q);
-        select_columns::<assignment::Entity>(&mut q);
-        select_columns::<agency::Entity>(&mut q);
+        let lean = self.lean.as_deref();
+        select_lean::<task::Entity>(&mut q, lean);
+        select_lean::<directive::Entity>(&mut q, lean);
+        select_lean::<assignment::Entity>(&mut q, lean);
+        select_lean::<agency::Entity>(&mut q, lean);
         q.join(
             JoinType::LeftJoin,
             directive::Entity,
@@ -276,6 +287,7 @@ pub struct AssignmentsOfTask {
     scope: Scope,
     agencies: Arc<Batcher<i32, ById<agency::Entity>>>,
     budget: Arc<Budget>,
+    lean: Option<Arc<Fields>>,
 }
 
 impl Loader<i32> for AssignmentsOfTask {
@@ -283,8 +295,8 @@ impl Loader<i32> for AssignmentsOfTask {
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        // `find_also_related` selects the assignment's columns, then the agency's.
-        let stmt = self
+        // The assignment's columns, then the agency's.
+        let mut sel = self
             .scope
             .find::<assignment::Entity>()
             .find_also_related(agency::Entity)
@@ -294,8 +306,12 @@ impl Loader<i32> for AssignmentsOfTask {
                 keys.iter().copied(),
             ))
             .order_by_asc(assignment::Column::Role)
-            .order_by_asc(assignment::Column::Id)
-            .build(self.db.get_database_backend());
+            .order_by_asc(assignment::Column::Id);
+        let q = QueryTrait::query(&mut sel);
+        q.clear_selects();
+        select_lean::<assignment::Entity>(q, self.lean.as_deref());
+        select_lean::<agency::Entity>(q, self.lean.as_deref());
+        let stmt = sel.build(self.db.get_database_backend());
         let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         let mut agencies = Vec::with_capacity(rows.len());

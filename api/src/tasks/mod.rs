@@ -525,7 +525,16 @@ pub(crate) async fn tasks_of(
         as_of,
         list_as_of,
     };
-    queries::list_tasks(State::reads_of(ctx), &Caller::of(ctx).scope, within, q, args).await
+    let lean = crate::db::lean::Fields::of_request(ctx);
+    queries::list_tasks(
+        State::reads_of(ctx),
+        &Caller::of(ctx).scope,
+        within,
+        q,
+        args,
+        lean,
+    )
+    .await
 }
 
 /// `assignments`, at the root or under an agency.

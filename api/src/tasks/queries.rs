@@ -407,6 +407,7 @@ pub async fn list_tasks(
     within: Within<'_, task::Entity>,
     list: TaskList,
     args: PageArgs,
+    lean: Option<&crate::db::lean::Fields>,
 ) -> ApiResult<TaskConnection> {
     scope.require(Permission::ReadRows)?;
     let TaskList {
@@ -455,6 +456,10 @@ pub async fn list_tasks(
         TaskOrderField::Relevance => (relevance_sql(&terms, &phrase), relay::json_int),
     };
     let mut select = scope.find::<task::Entity>().filter(cond);
+    if field != TaskOrderField::Relevance {
+        // Only the relevance cursor reads the search keys (below).
+        crate::db::lean::lean_columns::<task::Entity>(sea_orm::QueryTrait::query(&mut select), lean);
+    }
     let mut id = Expr::col((task::Entity, task::Column::Id));
     if let Some(a) = &agency {
         // The same key as `expr` (kept equal by triggers), and the same cursors.

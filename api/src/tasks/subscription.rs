@@ -333,6 +333,7 @@ pub async fn seen_by(state: &State, scope: &Scope, event: &Event) -> Result<Opti
         delay: state.loader_delay,
         prime: false,
         budget: crate::graphql::loaders::Budget::new(u64::MAX),
+        lean: None,
     };
     let (agencies, directives) = (AgencyLoaders::new(&env), DirectiveLoaders::new(&env));
     let tasks = TaskLoaders::new(&env, &agencies, &directives);

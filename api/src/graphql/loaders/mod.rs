@@ -11,12 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::Loader;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryTrait, Select};
 
 pub use batch::Batcher;
 
 use crate::auth::Scope;
 use crate::auth::scope::public;
+use crate::db::lean::{Fields, Lean, lean_columns};
 use crate::db::positional::{Positional, fetch_all};
 use crate::db::reads::Reads;
 
@@ -34,6 +35,9 @@ pub struct Env {
     pub prime: bool,
     /// The rows the request's loaders may still read, shared by all of them.
     pub budget: Arc<Budget>,
+    /// The document's field names, when its loaders may leave out the columns none of them
+    /// reads (a query's; `None`: whole rows). See `db::lean`.
+    pub lean: Option<Arc<Fields>>,
 }
 
 /// The node budget of one request (`CHIDAO_MAX_NODES`): every row a loader reads is charged;
@@ -88,7 +92,7 @@ impl Budget {
 
 /// A table loaders read by id or by parent, with where its visible rows start (the scoped
 /// finder, or the whole of a public table).
-pub trait Table: EntityTrait {
+pub trait Table: Lean {
     fn id_column() -> Self::Column;
     fn id_of(m: &Self::Model) -> i32;
     fn select(scope: &Scope) -> Select<Self>;
@@ -133,6 +137,7 @@ pub struct ById<E: Table> {
     db: Reads,
     scope: Scope,
     budget: Arc<Budget>,
+    lean: Option<Arc<Fields>>,
     _e: PhantomData<E>,
 }
 
@@ -146,6 +151,7 @@ where
                 db: env.reads.clone(),
                 scope: env.scope.clone(),
                 budget: env.budget.clone(),
+                lean: env.lean.clone(),
                 _e: PhantomData,
             },
             env.delay,
@@ -172,7 +178,8 @@ where
             E::id_column().into_expr(),
             keys.iter().copied(),
         );
-        let query = E::select(&self.scope).filter(among);
+        let mut query = E::select(&self.scope).filter(among);
+        lean_columns::<E>(QueryTrait::query(&mut query), self.lean.as_deref());
         let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         Ok(rows.into_iter().map(|m| (E::id_of(&m), m)).collect())
@@ -190,6 +197,7 @@ pub struct ByParent<E: Table> {
     db: Reads,
     scope: Scope,
     budget: Arc<Budget>,
+    lean: Option<Arc<Fields>>,
     column: E::Column,
     parent_of: fn(&E::Model) -> i32,
     order: fn(&E::Model, &E::Model) -> std::cmp::Ordering,
@@ -210,6 +218,7 @@ where
                 db: env.reads.clone(),
                 scope: env.scope.clone(),
                 budget: env.budget.clone(),
+                lean: env.lean.clone(),
                 column,
                 parent_of,
                 order,
@@ -234,7 +243,8 @@ where
             self.column.into_expr(),
             keys.iter().copied(),
         );
-        let query = E::select(&self.scope).filter(among);
+        let mut query = E::select(&self.scope).filter(among);
+        lean_columns::<E>(QueryTrait::query(&mut query), self.lean.as_deref());
         let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         let mut out: HashMap<i32, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
