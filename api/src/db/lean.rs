@@ -174,6 +174,27 @@ pub fn select_lean<E: Lean>(q: &mut SelectStatement, fields: Option<&Fields>) {
     }
 }
 
+/// Which droppable columns of `E` [`select_lean`] keeps for `fields`, one bit each (all for
+/// `None`): with the scope, what decides a loader's SQL (`db::kept`).
+pub fn kept_mask<E: Lean>(fields: Option<&Fields>) -> u64 {
+    match fields {
+        None => u64::MAX,
+        Some(f) => E::DROPPABLE
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| f.any(d.fields))
+            .fold(0, |m, (i, _)| m | 1 << i),
+    }
+}
+
+/// The [`kept_mask`]s of a statement's tables as one key (16 bits each).
+pub fn masks(parts: &[u64]) -> u64 {
+    parts
+        .iter()
+        .enumerate()
+        .fold(0, |m, (i, p)| m | p.checked_shl(16 * i as u32).unwrap_or(0))
+}
+
 /// Puts `E`'s columns, lean as [`select_lean`] says, in place of whatever `q` selected.
 pub fn lean_columns<E: Lean>(q: &mut SelectStatement, fields: Option<&Fields>) {
     if fields.is_none() || E::DROPPABLE.is_empty() {

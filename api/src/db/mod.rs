@@ -3,6 +3,7 @@
 //! read pool (`reads`) and decoding rows by column position (`positional`).
 
 pub mod calendar;
+pub mod kept;
 pub mod lean;
 pub mod positional;
 pub mod reads;
@@ -37,24 +38,31 @@ pub fn among(
     ids: impl IntoIterator<Item = i32>,
 ) -> sea_orm::sea_query::Expr {
     use sea_orm::sea_query::{Expr, ExprTrait};
-    use std::fmt::Write;
     let ids: Vec<i32> = ids.into_iter().collect();
     match (backend, ids.as_slice()) {
         (_, [one]) => expr.into().eq(*one),
-        (DbBackend::Postgres, _) => {
-            let mut list = String::with_capacity(2 + ids.len() * 6);
-            list.push('{');
-            for (i, id) in ids.iter().enumerate() {
-                if i > 0 {
-                    list.push(',');
-                }
-                let _ = write!(list, "{id}");
-            }
-            list.push('}');
-            Expr::cust_with_exprs("$1 = ANY(CAST($2 AS INTEGER[]))", [expr.into(), Expr::val(list)])
-        }
+        (DbBackend::Postgres, _) => Expr::cust_with_exprs(
+            "$1 = ANY(CAST($2 AS INTEGER[]))",
+            [expr.into(), Expr::val(pg_id_array(&ids))],
+        ),
         _ => expr.into().is_in(ids),
     }
+}
+
+/// `ids` as the text of a PostgreSQL integer array (`{1,2,3}`), the one parameter of
+/// [`among`].
+pub(crate) fn pg_id_array(ids: &[i32]) -> String {
+    use std::fmt::Write;
+    let mut list = String::with_capacity(2 + ids.len() * 6);
+    list.push('{');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            list.push(',');
+        }
+        let _ = write!(list, "{id}");
+    }
+    list.push('}');
+    list
 }
 
 /// Counts every SQL statement the connection runs.

@@ -15,7 +15,7 @@ use entity::enums::*;
 use entity::*;
 use sea_orm::sqlx::Row as _;
 use sea_orm::sqlx::postgres::PgRow;
-use sea_orm::{ActiveEnum, ConnectionTrait, DbErr, QueryResult, QueryTrait};
+use sea_orm::{ActiveEnum, ConnectionTrait, DbErr, QueryResult, QueryTrait, Statement};
 
 /// A model read from consecutive columns of a row, starting at a given position.
 pub trait Positional: Sized {
@@ -424,7 +424,15 @@ pub async fn fetch_all<M: Positional>(
     db: &impl ConnectionTrait,
     query: &(impl QueryTrait + Sync),
 ) -> Result<Vec<M>, DbErr> {
-    let rows = db.query_all_raw(query.build(db.get_database_backend())).await?;
+    fetch_all_raw(db, query.build(db.get_database_backend())).await
+}
+
+/// [`fetch_all`] of a statement already built.
+pub async fn fetch_all_raw<M: Positional>(
+    db: &impl ConnectionTrait,
+    stmt: Statement,
+) -> Result<Vec<M>, DbErr> {
+    let rows = db.query_all_raw(stmt).await?;
     all_at(&rows)
 }
 

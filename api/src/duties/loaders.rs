@@ -54,110 +54,12 @@ impl Loader<i32> for TaskPartsLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        use entity::{directive, task, task_milestone};
-        use progress_report::Column as R;
         let backend = self.db.get_database_backend();
-        let ids = || keys.iter().copied();
-        let a = |c: assignment::Column| Expr::col((assignment::Entity, c));
-        let t = |c: task::Column| Expr::col((task::Entity, c));
-        let select = |kind: &str, task_id: Expr, id: Expr, period: Expr, d1: Expr, d2: Expr| {
-            let mut q = Query::select();
-            q.expr_as(task_id, Alias::new("task_id"))
-                .expr_as(Expr::cust(format!("'{kind}'")), Alias::new("kind"))
-                .expr_as(id, Alias::new("id"))
-                .expr_as(period, Alias::new("period"))
-                .expr_as(d1, Alias::new("d1"))
-                .expr_as(d2, Alias::new("d2"));
-            q
-        };
-        let m = |c: task_milestone::Column| Expr::col((task_milestone::Entity, c));
-        let mut all = select(
-            "M",
-            m(task_milestone::Column::TaskId),
-            null("INTEGER"),
-            null("TEXT"),
-            m(task_milestone::Column::DueOn),
-            m(task_milestone::Column::CompletedOn),
-        );
-        all.from(task_milestone::Entity).and_where(crate::db::among(
-            backend,
-            m(task_milestone::Column::TaskId),
-            ids(),
-        ));
-        // The rest only for recurring tasks.
-        let recurring_lead = |q: &mut SelectStatement| {
-            q.inner_join(
-                task::Entity,
-                t(task::Column::Id).equals((assignment::Entity, assignment::Column::TaskId)),
-            )
-            .and_where(crate::db::among(backend, a(assignment::Column::TaskId), ids()))
-            .and_where(a(assignment::Column::Role).eq(AssignmentRole::Lead))
-            .and_where(t(task::Column::Recurrence).is_not_null());
-        };
-        let mut leads = select(
-            "L",
-            a(assignment::Column::TaskId),
-            a(assignment::Column::Id),
-            null("TEXT"),
-            a(assignment::Column::CompletedOn),
-            a(assignment::Column::OwesFrom),
-        );
-        leads.from(assignment::Entity);
-        recurring_lead(&mut leads);
-        let r = |c: R| Expr::col((progress_report::Entity, c));
-        let mut reports = select(
-            "R",
-            a(assignment::Column::TaskId),
-            r(R::AssignmentId),
-            r(R::Period),
-            r(R::SubmittedOn),
-            null("DATE"),
-        );
-        reports
-            .from(progress_report::Entity)
-            .inner_join(
-                assignment::Entity,
-                a(assignment::Column::Id).equals((progress_report::Entity, R::AssignmentId)),
-            )
-            .and_where(r(R::State).is_in([ReportState::Submitted, ReportState::Accepted]))
-            .and_where(r(R::SubmittedOn).is_not_null());
-        recurring_lead(&mut reports);
-        let w = |c: &str| Expr::col((Alias::new("reporting_waivers"), Alias::new(c)));
-        let mut waivers = select(
-            "W",
-            a(assignment::Column::TaskId),
-            w("assignment_id"),
-            w("period"),
-            null("DATE"),
-            null("DATE"),
-        );
-        waivers.from(Alias::new("reporting_waivers")).inner_join(
-            assignment::Entity,
-            a(assignment::Column::Id).equals((Alias::new("reporting_waivers"), Alias::new("assignment_id"))),
-        );
-        recurring_lead(&mut waivers);
-        let d = |c: directive::Column| Expr::col((directive::Entity, c));
-        let mut issued = select(
-            "D",
-            t(task::Column::Id),
-            null("INTEGER"),
-            null("TEXT"),
-            d(directive::Column::IssuedOn),
-            super::sql::civil_date_of(backend, d(directive::Column::CreatedAt)),
-        );
-        issued
-            .from(task::Entity)
-            .inner_join(
-                directive::Entity,
-                d(directive::Column::Id).equals((task::Entity, task::Column::DirectiveId)),
-            )
-            .and_where(crate::db::among(backend, t(task::Column::Id), ids()))
-            .and_where(t(task::Column::Recurrence).is_not_null());
-        all.union(UnionType::All, leads)
-            .union(UnionType::All, reports)
-            .union(UnionType::All, waivers)
-            .union(UnionType::All, issued);
-        let rows = self.db.query_all(&all).await.map_err(Arc::new)?;
+        let stmt =
+            crate::graphql::loaders::shapes().statement(backend, &("task_parts", "", None, 0), keys, |ids| {
+                parts_statement(backend, ids)
+            });
+        let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         let mut out: HashMap<i32, TaskParts> = HashMap::new();
         for row in rows {
@@ -182,4 +84,111 @@ impl Loader<i32> for TaskPartsLoader {
         }
         Ok(out.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
     }
+}
+
+/// The statement of [`TaskPartsLoader`] for tasks `keys`: a `UNION ALL` of the five parts.
+fn parts_statement(backend: sea_orm::DbBackend, keys: &[i32]) -> sea_orm::Statement {
+    use entity::{directive, task, task_milestone};
+    use progress_report::Column as R;
+    let ids = || keys.iter().copied();
+    let a = |c: assignment::Column| Expr::col((assignment::Entity, c));
+    let t = |c: task::Column| Expr::col((task::Entity, c));
+    let select = |kind: &str, task_id: Expr, id: Expr, period: Expr, d1: Expr, d2: Expr| {
+        let mut q = Query::select();
+        q.expr_as(task_id, Alias::new("task_id"))
+            .expr_as(Expr::cust(format!("'{kind}'")), Alias::new("kind"))
+            .expr_as(id, Alias::new("id"))
+            .expr_as(period, Alias::new("period"))
+            .expr_as(d1, Alias::new("d1"))
+            .expr_as(d2, Alias::new("d2"));
+        q
+    };
+    let m = |c: task_milestone::Column| Expr::col((task_milestone::Entity, c));
+    let mut all = select(
+        "M",
+        m(task_milestone::Column::TaskId),
+        null("INTEGER"),
+        null("TEXT"),
+        m(task_milestone::Column::DueOn),
+        m(task_milestone::Column::CompletedOn),
+    );
+    all.from(task_milestone::Entity).and_where(crate::db::among(
+        backend,
+        m(task_milestone::Column::TaskId),
+        ids(),
+    ));
+    // The rest only for recurring tasks.
+    let recurring_lead = |q: &mut SelectStatement| {
+        q.inner_join(
+            task::Entity,
+            t(task::Column::Id).equals((assignment::Entity, assignment::Column::TaskId)),
+        )
+        .and_where(crate::db::among(backend, a(assignment::Column::TaskId), ids()))
+        .and_where(a(assignment::Column::Role).eq(AssignmentRole::Lead))
+        .and_where(t(task::Column::Recurrence).is_not_null());
+    };
+    let mut leads = select(
+        "L",
+        a(assignment::Column::TaskId),
+        a(assignment::Column::Id),
+        null("TEXT"),
+        a(assignment::Column::CompletedOn),
+        a(assignment::Column::OwesFrom),
+    );
+    leads.from(assignment::Entity);
+    recurring_lead(&mut leads);
+    let r = |c: R| Expr::col((progress_report::Entity, c));
+    let mut reports = select(
+        "R",
+        a(assignment::Column::TaskId),
+        r(R::AssignmentId),
+        r(R::Period),
+        r(R::SubmittedOn),
+        null("DATE"),
+    );
+    reports
+        .from(progress_report::Entity)
+        .inner_join(
+            assignment::Entity,
+            a(assignment::Column::Id).equals((progress_report::Entity, R::AssignmentId)),
+        )
+        .and_where(r(R::State).is_in([ReportState::Submitted, ReportState::Accepted]))
+        .and_where(r(R::SubmittedOn).is_not_null());
+    recurring_lead(&mut reports);
+    let w = |c: &str| Expr::col((Alias::new("reporting_waivers"), Alias::new(c)));
+    let mut waivers = select(
+        "W",
+        a(assignment::Column::TaskId),
+        w("assignment_id"),
+        w("period"),
+        null("DATE"),
+        null("DATE"),
+    );
+    waivers.from(Alias::new("reporting_waivers")).inner_join(
+        assignment::Entity,
+        a(assignment::Column::Id).equals((Alias::new("reporting_waivers"), Alias::new("assignment_id"))),
+    );
+    recurring_lead(&mut waivers);
+    let d = |c: directive::Column| Expr::col((directive::Entity, c));
+    let mut issued = select(
+        "D",
+        t(task::Column::Id),
+        null("INTEGER"),
+        null("TEXT"),
+        d(directive::Column::IssuedOn),
+        super::sql::civil_date_of(backend, d(directive::Column::CreatedAt)),
+    );
+    issued
+        .from(task::Entity)
+        .inner_join(
+            directive::Entity,
+            d(directive::Column::Id).equals((task::Entity, task::Column::DirectiveId)),
+        )
+        .and_where(crate::db::among(backend, t(task::Column::Id), ids()))
+        .and_where(t(task::Column::Recurrence).is_not_null());
+    all.union(UnionType::All, leads)
+        .union(UnionType::All, reports)
+        .union(UnionType::All, waivers)
+        .union(UnionType::All, issued);
+    backend.build(&all)
 }

@@ -10,10 +10,10 @@ use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryTrait};
 
 use crate::auth::{Scope, Scoped};
-use crate::db::lean::{Fields, lean_columns};
-use crate::db::positional::fetch_all;
+use crate::db::lean::{Fields, kept_mask, lean_columns};
+use crate::db::positional::fetch_all_raw;
 use crate::db::reads::Reads;
-use crate::graphql::loaders::{Batcher, ById, Env, LoadError};
+use crate::graphql::loaders::{Batcher, ById, Env, LoadError, shapes};
 use crate::graphql::relay::{PageKey, Paged};
 
 pub struct ReportLoaders {
@@ -59,24 +59,35 @@ impl Loader<i32> for LatestReport {
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         use progress_report::Column as C;
-        let latest = Query::select()
-            .expr(Func::max(Expr::col(C::Id)))
-            .from(progress_report::Entity)
-            .and_where(crate::db::among(
-                self.db.get_database_backend(),
-                C::AssignmentId.into_expr(),
-                keys.iter().copied(),
-            ))
-            .and_where(C::State.ne(entity::enums::ReportState::Draft))
-            .cond_where(progress_report::Entity::visible(&self.scope))
-            .group_by_col(C::AssignmentId)
-            .to_owned();
-        let mut query = self
-            .scope
-            .find::<progress_report::Entity>()
-            .filter(C::Id.in_subquery(latest));
-        lean_columns::<progress_report::Entity>(QueryTrait::query(&mut query), self.lean.as_deref());
-        let rows: Vec<progress_report::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
+        let backend = self.db.get_database_backend();
+        let lean = self.lean.as_deref();
+        let shape = (
+            "latest_report",
+            "",
+            Some(self.scope.clone()),
+            kept_mask::<progress_report::Entity>(lean),
+        );
+        let stmt = shapes().statement(backend, &shape, keys, |keys| {
+            let latest = Query::select()
+                .expr(Func::max(Expr::col(C::Id)))
+                .from(progress_report::Entity)
+                .and_where(crate::db::among(
+                    backend,
+                    C::AssignmentId.into_expr(),
+                    keys.iter().copied(),
+                ))
+                .and_where(C::State.ne(entity::enums::ReportState::Draft))
+                .cond_where(progress_report::Entity::visible(&self.scope))
+                .group_by_col(C::AssignmentId)
+                .to_owned();
+            let mut query = self
+                .scope
+                .find::<progress_report::Entity>()
+                .filter(C::Id.in_subquery(latest));
+            lean_columns::<progress_report::Entity>(QueryTrait::query(&mut query), lean);
+            query.build(backend)
+        });
+        let rows: Vec<progress_report::Model> = fetch_all_raw(&self.db, stmt).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         Ok(rows.into_iter().map(|m| (m.assignment_id, m)).collect())
     }

@@ -16,11 +16,11 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, Order, QueryFilter, Query
 
 use crate::agencies::AgencyLoaders;
 use crate::auth::{Scope, Scoped};
-use crate::db::lean::{Fields, select_lean};
+use crate::db::lean::{Fields, kept_mask, masks, select_lean};
 use crate::db::positional::Positional;
 use crate::db::reads::Reads;
 use crate::directives::DirectiveLoaders;
-use crate::graphql::loaders::{Batcher, Budget, ById, ByParent, Env, LoadError};
+use crate::graphql::loaders::{Batcher, Budget, ById, ByParent, Env, LoadError, shapes};
 use crate::graphql::relay::{PageKey, Paged};
 
 /// Every task and assignment loader of a request.
@@ -149,20 +149,33 @@ impl Loader<i32> for TaskById {
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         // The task's columns, then the directive's.
-        let mut sel = self
-            .scope
-            .find::<task::Entity>()
-            .find_also_related(directive::Entity)
-            .filter(crate::db::among(
-                self.db.get_database_backend(),
-                task::Column::Id.into_expr(),
-                keys.iter().copied(),
-            ));
-        let q = QueryTrait::query(&mut sel);
-        q.clear_selects();
-        select_lean::<task::Entity>(q, self.lean.as_deref());
-        select_lean::<directive::Entity>(q, self.lean.as_deref());
-        let stmt = sel.build(self.db.get_database_backend());
+        let backend = self.db.get_database_backend();
+        let lean = self.lean.as_deref();
+        let shape = (
+            "task_by_id",
+            "",
+            Some(self.scope.clone()),
+            masks(&[
+                kept_mask::<task::Entity>(lean),
+                kept_mask::<directive::Entity>(lean),
+            ]),
+        );
+        let stmt = shapes().statement(backend, &shape, keys, |keys| {
+            let mut sel = self
+                .scope
+                .find::<task::Entity>()
+                .find_also_related(directive::Entity)
+                .filter(crate::db::among(
+                    backend,
+                    task::Column::Id.into_expr(),
+                    keys.iter().copied(),
+                ));
+            let q = QueryTrait::query(&mut sel);
+            q.clear_selects();
+            select_lean::<task::Entity>(q, lean);
+            select_lean::<directive::Entity>(q, lean);
+            sel.build(backend)
+        });
         let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         let mut tasks = HashMap::with_capacity(rows.len());
@@ -205,49 +218,62 @@ impl Loader<i32> for TaskWithAssignments {
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         use sea_orm::sea_query::JoinType;
-        let mut q = Query::select();
-        q.from(task::Entity);
-        // Read back by position: task, directive, assignment, agency.
+        let backend = self.db.get_database_backend();
         let lean = self.lean.as_deref();
-        select_lean::<task::Entity>(&mut q, lean);
-        select_lean::<directive::Entity>(&mut q, lean);
-        select_lean::<assignment::Entity>(&mut q, lean);
-        select_lean::<agency::Entity>(&mut q, lean);
-        q.join(
-            JoinType::LeftJoin,
-            directive::Entity,
-            Expr::col((directive::Entity, directive::Column::Id))
-                .equals((task::Entity, task::Column::DirectiveId)),
-        )
-        .join(
-            JoinType::LeftJoin,
-            assignment::Entity,
-            Condition::all()
-                .add(
-                    Expr::col((assignment::Entity, assignment::Column::TaskId))
-                        .equals((task::Entity, task::Column::Id)),
-                )
-                .add(assignment::Entity::visible(&self.scope)),
-        )
-        .join(
-            JoinType::LeftJoin,
-            agency::Entity,
-            Expr::col((agency::Entity, agency::Column::Id))
-                .equals((assignment::Entity, assignment::Column::AgencyId)),
-        )
-        .cond_where(
-            Condition::all()
-                .add(crate::db::among(
-                    self.db.get_database_backend(),
-                    task::Column::Id.into_expr(),
-                    keys.iter().copied(),
-                ))
-                .add(task::Entity::visible(&self.scope)),
-        )
-        .order_by((task::Entity, task::Column::Id), Order::Asc)
-        .order_by((assignment::Entity, assignment::Column::Role), Order::Asc)
-        .order_by((assignment::Entity, assignment::Column::Id), Order::Asc);
-        let stmt = self.db.get_database_backend().build(&q);
+        let shape = (
+            "task_with_assignments",
+            "",
+            Some(self.scope.clone()),
+            masks(&[
+                kept_mask::<task::Entity>(lean),
+                kept_mask::<directive::Entity>(lean),
+                kept_mask::<agency::Entity>(lean),
+            ]),
+        );
+        let stmt = shapes().statement(backend, &shape, keys, |keys| {
+            let mut q = Query::select();
+            q.from(task::Entity);
+            // Read back by position: task, directive, assignment, agency.
+            select_lean::<task::Entity>(&mut q, lean);
+            select_lean::<directive::Entity>(&mut q, lean);
+            select_lean::<assignment::Entity>(&mut q, lean);
+            select_lean::<agency::Entity>(&mut q, lean);
+            q.join(
+                JoinType::LeftJoin,
+                directive::Entity,
+                Expr::col((directive::Entity, directive::Column::Id))
+                    .equals((task::Entity, task::Column::DirectiveId)),
+            )
+            .join(
+                JoinType::LeftJoin,
+                assignment::Entity,
+                Condition::all()
+                    .add(
+                        Expr::col((assignment::Entity, assignment::Column::TaskId))
+                            .equals((task::Entity, task::Column::Id)),
+                    )
+                    .add(assignment::Entity::visible(&self.scope)),
+            )
+            .join(
+                JoinType::LeftJoin,
+                agency::Entity,
+                Expr::col((agency::Entity, agency::Column::Id))
+                    .equals((assignment::Entity, assignment::Column::AgencyId)),
+            )
+            .cond_where(
+                Condition::all()
+                    .add(crate::db::among(
+                        backend,
+                        task::Column::Id.into_expr(),
+                        keys.iter().copied(),
+                    ))
+                    .add(task::Entity::visible(&self.scope)),
+            )
+            .order_by((task::Entity, task::Column::Id), Order::Asc)
+            .order_by((assignment::Entity, assignment::Column::Role), Order::Asc)
+            .order_by((assignment::Entity, assignment::Column::Id), Order::Asc);
+            backend.build(&q)
+        });
         let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         let mut tasks: HashMap<i32, task::Model> = HashMap::new();
@@ -296,22 +322,32 @@ impl Loader<i32> for AssignmentsOfTask {
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         // The assignment's columns, then the agency's.
-        let mut sel = self
-            .scope
-            .find::<assignment::Entity>()
-            .find_also_related(agency::Entity)
-            .filter(crate::db::among(
-                self.db.get_database_backend(),
-                assignment::Column::TaskId.into_expr(),
-                keys.iter().copied(),
-            ))
-            .order_by_asc(assignment::Column::Role)
-            .order_by_asc(assignment::Column::Id);
-        let q = QueryTrait::query(&mut sel);
-        q.clear_selects();
-        select_lean::<assignment::Entity>(q, self.lean.as_deref());
-        select_lean::<agency::Entity>(q, self.lean.as_deref());
-        let stmt = sel.build(self.db.get_database_backend());
+        let backend = self.db.get_database_backend();
+        let lean = self.lean.as_deref();
+        let shape = (
+            "assignments_of_task",
+            "",
+            Some(self.scope.clone()),
+            kept_mask::<agency::Entity>(lean),
+        );
+        let stmt = shapes().statement(backend, &shape, keys, |keys| {
+            let mut sel = self
+                .scope
+                .find::<assignment::Entity>()
+                .find_also_related(agency::Entity)
+                .filter(crate::db::among(
+                    backend,
+                    assignment::Column::TaskId.into_expr(),
+                    keys.iter().copied(),
+                ))
+                .order_by_asc(assignment::Column::Role)
+                .order_by_asc(assignment::Column::Id);
+            let q = QueryTrait::query(&mut sel);
+            q.clear_selects();
+            select_lean::<assignment::Entity>(q, lean);
+            select_lean::<agency::Entity>(q, lean);
+            sel.build(backend)
+        });
         let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         let mut agencies = Vec::with_capacity(rows.len());

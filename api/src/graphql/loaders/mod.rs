@@ -11,14 +11,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::Loader;
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryTrait, Select};
+use sea_orm::{ColumnTrait, ConnectionTrait, IdenStatic, QueryFilter, QueryTrait, Select};
 
 pub use batch::Batcher;
 
 use crate::auth::Scope;
 use crate::auth::scope::public;
-use crate::db::lean::{Fields, Lean, lean_columns};
-use crate::db::positional::{Positional, fetch_all};
+use crate::db::kept::KeptStatements;
+use crate::db::lean::{Fields, Lean, kept_mask, lean_columns};
+use crate::db::positional::{Positional, fetch_all_raw};
 use crate::db::reads::Reads;
 
 pub type LoadError = Arc<sea_orm::DbErr>;
@@ -88,6 +89,18 @@ impl Budget {
     fn max(&self) -> u64 {
         self.max
     }
+}
+
+/// What a loader's statement depends on besides its ids (`db::kept`): the loader, the column
+/// it reads by (by-parent loaders), the caller's scope (`None`: unscoped) and the lean columns
+/// of the document (`db::lean::kept_mask`).
+pub type Shape = (&'static str, &'static str, Option<Scope>, u64);
+
+/// The kept statements of every loader. One for the process: a shape's SQL depends on nothing
+/// else (the schema is the migrations').
+pub fn shapes() -> &'static KeptStatements<Shape> {
+    static SHAPES: std::sync::LazyLock<KeptStatements<Shape>> = std::sync::LazyLock::new(Default::default);
+    &SHAPES
 }
 
 /// A table loaders read by id or by parent, with where its visible rows start (the scoped
@@ -173,14 +186,21 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let among = crate::db::among(
-            self.db.get_database_backend(),
-            E::id_column().into_expr(),
-            keys.iter().copied(),
+        let backend = self.db.get_database_backend();
+        let lean = self.lean.as_deref();
+        let shape = (
+            std::any::type_name::<Self>(),
+            "id",
+            Some(self.scope.clone()),
+            kept_mask::<E>(lean),
         );
-        let mut query = E::select(&self.scope).filter(among);
-        lean_columns::<E>(QueryTrait::query(&mut query), self.lean.as_deref());
-        let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
+        let stmt = shapes().statement(backend, &shape, keys, |ids| {
+            let among = crate::db::among(backend, E::id_column().into_expr(), ids.iter().copied());
+            let mut query = E::select(&self.scope).filter(among);
+            lean_columns::<E>(QueryTrait::query(&mut query), lean);
+            query.build(backend)
+        });
+        let rows: Vec<E::Model> = fetch_all_raw(&self.db, stmt).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         Ok(rows.into_iter().map(|m| (E::id_of(&m), m)).collect())
     }
@@ -238,14 +258,21 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let among = crate::db::among(
-            self.db.get_database_backend(),
-            self.column.into_expr(),
-            keys.iter().copied(),
+        let backend = self.db.get_database_backend();
+        let lean = self.lean.as_deref();
+        let shape = (
+            std::any::type_name::<Self>(),
+            self.column.as_str(),
+            Some(self.scope.clone()),
+            kept_mask::<E>(lean),
         );
-        let mut query = E::select(&self.scope).filter(among);
-        lean_columns::<E>(QueryTrait::query(&mut query), self.lean.as_deref());
-        let rows: Vec<E::Model> = fetch_all(&self.db, &query).await.map_err(Arc::new)?;
+        let stmt = shapes().statement(backend, &shape, keys, |ids| {
+            let among = crate::db::among(backend, self.column.into_expr(), ids.iter().copied());
+            let mut query = E::select(&self.scope).filter(among);
+            lean_columns::<E>(QueryTrait::query(&mut query), lean);
+            query.build(backend)
+        });
+        let rows: Vec<E::Model> = fetch_all_raw(&self.db, stmt).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         let mut out: HashMap<i32, Vec<E::Model>> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for m in rows {
