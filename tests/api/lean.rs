@@ -62,6 +62,7 @@ async fn every_field_alone_answers_what_it_answers_beside_all_the_others() {
     let who = format!("Bearer {stc}");
     let submit = r#"mutation($i: SubmitProgressReportInput!) {
         submitProgressReport(input: $i) { progressReport { id } } }"#;
+    let mut submitted = Vec::new();
     for a in &open_assignments(&app, &who, 3).await {
         let i = json!({ "i": { "assignmentId": a["id"], "period": "2025Q4", "percentComplete": 40,
             "summary": "Đã triển khai", "obstacles": "Thiếu kinh phí", "proposals": "Bổ sung dự toán" } });
@@ -70,7 +71,20 @@ async fn every_field_alone_answers_what_it_answers_beside_all_the_others() {
             .await
             .expect("runs");
         assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let r = serde_json::to_value(r).expect("json");
+        submitted.push(r["data"]["submitProgressReport"]["progressReport"]["id"].clone());
     }
+    // One reviewed, for the reviewer's columns.
+    let review = json!({ "i": { "id": submitted[0], "decision": "ACCEPT", "comment": "Đạt yêu cầu" } });
+    let r = run(
+        &app,
+        Role::Admin,
+        "mutation($i: ReviewProgressReportInput!) { reviewProgressReport(input: $i) { progressReport { id } } }",
+        &review,
+        false,
+    )
+    .await;
+    assert!(r["errors"].is_null(), "{r}");
     let ind = run(
         &app,
         Role::Admin,
@@ -179,6 +193,10 @@ async fn every_field_alone_answers_what_it_answers_beside_all_the_others() {
         "ProgressReport.summary",
         "ProgressReport.obstacles",
         "ProgressReport.proposals",
+        "ProgressReport.reviewComment",
+        "ProgressReport.reviewedAt",
+        "Agency.shortName",
+        "Directive.signerTitle",
         "IndicatorValue.note",
         "IndicatorValue.recordedBy",
         "Indicator.sourceText",
@@ -251,4 +269,77 @@ async fn the_statements_read_only_what_the_document_shows() {
     assert!(res.errors.is_empty(), "{:?}", res.errors);
     let all = sql.join("\n");
     assert!(all.contains(r#""tasks"."search_text""#), "{all}");
+}
+
+/// Two agencies, and an admin, alternately read through the same loaders: on PostgreSQL each
+/// reads through its own kept statement (`db::kept`, keyed by scope). Each agency's every task
+/// shows its own assignment (the holder's), and each answer stays what it was the first time.
+#[tokio::test]
+async fn kept_statements_never_serve_one_scope_to_another() {
+    let (_t, app) = TestApp::unstarted(|_| {}).await;
+    let doc = "{ tasks(first: 100) { nodes { id assignments { id agency { code } latestReport { id } } } } }";
+    let agencies = ["so-tai-chinh", "so-y-te"];
+    let mut callers: Vec<(String, Option<Vec<String>>)> = Vec::new();
+    for code in agencies {
+        // The agency and those it succeeded: whose assignments it holds.
+        let d = run(
+            &app,
+            Role::Admin,
+            "query($c: String!) { agency(code: $c) { predecessors { agency { code } } } }",
+            &json!({ "c": code }),
+            false,
+        )
+        .await;
+        let mut holders: Vec<String> = d["data"]["agency"]["predecessors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{d}"))
+            .iter()
+            .map(|p| p["agency"]["code"].as_str().expect("code").to_owned())
+            .collect();
+        holders.push(code.to_owned());
+        callers.push((
+            format!("Bearer {}", token(Role::Agency, Some(code))),
+            Some(holders),
+        ));
+    }
+    callers.push((format!("Bearer {}", token(Role::Admin, None)), None));
+    let ask = |who: String| {
+        let app = &app;
+        async move {
+            let res = app.execute(&who, Request::new(doc)).await.expect("runs");
+            assert!(res.errors.is_empty(), "{:?}", res.errors);
+            serde_json::to_value(res.data).expect("json")
+        }
+    };
+    let mut first = Vec::new();
+    for (who, holders) in &callers {
+        let d = ask(who.clone()).await;
+        let tasks = d["tasks"]["nodes"].as_array().expect("tasks");
+        assert!(!tasks.is_empty(), "{who} sees some tasks");
+        if let Some(holders) = holders {
+            for t in tasks {
+                let own = t["assignments"]
+                    .as_array()
+                    .expect("assignments")
+                    .iter()
+                    .any(|a| holders.iter().any(|h| a["agency"]["code"] == h.as_str()));
+                assert!(
+                    own,
+                    "{holders:?}: task {} shows its holder's assignment: {t}",
+                    t["id"]
+                );
+            }
+        }
+        first.push(d);
+    }
+    assert_ne!(first[0], first[1], "the two agencies see different rows");
+    for _ in 0..2 {
+        for ((who, _), before) in callers.iter().zip(&first).rev() {
+            assert_eq!(
+                &ask(who.clone()).await,
+                before,
+                "{who}: the same answer every time"
+            );
+        }
+    }
 }

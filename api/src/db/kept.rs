@@ -21,6 +21,9 @@ use sea_orm::{DbBackend, Statement, Value, Values};
 /// Ids no row has (rows' ids are serial and positive): the probes a shape is built with.
 const PROBE: [i32; 2] = [-2_000_000_011, -2_000_000_017];
 
+/// Other ids, to check a template against a statement built afresh.
+const PROBE_CHECK: [i32; 3] = [-2_000_000_023, -2_000_000_029, -2_000_000_031];
+
 /// Shapes kept per key.
 const ENTRIES: usize = 512;
 
@@ -114,7 +117,15 @@ impl<K: Hash + Eq + Clone> KeptStatements<K> {
             Some(t) => t,
             None => {
                 let probe = if many { &PROBE[..] } else { &PROBE[..1] };
-                let t = Template::of(build(probe), probe).map(Arc::new);
+                // Kept only if it makes, for other ids, what `build` makes for them: the ids
+                // are bound nowhere else (another form, another parameter).
+                let check: &[i32] = if many { &PROBE_CHECK } else { &PROBE_CHECK[..1] };
+                let t = Template::of(build(probe), probe)
+                    .filter(|t| {
+                        let (kept, fresh) = (t.with(check), build(check));
+                        kept.sql == fresh.sql && kept.values == fresh.values
+                    })
+                    .map(Arc::new);
                 self.kept
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -186,8 +197,25 @@ mod tests {
             kept.statement(DbBackend::Postgres, &(), &[6], literal).sql,
             "SELECT 1 WHERE id = 6"
         );
-        // SQLite's lists differ in length: never kept.
-        let s = kept.statement(DbBackend::Sqlite, &(), &[8], literal);
-        assert_eq!(s.sql, "SELECT 1 WHERE id = 8");
+        // The ids bound once as the parameter and once in another form: the second would keep
+        // the probe's id, so the shape is not kept.
+        let twice = |ids: &[i32]| {
+            let mut s = build(ids);
+            if let Some(v) = s.values.as_mut() {
+                v.0.push(Value::from(i64::from(ids[0])));
+            }
+            s
+        };
+        let s = kept.statement(DbBackend::Postgres, &(), &[11], twice);
+        assert_eq!(s.values, twice(&[11]).values);
+        assert!(
+            kept.kept.lock().expect("lock").iter().all(|(_, t)| t.is_none()),
+            "none kept"
+        );
+        // SQLite's lists have a parameter per id: never kept, even a statement that could be.
+        let kept = KeptStatements::<()>::default();
+        let s = kept.statement(DbBackend::Sqlite, &(), &[8], build);
+        assert_eq!(s.values, build(&[8]).values);
+        assert_eq!(kept.kept.lock().expect("lock").len(), 0);
     }
 }
