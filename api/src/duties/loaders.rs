@@ -54,11 +54,12 @@ impl Loader<i32> for TaskPartsLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let backend = self.db.get_database_backend();
-        let stmt =
-            crate::graphql::loaders::shapes().statement(backend, &("task_parts", "", None, 0), keys, |ids| {
-                parts_statement(backend, ids)
-            });
+        let stmt = crate::graphql::loaders::kept_statement(
+            &self.db,
+            ("task_parts", "", None, 0),
+            keys,
+            parts_statement,
+        );
         let rows = self.db.query_all_raw(stmt).await.map_err(Arc::new)?;
         self.budget.charge(rows.len())?;
         let mut out: HashMap<i32, TaskParts> = HashMap::new();

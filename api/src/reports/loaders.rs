@@ -7,13 +7,13 @@ use std::sync::Arc;
 use async_graphql::dataloader::Loader;
 use entity::progress_report;
 use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryTrait};
+use sea_orm::{ColumnTrait, QueryFilter, QueryTrait};
 
 use crate::auth::{Scope, Scoped};
 use crate::db::lean::{Fields, kept_mask, lean_columns};
 use crate::db::positional::fetch_all_raw;
 use crate::db::reads::Reads;
-use crate::graphql::loaders::{Batcher, ById, Env, LoadError, shapes};
+use crate::graphql::loaders::{Batcher, ById, Env, LoadError, kept_statement};
 use crate::graphql::relay::{PageKey, Paged};
 
 pub struct ReportLoaders {
@@ -59,15 +59,14 @@ impl Loader<i32> for LatestReport {
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         use progress_report::Column as C;
-        let backend = self.db.get_database_backend();
         let lean = self.lean.as_deref();
         let shape = (
             "latest_report",
             "",
-            Some(self.scope.clone()),
+            Some(&self.scope),
             kept_mask::<progress_report::Entity>(lean),
         );
-        let stmt = shapes().statement(backend, &shape, keys, |keys| {
+        let stmt = kept_statement(&self.db, shape, keys, |backend, keys| {
             let latest = Query::select()
                 .expr(Func::max(Expr::col(C::Id)))
                 .from(progress_report::Entity)

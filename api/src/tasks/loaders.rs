@@ -20,7 +20,7 @@ use crate::db::lean::{Fields, kept_mask, masks, select_lean};
 use crate::db::positional::Positional;
 use crate::db::reads::Reads;
 use crate::directives::DirectiveLoaders;
-use crate::graphql::loaders::{Batcher, Budget, ById, ByParent, Env, LoadError, shapes};
+use crate::graphql::loaders::{Batcher, Budget, ById, ByParent, Env, LoadError, kept_statement};
 use crate::graphql::relay::{PageKey, Paged};
 
 /// Every task and assignment loader of a request.
@@ -149,18 +149,17 @@ impl Loader<i32> for TaskById {
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         // The task's columns, then the directive's.
-        let backend = self.db.get_database_backend();
         let lean = self.lean.as_deref();
         let shape = (
             "task_by_id",
             "",
-            Some(self.scope.clone()),
+            Some(&self.scope),
             masks(&[
                 kept_mask::<task::Entity>(lean),
                 kept_mask::<directive::Entity>(lean),
             ]),
         );
-        let stmt = shapes().statement(backend, &shape, keys, |keys| {
+        let stmt = kept_statement(&self.db, shape, keys, |backend, keys| {
             let mut sel = self
                 .scope
                 .find::<task::Entity>()
@@ -218,19 +217,18 @@ impl Loader<i32> for TaskWithAssignments {
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         use sea_orm::sea_query::JoinType;
-        let backend = self.db.get_database_backend();
         let lean = self.lean.as_deref();
         let shape = (
             "task_with_assignments",
             "",
-            Some(self.scope.clone()),
+            Some(&self.scope),
             masks(&[
                 kept_mask::<task::Entity>(lean),
                 kept_mask::<directive::Entity>(lean),
                 kept_mask::<agency::Entity>(lean),
             ]),
         );
-        let stmt = shapes().statement(backend, &shape, keys, |keys| {
+        let stmt = kept_statement(&self.db, shape, keys, |backend, keys| {
             let mut q = Query::select();
             q.from(task::Entity);
             // Read back by position: task, directive, assignment, agency.
@@ -322,15 +320,14 @@ impl Loader<i32> for AssignmentsOfTask {
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
         // The assignment's columns, then the agency's.
-        let backend = self.db.get_database_backend();
         let lean = self.lean.as_deref();
         let shape = (
             "assignments_of_task",
             "",
-            Some(self.scope.clone()),
+            Some(&self.scope),
             kept_mask::<agency::Entity>(lean),
         );
-        let stmt = shapes().statement(backend, &shape, keys, |keys| {
+        let stmt = kept_statement(&self.db, shape, keys, |backend, keys| {
             let mut sel = self
                 .scope
                 .find::<assignment::Entity>()

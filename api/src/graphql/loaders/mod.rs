@@ -103,6 +103,21 @@ pub fn shapes() -> &'static KeptStatements<Shape> {
     &SHAPES
 }
 
+/// The statement of loader `name` (reading by `column`, or `""`) for `keys` under `scope` (`None`:
+/// unscoped) with lean columns `mask`, from the kept shapes: `build` makes it for given ids.
+pub fn kept_statement(
+    db: &Reads,
+    shape: (&'static str, &'static str, Option<&Scope>, u64),
+    keys: &[i32],
+    build: impl Fn(sea_orm::DbBackend, &[i32]) -> sea_orm::Statement,
+) -> sea_orm::Statement {
+    let backend = db.get_database_backend();
+    let (name, column, scope, mask) = shape;
+    shapes().statement(backend, &(name, column, scope.cloned(), mask), keys, |ids| {
+        build(backend, ids)
+    })
+}
+
 /// A table loaders read by id or by parent, with where its visible rows start (the scoped
 /// finder, or the whole of a public table).
 pub trait Table: Lean {
@@ -186,15 +201,14 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let backend = self.db.get_database_backend();
         let lean = self.lean.as_deref();
         let shape = (
             std::any::type_name::<Self>(),
             "id",
-            Some(self.scope.clone()),
+            Some(&self.scope),
             kept_mask::<E>(lean),
         );
-        let stmt = shapes().statement(backend, &shape, keys, |ids| {
+        let stmt = kept_statement(&self.db, shape, keys, |backend, ids| {
             let among = crate::db::among(backend, E::id_column().into_expr(), ids.iter().copied());
             let mut query = E::select(&self.scope).filter(among);
             lean_columns::<E>(QueryTrait::query(&mut query), lean);
@@ -258,15 +272,14 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Self::Value>, Self::Error> {
-        let backend = self.db.get_database_backend();
         let lean = self.lean.as_deref();
         let shape = (
             std::any::type_name::<Self>(),
             self.column.as_str(),
-            Some(self.scope.clone()),
+            Some(&self.scope),
             kept_mask::<E>(lean),
         );
-        let stmt = shapes().statement(backend, &shape, keys, |ids| {
+        let stmt = kept_statement(&self.db, shape, keys, |backend, ids| {
             let among = crate::db::among(backend, self.column.into_expr(), ids.iter().copied());
             let mut query = E::select(&self.scope).filter(among);
             lean_columns::<E>(QueryTrait::query(&mut query), lean);
