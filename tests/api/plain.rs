@@ -4,7 +4,7 @@
 //! alike, must be the same.
 
 use api::auth::Role;
-use api::graphql::plain::{ThroughResolvers, Walks};
+use api::graphql::plain::{Splice, ThroughResolvers, Walks};
 use async_graphql::{Request, Variables};
 use serde_json::{Value, json};
 
@@ -108,14 +108,47 @@ async fn same_both_ways_walked(
         serde_json::to_string_pretty(&resolved).expect("json"),
         "{query}"
     );
+    // As HTTP serves it: the lists answered wholly in place written as JSON text.
+    let (spliced, _) = run_spliced(app, &jwt, query, &vars).await;
+    assert_eq!(
+        serde_json::to_string_pretty(&spliced).expect("json"),
+        serde_json::to_string_pretty(&served).expect("json"),
+        "spliced: {query}"
+    );
     (served, walks)
 }
 
-#[tokio::test]
-async fn plain_fields_answer_what_their_resolvers_answer() {
-    let (_t, app) = TestApp::unstarted(|_| {}).await;
+/// The response with [`Splice`] in the request, written by `plain::to_json` as HTTP writes it
+/// (and read back), and how many lists went out as JSON text.
+async fn run_spliced(app: &api::Application, jwt: &str, query: &str, vars: &Value) -> (Value, usize) {
+    let req = Request::new(query)
+        .variables(Variables::from_json(vars.clone()))
+        .data(Splice);
+    let res = app
+        .execute(&format!("Bearer {jwt}"), req)
+        .await
+        .unwrap_or_else(|e| panic!("refused: {}", e.message()));
+    let bytes = api::graphql::plain::to_json(&res).expect("json");
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
+    (value, spliced_lists(&res.data))
+}
+
+fn spliced_lists(v: &async_graphql::Value) -> usize {
+    use async_graphql::Value as V;
+    match v {
+        V::Binary(_) => 1,
+        V::List(items) => items.iter().map(spliced_lists).sum(),
+        V::Object(map) => map.values().map(spliced_lists).sum(),
+        _ => 0,
+    }
+}
+
+/// Values to answer for three indicators with a target: an estimate later made official (so one
+/// superseded), several periods, one with a note, below and above the target.
+async fn record_values(app: &api::Application) {
     let list = run(
-        &app,
+        app,
         Role::Admin,
         "{ indicators(first: 100) { nodes { id code qualitative target } } }",
         &json!({}),
@@ -149,10 +182,85 @@ async fn plain_fields_answer_what_their_resolvers_answer() {
             if let Some(note) = note {
                 input["note"] = json!(note);
             }
-            let r = run(&app, Role::Admin, record, &json!({ "input": input }), false).await;
+            let r = run(app, Role::Admin, record, &json!({ "input": input }), false).await;
             assert!(r["errors"].is_null(), "{r}");
         }
     }
+}
+
+/// Spliced answers are the bytes of the value tree put in order as HTTP puts it
+/// (`graphql::order`): keys in selection order, values as `serde_json` writes them, nested
+/// objects from loaders and resolvers, an object of no field `null`; and a selection that
+/// holds one key twice is left to the tree.
+#[tokio::test]
+async fn spliced_answers_are_the_ordered_trees_bytes() {
+    use api::graphql::order::{Types, reorder};
+    let (_t, app) = TestApp::unstarted(|_| {}).await;
+    record_values(&app).await;
+    let types = Types::of_sdl(&api::schema::sdl());
+    let jwt = token(Role::Admin, None);
+    let who = format!("Bearer {jwt}");
+    let task = run(
+        &app,
+        Role::Admin,
+        "{ tasks(first: 1) { nodes { id } } }",
+        &json!({}),
+        false,
+    )
+    .await;
+    let task = task["data"]["tasks"]["nodes"][0]["id"].clone();
+    for query in [
+        "{ indicators(first: 100) { nodes { values { value period kind note } } } }",
+        "{ indicators(first: 100) { nodes { code values { period __typename value superseded } name } } }",
+        "{ indicators(first: 100) { nodes { values { ... on IndicatorValue { value } period } } } }",
+        "{ indicators(first: 100) { nodes { values { ...V value } } } } fragment V on IndicatorValue { period }",
+        "query($id: ID!) { task(id: $id) { id code title dueOn status directive { number } leads { code name } } }",
+        "{ tasks(first: 30, orderBy: { field: DUE_ON }) { totalCount nodes { id code title dueOn status
+            directive { number } leads { name } coordinators { name }
+            assignments { role agency { code } latestReport { period percentComplete state } } } } }",
+    ] {
+        let vars = Variables::from_json(json!({ "id": task }));
+        let doc = async_graphql::parser::parse_query(query).expect("a document");
+        let req = Request::new(query).variables(vars.clone()).data(Splice);
+        let mut spliced = app.execute(&who, req).await.expect("ran");
+        let mut tree = app
+            .execute(&who, Request::new(query).variables(vars))
+            .await
+            .expect("ran");
+        assert!(tree.errors.is_empty(), "{query}: {:?}", tree.errors);
+        assert_eq!(spliced_lists(&tree.data), 0, "no JSON text unless asked");
+        assert!(
+            spliced_lists(&spliced.data) > 0,
+            "{query}: nothing went out as text"
+        );
+        reorder(&mut tree.data, &doc, None, &types);
+        reorder(&mut spliced.data, &doc, None, &types);
+        let tree = serde_json::to_string(&tree).expect("json");
+        if query.contains("values") {
+            let n = tree.matches(r#""period""#).count();
+            assert!(n >= 9, "{query}: {n} values to answer");
+        }
+        assert_eq!(
+            String::from_utf8(api::graphql::plain::to_json(&spliced).expect("json")).expect("utf-8"),
+            tree,
+            "{query}"
+        );
+    }
+    // A key asked twice: async-graphql's own walk answers the values, as a tree, and the
+    // indicators holding them stay maps.
+    let query = "{ indicators(first: 100) { nodes { values { period period } } } }";
+    let (answer, lists) = run_spliced(&app, &jwt, query, &json!({})).await;
+    assert!(answer.to_string().contains(r#""period""#), "{answer}");
+    // Only the indicators without values (`[]`, nothing for the order pass) went out as text.
+    let empty = answer.to_string().matches(r#""values":[]"#).count();
+    assert!(empty < 100, "some indicators have values");
+    assert_eq!(lists, empty, "{query}");
+}
+
+#[tokio::test]
+async fn plain_fields_answer_what_their_resolvers_answer() {
+    let (_t, app) = TestApp::unstarted(|_| {}).await;
+    record_values(&app).await;
 
     let every = leaves(&app, "IndicatorValue").await;
     assert!(

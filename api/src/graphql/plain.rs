@@ -46,6 +46,13 @@ pub trait Plain: ContainerType + Send + Sync {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ThroughResolvers;
 
+/// Request data: a list whose every item is answered in place is answered as its JSON text
+/// ([`spliced`]), which [`to_json`] writes as it stands. Only a response that goes out through
+/// [`to_json`] may carry it (the HTTP handler's); every other consumer of a response (the
+/// socket, in-process callers) gets the value tree.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Splice;
+
 /// Request data: counts the selections answered by this module's walk (for tests that must
 /// know it ran).
 #[derive(Clone, Debug, Default)]
@@ -166,65 +173,195 @@ fn in_place<'a, T: Plain>(item: &T, pick: &Pick<'a>) -> Result<Value, &'a Positi
     }
 }
 
-/// `item`'s plain fields, or `None` at the first field its resolver must answer.
-fn at_once<T: Plain>(item: &T, plan: &[(&Name, Pick<'_>)]) -> Option<Value> {
-    let mut map = IndexMap::with_capacity(plan.len());
-    for (key, pick) in plan {
-        map.insert((*key).clone(), in_place(item, pick).ok()?);
+/// `item`'s plain fields, or `None` at the first field its resolver must answer; as JSON
+/// text when `splice` (see [`settle`]).
+fn at_once<T: Plain>(item: &T, plan: &[(&Name, Pick<'_>)], splice: bool) -> Option<Value> {
+    let mut slots = Vec::with_capacity(plan.len());
+    for (_, pick) in plan {
+        slots.push(Some(in_place(item, pick).ok()?));
     }
-    Some(if map.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(map)
-    })
+    Some(settle(plan, slots, splice))
+}
+
+/// Whether `v` holds no object of async-graphql's own walk, whose keys `graphql::order` has yet
+/// to put in order: scalars, enums, JSON text, and lists of those.
+fn settled(v: &Value) -> bool {
+    match v {
+        Value::Object(_) => false,
+        Value::List(items) => items.iter().all(settled),
+        _ => true,
+    }
+}
+
+/// Writes `v` as `serde_json` would, JSON text ([`spliced`]) as it stands.
+fn write_value(out: &mut Vec<u8>, v: &Value) -> Option<()> {
+    use serde::Serialize as _;
+    v.serialize(&mut serde_json::Serializer::with_formatter(out, SpliceFormatter))
+        .ok()
+}
+
+/// An object's answer from its fields' values in plan order (`None`: a field whose resolver
+/// failed, left out with its error recorded; no field left: `null`, async-graphql's rule).
+/// With `splice`, an object whose values are all [`settled`] is written as JSON text, keys in
+/// the plan's order (the order `graphql::order` would give them): no map, no key hashed, nothing
+/// for the order pass to walk. A plan holding `graphql::order`'s marker field keeps the map,
+/// from which the order pass reads the object's type and removes the marker.
+fn settle(plan: &[(&Name, Pick<'_>)], slots: Vec<Option<Value>>, splice: bool) -> Value {
+    if slots.iter().all(Option::is_none) {
+        return Value::Null;
+    }
+    if splice
+        && slots.iter().flatten().all(settled)
+        && !plan.iter().any(|(k, _)| k.as_str() == super::order::TYPENAME)
+    {
+        let mut out = Vec::with_capacity(2 + plan.len() * 24);
+        out.push(b'{');
+        let mut first = true;
+        let mut written = Some(());
+        for ((key, _), slot) in plan.iter().zip(&slots) {
+            let Some(v) = slot else { continue };
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            written = written
+                .and_then(|()| serde_json::to_writer(&mut out, key.as_str()).ok())
+                .map(|()| out.push(b':'))
+                .and_then(|()| write_value(&mut out, v));
+        }
+        out.push(b'}');
+        if written.is_some() {
+            return Value::Binary(out.into());
+        }
+    }
+    let mut map = IndexMap::with_capacity(plan.len());
+    for ((key, _), slot) in plan.iter().zip(slots) {
+        if let Some(v) = slot {
+            map.insert((*key).clone(), v);
+        }
+    }
+    Value::Object(map)
+}
+
+/// A list's answer: with `splice`, a list whose items are all [`settled`] as one JSON text.
+fn settle_list(items: Vec<Value>, splice: bool) -> Value {
+    if splice && items.iter().all(settled) {
+        let mut out = Vec::with_capacity(2 + items.len() * 64);
+        out.push(b'[');
+        let mut written = Some(());
+        for (n, v) in items.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            written = written.and_then(|()| write_value(&mut out, v));
+        }
+        out.push(b']');
+        if written.is_some() {
+            return Value::Binary(out.into());
+        }
+    }
+    Value::List(items)
+}
+
+/// A list of items answered wholly in place, as the JSON text of `[{…}, …]` in a
+/// `Value::Binary` (no value tree: an object's map, its keys' hashes, the order pass's walk and
+/// the tree's serialisation cost more than the values themselves: Q3's 600 values). The bytes
+/// are what `serde_json` writes for the same list (each value is serialised by it, keys in the
+/// plan's order, the order `graphql::order` gives), so the response is byte for byte the one
+/// of the value tree. `None` (nothing kept) at the first field a resolver must answer, or for a
+/// selection holding `graphql::order`'s marker field, which the order pass removes from objects
+/// (a spliced list is a leaf to it). chidao answers no field with `Value::Binary` otherwise (no
+/// scalar of its schemas is bytes), so [`to_json`] writing every `Binary` raw is sound.
+fn spliced<T: Plain>(items: &[T], plan: &[(&Name, Pick<'_>)]) -> Option<Value> {
+    if plan.iter().any(|(k, _)| k.as_str() == super::order::TYPENAME) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(2 + items.len() * (2 + plan.len() * 24));
+    out.push(b'[');
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        if plan.is_empty() {
+            // An object left with no field is null (as `at_once` answers).
+            out.extend_from_slice(b"null");
+            continue;
+        }
+        out.push(b'{');
+        for (i, (key, pick)) in plan.iter().enumerate() {
+            let v = in_place(item, pick).ok()?;
+            if i > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, key.as_str()).ok()?;
+            out.push(b':');
+            serde_json::to_writer(&mut out, &v).ok()?;
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
+    Some(Value::Binary(out.into()))
+}
+
+/// `serde_json`'s compact output, except that bytes (`Value::Binary`, only ever [`spliced`]
+/// JSON text) are written as they stand.
+struct SpliceFormatter;
+
+impl serde_json::ser::Formatter for SpliceFormatter {
+    fn write_byte_array<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: &[u8],
+    ) -> std::io::Result<()> {
+        writer.write_all(value)
+    }
+}
+
+/// `value` (a response, a batch of them) as JSON, the lists [`spliced`] into it in place.
+pub fn to_json<S: serde::Serialize + ?Sized>(value: &S) -> serde_json::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(256);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, SpliceFormatter);
+    value.serialize(&mut ser)?;
+    Ok(out)
 }
 
 /// `item` answered by `plan`: plain fields in place, the rest through its resolver, awaited
 /// together as async-graphql would; a field whose resolver fails is left out with its error
-/// recorded (async-graphql's rule, as is `null` for an object left with no field).
+/// recorded (async-graphql's rule, as is `null` for an object left with no field); as JSON text
+/// when `splice` allows ([`settle`]).
 async fn object<'a, T: Plain>(
     item: &'a T,
     ctx: &ContextSelectionSet<'a>,
     plan: &[(&'a Name, Pick<'a>)],
+    splice: bool,
 ) -> Value {
-    let mut map = IndexMap::with_capacity(plan.len());
+    let mut slots = Vec::with_capacity(plan.len());
     let mut rest = Vec::new();
-    for (key, pick) in plan {
-        let v = in_place(item, pick).unwrap_or_else(|f| {
-            rest.push((*key, f));
-            Value::Null // holds the key's place; replaced or removed below
+    for (at, (_, pick)) in plan.iter().enumerate() {
+        slots.push(match in_place(item, pick) {
+            Ok(v) => Some(v),
+            Err(f) => {
+                rest.push((at, f));
+                None // filled below, or left out
+            }
         });
-        map.insert((*key).clone(), v);
     }
     // A field's error is recorded when it fails, as async-graphql does (the order of errors).
-    let resolved = futures::future::join_all(rest.iter().map(|(key, f)| async move {
+    let resolved = futures::future::join_all(rest.iter().map(|(at, f)| async move {
         let field_ctx = ctx.with_field(f);
         match item.resolve_field(&field_ctx).await {
-            Ok(v) => (*key, Some(v.unwrap_or_default())),
+            Ok(v) => (*at, Some(v.unwrap_or_default())),
             Err(e) => {
                 ctx.add_error(e);
-                (*key, None)
+                (*at, None)
             }
         }
     }))
     .await;
-    for (key, value) in resolved {
-        match value {
-            Some(v) => {
-                if let Some(slot) = map.get_mut(key) {
-                    *slot = v;
-                }
-            }
-            None => {
-                map.shift_remove(key);
-            }
-        }
+    for (at, value) in resolved {
+        slots[at] = value;
     }
-    if map.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(map)
-    }
+    settle(plan, slots, splice)
 }
 
 impl<T: Plain + OutputType> OutputType for PlainList<T> {
@@ -244,9 +381,13 @@ impl<T: Plain + OutputType> OutputType for PlainList<T> {
         let Some(plan) = plan::<T>(ctx) else {
             return resolve_list(ctx, field, &self.0, Some(self.0.len())).await;
         };
+        let splice = ctx.data_opt::<Splice>().is_some();
+        if splice && let Some(list) = spliced(&self.0, &plan) {
+            return Ok(list);
+        }
         let mut items = Vec::with_capacity(self.0.len());
         for item in &self.0 {
-            match at_once(item, &plan) {
+            match at_once(item, &plan, splice) {
                 Some(v) => items.push(v),
                 None => break,
             }
@@ -255,12 +396,12 @@ impl<T: Plain + OutputType> OutputType for PlainList<T> {
             let rest = self.0[items.len()..].iter().enumerate().map(|(i, item)| {
                 let idx = items.len() + i;
                 let plan = &plan;
-                async move { object(item, &ctx.with_index(idx), plan).await }
+                async move { object(item, &ctx.with_index(idx), plan, splice).await }
             });
             let rest = futures::future::join_all(rest).await;
             items.extend(rest);
         }
-        Ok(Value::List(items))
+        Ok(settle_list(items, splice))
     }
 }
 
@@ -279,10 +420,13 @@ impl<T: Plain + OutputType> OutputType for PlainOne<T> {
 
     async fn resolve(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> ServerResult<Value> {
         match plan::<T>(ctx) {
-            Some(plan) => Ok(match at_once(&self.0, &plan) {
-                Some(v) => v,
-                None => object(&self.0, ctx, &plan).await,
-            }),
+            Some(plan) => {
+                let splice = ctx.data_opt::<Splice>().is_some();
+                Ok(match at_once(&self.0, &plan, splice) {
+                    Some(v) => v,
+                    None => object(&self.0, ctx, &plan, splice).await,
+                })
+            }
             None => self.0.resolve(ctx, field).await,
         }
     }

@@ -421,7 +421,8 @@ async fn run(
         fields,
     );
     let request_id = caller.request_id.clone();
-    let req = req.data(caller.clone());
+    // Written by `plain::to_json` (below), which splices the lists answered as JSON text.
+    let req = req.data(caller.clone()).data(crate::graphql::plain::Splice);
     let res = catching(app.schema.execute(req), request_id.as_deref()).await;
     if budget.exceeded() {
         // Refused whole, as a document over the estimated cost is: part of an answer cut by
@@ -670,7 +671,7 @@ async fn handle(
             // Nothing executed: the spec wants no `data` entry at all.
             serde_json::to_vec(&json!({ "errors": res.errors }))
         } else {
-            serde_json::to_vec(&res)
+            crate::graphql::plain::to_json(&res)
         };
         // The response-size cap (`maxResponseBytes`): the node budget bounds the rows read, this
         // what goes out.
