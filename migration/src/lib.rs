@@ -12,6 +12,7 @@ mod m20261202_000007_reporting_duties;
 mod m20261203_000008_assignment_owes_from;
 mod m20261203_000009_webhooks;
 mod m20261203_000010_notify_every_table;
+mod m20261208_000011_task_status_covering;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000008_assignment_owes_from::Migration),
             Box::new(m20261203_000009_webhooks::Migration),
             Box::new(m20261203_000010_notify_every_table::Migration),
+            Box::new(m20261208_000011_task_status_covering::Migration),
         ]
     }
 }

@@ -526,15 +526,31 @@ async fn task_statistics(
     Ok(fresh)
 }
 
+/// The columns of `tasks` that the counts and groups read ([`add_counts`], `status_sql`'s
+/// conditions, the group keys): the inner select of [`counted`] carries only these, so its rows
+/// are narrow (not a task's text) and, on PostgreSQL, come from `ix_tasks_directive_status_id`
+/// alone for one directive. A condition reading another column fails every statistics test.
+const COUNTED_COLUMNS: [task::Column; 7] = [
+    task::Column::Id,
+    task::Column::DirectiveId,
+    task::Column::Section,
+    task::Column::DueOn,
+    task::Column::CompletedOn,
+    task::Column::Recurrence,
+    task::Column::RequiresReport,
+];
+
 /// The tasks a scope may see that match the filter, as a statement to select counts from:
-/// `SELECT … FROM (SELECT tasks.*, <missed parts> FROM tasks WHERE …) AS tasks`. The inner
-/// select computes each row's missed milestone and recurring report once (`Parts::Columns`),
-/// which the counts then ask six times each; its LIMIT is a fence that keeps PostgreSQL from
-/// pulling the subquery up and copying the two subqueries into every use again.
+/// `SELECT … FROM (SELECT <COUNTED_COLUMNS>, <missed parts> FROM tasks WHERE …) AS tasks`. The
+/// inner select computes each row's missed milestone and recurring report once
+/// (`Parts::Columns`), which the counts then ask six times each; its LIMIT is a fence that keeps
+/// PostgreSQL from pulling the subquery up and copying the two subqueries into every use again.
 fn counted(scope: &Scope, cond: Condition, as_of: NaiveDate) -> SelectStatement {
     let mut inner = scope.find::<task::Entity>().filter(cond).into_query();
     inner.clear_selects();
-    inner.column((task::Entity, sea_orm::sea_query::Asterisk));
+    for c in COUNTED_COLUMNS {
+        inner.column((task::Entity, c));
+    }
     add_part_columns(&mut inner, as_of);
     inner.limit(i64::MAX as u64);
     Query::select()
