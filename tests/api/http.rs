@@ -456,6 +456,74 @@ async fn response_keys_follow_the_selection_order_every_time() {
     assert!(!text.contains("_chidao_typename"), "{text}");
 }
 
+/// A response key asked twice (`nodes` twice, colocated fragments that both select `leads`,
+/// a field at the root twice) is answered with every ask's fields merged, as async-graphql
+/// merges them: such a document is not written as JSON text (`plain::splice_safe`). And an
+/// object whose type the order pass must learn (fragments on two types) keeps its fragment's
+/// order with no trace of the marker, in a document that is written as text elsewhere.
+#[tokio::test]
+async fn a_key_asked_twice_answers_every_ask() {
+    let app = TestApp::spawn().await;
+    let d = app
+        .data(
+            "{ tasks(first: 5) { nodes { id } nodes { code } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let nodes = d["tasks"]["nodes"].as_array().expect("nodes").clone();
+    assert_eq!(nodes.len(), 5);
+    for n in &nodes {
+        assert!(n["id"].is_string() && n["code"].is_string(), "{n}");
+    }
+    let id = nodes[0]["id"].clone();
+    let d = app
+        .data(
+            "query($id: ID!) { task(id: $id) { ...A ...B } t: task(id: $id) { code } }
+             fragment A on Task { leads { name } } fragment B on Task { leads { code } }",
+            serde_json::json!({ "id": id }),
+        )
+        .await;
+    let leads = d["task"]["leads"].as_array().expect("leads");
+    assert!(!leads.is_empty());
+    for l in leads {
+        assert!(l["name"].is_string() && l["code"].is_string(), "{l}");
+    }
+    assert!(d["t"]["code"].is_string(), "{d}");
+    let d = app
+        .data(
+            "query($id: ID!) { task(id: $id) { code } task(id: $id) { title leads { name } } }",
+            serde_json::json!({ "id": id }),
+        )
+        .await;
+    assert!(
+        d["task"]["code"].is_string() && d["task"]["title"].is_string(),
+        "{d}"
+    );
+    assert!(d["task"]["leads"][0]["name"].is_string(), "{d}");
+
+    let agency = app
+        .data(r#"{ agency(code: "so-y-te") { id } }"#, serde_json::json!({}))
+        .await["agency"]["id"]
+        .clone();
+    let body = serde_json::json!({
+        "query": "query($id: ID!) { tasks(first: 2) { nodes { code leads { name } } }
+            n: node(id: $id) { ... on Agency { name code } ... on Task { title dueOn } } }",
+        "variables": { "id": agency },
+    });
+    let res = app
+        .admin()
+        .post("/graphql")
+        .json(&body)
+        .send()
+        .await
+        .expect("send");
+    let text = res.text().await.expect("body");
+    assert!(!text.contains("_chidao_typename"), "{text}");
+    let node = &text[text.find("\"n\"").expect("n")..];
+    assert!(node.find("\"name\"") < node.find("\"code\""), "{node}");
+    assert!(text.find("\"tasks\"") < text.find("\"n\""), "{text}");
+}
+
 /// #19: a client that sends its headers slowly (slowloris) is cut off after
 /// `CHIDAO_HEADER_READ_TIMEOUT_SECS`, while a prompt client on the same server is served.
 #[tokio::test]

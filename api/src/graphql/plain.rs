@@ -29,7 +29,9 @@
 use std::borrow::Cow;
 
 use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use std::collections::HashSet;
+
+use async_graphql::parser::types::{ExecutableDocument, Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, resolve_list};
 use async_graphql::{ContextSelectionSet, InputType, Name, OutputType, Positioned, ServerResult, Value};
@@ -46,12 +48,64 @@ pub trait Plain: ContainerType + Send + Sync {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ThroughResolvers;
 
-/// Request data: a list whose every item is answered in place is answered as its JSON text
-/// ([`spliced`]), which [`to_json`] writes as it stands. Only a response that goes out through
-/// [`to_json`] may carry it (the HTTP handler's); every other consumer of a response (the
-/// socket, in-process callers) gets the value tree.
+/// Request data: objects and lists the walk answers are answered as JSON text ([`settle`],
+/// [`spliced`]), which [`to_json`] writes as it stands. Only a response that goes out through
+/// [`to_json`] may carry it (the HTTP handler's), and only for a document that
+/// [`splice_safe`] passes; every other consumer of a response (the socket, in-process callers)
+/// gets the value tree.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Splice;
+
+/// Whether [`Splice`] may answer `doc`: no selection set of it, fragments flattened (every type
+/// condition taken, which can only find more), holds one response key twice. async-graphql
+/// answers each ask of a repeated key and merges the answers as maps and lists
+/// (`insert_value`), which JSON text is not: `{ nodes { id } nodes { code } }`, or two
+/// colocated fragments that both select `leads`, would keep one ask's fields and drop the
+/// other's. Bounded: flattening a set stops at its first repeated key, so a spread fragment
+/// is expanded once per set, and spreads nest at most 32 deep.
+pub fn splice_safe(doc: &ExecutableDocument) -> bool {
+    /// Adds the keys of `set` (fragments flattened) to `seen`; `false` at the first repeat.
+    fn keys<'a>(
+        set: &'a SelectionSet,
+        doc: &'a ExecutableDocument,
+        seen: &mut HashSet<&'a str>,
+        depth: usize,
+    ) -> bool {
+        if depth > 32 {
+            return false;
+        }
+        set.items.iter().all(|item| match &item.node {
+            Selection::Field(f) => seen.insert(f.node.response_key().node.as_str()),
+            Selection::InlineFragment(f) => keys(&f.node.selection_set.node, doc, seen, depth + 1),
+            Selection::FragmentSpread(s) => doc
+                .fragments
+                .get(&s.node.fragment_name.node)
+                .is_some_and(|d| keys(&d.node.selection_set.node, doc, seen, depth + 1)),
+        })
+    }
+    /// `set` and every set written inside it (fields' and inline fragments'; fragment
+    /// definitions are checked on their own).
+    fn sets(set: &SelectionSet, doc: &ExecutableDocument, depth: usize) -> bool {
+        if depth > 64 || !keys(set, doc, &mut HashSet::new(), 0) {
+            return false;
+        }
+        set.items.iter().all(|item| match &item.node {
+            Selection::Field(f) => {
+                let inner = &f.node.selection_set.node;
+                inner.items.is_empty() || sets(inner, doc, depth + 1)
+            }
+            Selection::InlineFragment(f) => sets(&f.node.selection_set.node, doc, depth + 1),
+            Selection::FragmentSpread(_) => true,
+        })
+    }
+    doc.operations
+        .iter()
+        .all(|(_, op)| sets(&op.node.selection_set.node, doc, 0))
+        && doc
+            .fragments
+            .values()
+            .all(|f| sets(&f.node.selection_set.node, doc, 0))
+}
 
 /// Request data: counts the selections answered by this module's walk (for tests that must
 /// know it ran).
@@ -429,5 +483,52 @@ impl<T: Plain + OutputType> OutputType for PlainOne<T> {
             }
             None => self.0.resolve(ctx, field).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::splice_safe;
+
+    fn safe(query: &str) -> bool {
+        splice_safe(&async_graphql::parser::parse_query(query).expect("a document"))
+    }
+
+    #[test]
+    fn a_response_key_asked_twice_anywhere_keeps_the_tree() {
+        assert!(safe("{ tasks(first: 5) { nodes { id code leads { name } } } }"));
+        assert!(
+            safe("{ a: task(id: 1) { code } b: task(id: 1) { code } }"),
+            "aliases differ"
+        );
+        assert!(safe(
+            "{ node(id: 1) { ... on Agency { name } ... on Task { title } } } fragment F on Task { id }"
+        ));
+        for query in [
+            "{ tasks(first: 5) { nodes { id } nodes { code } } }",
+            "{ task(id: 1) { code } task(id: 1) { title } }",
+            "{ task(id: 1) { ...A ...B } } fragment A on Task { leads { name } } fragment B on Task { leads { code } }",
+            "{ task(id: 1) { leads { name } ... on Task { leads { code } } } }",
+            "{ task(id: 1) { x: code x: title } }",
+            // Inside a fragment's own nested set, and a fragment that is not there.
+            "{ task(id: 1) { ...A } } fragment A on Task { leads { name name } }",
+            "{ task(id: 1) { ...Missing } }",
+        ] {
+            assert!(!safe(query), "{query}");
+        }
+    }
+
+    #[test]
+    fn fragments_spread_in_a_cycle_or_too_deep_stop() {
+        // A cycle (invalid, refused by validation later) must not loop here.
+        assert!(!safe(
+            "{ task(id: 1) { ...A } } fragment A on Task { ...B } fragment B on Task { ...A }"
+        ));
+        let mut doc = String::from("{ task(id: 1) { ...F0 } }");
+        for i in 0..40 {
+            doc.push_str(&format!(" fragment F{i} on Task {{ ...F{} }}", i + 1));
+        }
+        doc.push_str(" fragment F40 on Task { id }");
+        assert!(!safe(&doc));
     }
 }

@@ -198,10 +198,12 @@ impl Documents {
         let mut doc = async_graphql::parser::parse_query(query)?;
         crate::graphql::order::mark(&mut doc);
         let fields = Arc::new(crate::db::lean::Fields::of(&doc));
+        let splice = crate::graphql::plain::splice_safe(&doc);
         Ok((
             Parsed {
                 doc: Arc::new(doc),
                 fields,
+                splice,
             },
             false,
         ))
@@ -236,6 +238,8 @@ impl Documents {
 struct Parsed {
     doc: Arc<ExecutableDocument>,
     fields: Arc<crate::db::lean::Fields>,
+    /// Whether its answer may be written as JSON text (`plain::splice_safe`).
+    splice: bool,
 }
 
 /// A request ready to run: whether it is a mutation, and the parsed document (kept to put the
@@ -248,6 +252,8 @@ struct Prepared {
     document: Option<Arc<ExecutableDocument>>,
     /// The document's field names, for a query's lean loaders (`db::lean`).
     fields: Option<Arc<crate::db::lean::Fields>>,
+    /// Whether the answer may be written as JSON text (`plain::Splice`).
+    splice: bool,
     operation: Option<String>,
 }
 
@@ -267,6 +273,7 @@ fn prepare(
     let mut mutation = false;
     let mut document = None;
     let mut fields = None;
+    let mut splice = false;
     let mut cost = 1;
     if let Ok((parsed, cached)) = parsed {
         let doc = parsed.doc.clone();
@@ -314,6 +321,7 @@ fn prepare(
         }
         document = Some(doc);
         fields = (!mutation).then_some(parsed.fields);
+        splice = parsed.splice;
     }
     // A document that does not parse goes on to async-graphql, which reports where; one
     // that does is handed over parsed (async-graphql would otherwise parse it again).
@@ -333,6 +341,7 @@ fn prepare(
         cost,
         document,
         fields,
+        splice,
         operation: p.operation_name,
     })
 }
@@ -402,6 +411,7 @@ async fn run(
     mutation: bool,
     kept: bool,
     fields: Option<Arc<crate::db::lean::Fields>>,
+    splice: bool,
 ) -> async_graphql::Response {
     // A mutation changes rows that a query's loaders would otherwise keep for the rest of
     // the request: it gets loaders that keep nothing beyond one batch. An answer to be kept
@@ -421,8 +431,11 @@ async fn run(
         fields,
     );
     let request_id = caller.request_id.clone();
-    // Written by `plain::to_json` (below), which splices the lists answered as JSON text.
-    let req = req.data(caller.clone()).data(crate::graphql::plain::Splice);
+    // Written by `plain::to_json` (`handle`), which splices what was answered as JSON text.
+    let mut req = req.data(caller.clone());
+    if splice {
+        req = req.data(crate::graphql::plain::Splice);
+    }
     let res = catching(app.schema.execute(req), request_id.as_deref()).await;
     if budget.exceeded() {
         // Refused whole, as a document over the estimated cost is: part of an answer cut by
@@ -600,7 +613,15 @@ async fn handle(
                 admitted = app.state.in_flight.admit(ready.cost).await;
                 let kept = !ready.mutation && key.is_some() && seen.is_some();
                 // Only an answer that may be kept needs the tables it read.
-                let work = run(app, &caller, ready.request, ready.mutation, kept, ready.fields);
+                let work = run(
+                    app,
+                    &caller,
+                    ready.request,
+                    ready.mutation,
+                    kept,
+                    ready.fields,
+                    ready.splice,
+                );
                 let (mut res, tables) = if kept {
                     crate::db::touched::tracking(work).await
                 } else {
